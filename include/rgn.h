@@ -1,0 +1,325 @@
+/*
+ * rgn.h - region-based memory with 32-bit references.
+ *
+ * One process-wide address-space reservation, the *space* (32 GiB unless
+ * configured otherwise), is carved into 4 KiB blocks.  A *region* chains
+ * blocks and bump-allocates objects in them; destroying a region gives all
+ * of its blocks back at once.  Objects may point at each other with 32-bit
+ * references (rgn_ref): 8-byte granule indexes from the space base.
+ *
+ * API conventions
+ * ---------------
+ * - Functions returning a pointer return NULL and set errno on failure:
+ *     ENOMEM     the space is exhausted, or no space could hold the size
+ *     EINVAL     a bad argument: NULL region, NULL string, alignment that
+ *                is not a power of two, used > available in a tail commit
+ *     EOVERFLOW  count * size overflows size_t (rgn_calloc, rgn_alloc_array)
+ *   Functions returning int return 0, or -1 with errno set.
+ * - Before returning NULL for ENOMEM, the out-of-memory handler (if one is
+ *   installed with rgn_set_oom_handler) is called.
+ * - rgn_alloc(r, 0) returns a unique, 8-byte allocation.
+ * - rgn_destroy(NULL) does nothing.
+ * - A region belongs to one thread at a time; its functions take no lock.
+ *   Different threads may use different regions concurrently.
+ * - Allocations are 8-byte aligned (the reference granule); ask for more
+ *   with rgn_alloc_aligned.
+ */
+#ifndef RGN_H
+#define RGN_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rgn_version.h"
+
+/* ---- attributes (same order on every declaration: API, nodiscard,
+ *      alloc_size, alloc_align) --------------------------------------------
+ * There is deliberately no __attribute__((malloc)): it promises that no
+ * other pointer can reach the new memory, but a reference decoded with
+ * rgn_ptr does, and gcc -O2 then drops stores made through one pointer
+ * and read back through the other. */
+#if defined(__GNUC__) || defined(__clang__)
+#define RGN_API            __attribute__((visibility("default")))
+#define RGN_NODISCARD      __attribute__((warn_unused_result))
+#define RGN_ALLOC_SIZE(n)  __attribute__((alloc_size(n)))
+#define RGN_ALLOC_SIZE2(n, m) __attribute__((alloc_size(n, m)))
+#define RGN_ALLOC_ALIGN(n) __attribute__((alloc_align(n)))
+#define RGN_PRINTF(f, a)   __attribute__((format(printf, f, a)))
+#define RGN_LIKELY(x)      __builtin_expect(!!(x), 1)
+#define RGN_UNLIKELY(x)    __builtin_expect(!!(x), 0)
+#else
+#define RGN_API
+#define RGN_NODISCARD
+#define RGN_ALLOC_SIZE(n)
+#define RGN_ALLOC_SIZE2(n, m)
+#define RGN_ALLOC_ALIGN(n)
+#define RGN_PRINTF(f, a)
+#define RGN_LIKELY(x)      (x)
+#define RGN_UNLIKELY(x)    (x)
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#include "rgn_decode.h"
+
+/* ==== the space ========================================================== */
+
+#define RGN_BLOCK_SIZE   4096u
+#define RGN_GRANULE      8u
+
+/* Configuration for rgn_init.  Zero in a field means "the default". */
+typedef struct rgn_config {
+	/* Bytes to reserve: a power of two from 16 MiB to 32 GiB.
+	 * Default: the environment variable RGN_SPACE (e.g. "64M", "2G",
+	 * "32G", or plain bytes), else 32 GiB. */
+	size_t space_size;
+	/* Bytes of free blocks kept resident for reuse before free memory
+	 * is given back to the OS with madvise.  Default: RGN_RETAIN from
+	 * the environment (same syntax), else 64 MiB.  Values below one
+	 * block mean "keep none": every free goes back at once. */
+	size_t retain_limit;
+} rgn_config;
+
+/* Reserve the space now with cfg (NULL: defaults).  Without a call, the
+ * space is reserved with defaults on first use.  Fails with EINVAL for a
+ * size that is not a power of two in range (or an unparsable RGN_SPACE),
+ * EBUSY if the space already exists, ENOMEM if the OS refuses. */
+RGN_API int rgn_init(const rgn_config *cfg);
+
+struct rgn_space_stats {
+	void  *base;              /* first byte of the space (block 0) */
+	size_t size;              /* bytes reserved */
+	size_t block_size;        /* RGN_BLOCK_SIZE */
+	size_t committed;         /* bytes made accessible so far (frontier) */
+	size_t high_water_blocks; /* blocks ever carved (block 0 included);
+	                             never goes down */
+	size_t used_blocks;       /* blocks held by regions (not in caches) */
+	size_t free_blocks;       /* below the high water, in the free lists */
+	size_t cached_blocks;     /* in per-thread caches */
+	size_t retained_blocks;   /* free blocks that may still be resident */
+	size_t retain_limit;      /* bytes; over it, free memory is purged */
+	size_t purged_bytes;      /* bytes given back to the OS so far */
+	size_t purges;            /* madvise calls made to give them back */
+	size_t live_regions;      /* regions created and not yet destroyed */
+};
+
+/* Fill *st.  Reserves the space if needed; -1/EINVAL if st is NULL. */
+RGN_API int rgn_space_stats(struct rgn_space_stats *st);
+
+/* Give the calling thread's cached blocks back to the shared free lists
+ * and return every free block's memory to the OS. */
+RGN_API void rgn_trim(void);
+
+/* Called (with the size that could not be had) before an allocation
+ * fails with ENOMEM.  It may abort, longjmp, or return, in which case the
+ * allocation returns NULL.  Returns the previous handler. */
+typedef void (*rgn_oom_handler)(size_t size, void *arg);
+RGN_API rgn_oom_handler rgn_set_oom_handler(rgn_oom_handler fn, void *arg);
+
+/* ==== regions ============================================================ */
+
+typedef struct rgn_region rgn_region;
+
+typedef enum rgn_backend {
+	RGN_BACKEND_BLOCKS = 0,   /* blocks of the shared space (default) */
+	RGN_BACKEND_CONTIG = 1    /* a reservation of its own (not yet) */
+} rgn_backend;
+
+typedef struct rgn_options {
+	rgn_backend backend;
+	size_t reserve;           /* RGN_BACKEND_CONTIG: bytes to reserve */
+	size_t chunk_max;         /* cap on chunk growth in bytes (0: 256 KiB) */
+} rgn_options;
+
+/* Create a region, a child of parent (NULL: a root).  A child is
+ * destroyed with its parent. */
+RGN_API RGN_NODISCARD rgn_region *rgn_new(rgn_region *parent);
+RGN_API RGN_NODISCARD rgn_region *rgn_new_with(rgn_region *parent,
+                                               const rgn_options *opts);
+
+/* Destroy: children first (each the same way), then the cleanups, last
+ * registered first, then every block goes back to the space. */
+RGN_API void rgn_destroy(rgn_region *r);
+
+/* Like destroy, but the region stays usable, empty, holding one block. */
+RGN_API void rgn_reset(rgn_region *r);
+
+/* ---- allocation --------------------------------------------------------- */
+
+/* Internal to the inline fast path: the first member of every region. */
+struct rgn_bump_ {
+	char *cur;   /* next free byte, 8-aligned */
+	char *end;   /* end of the current chunk; cur <= end */
+};
+
+RGN_API RGN_NODISCARD RGN_ALLOC_SIZE(2)
+void *rgn_alloc_slow_(rgn_region *r, size_t n);
+
+/* n bytes, 8-byte aligned, uninitialised.  The fast path is a compare
+ * and an add: a NULL region, n == 0, and a chunk that is too small all
+ * take the out-of-line path, which is also where every error is made.
+ * (n - 1 < avail) is false for n == 0 and for any n > avail, so no size
+ * can wrap the rounding below: avail is a multiple of 8. */
+RGN_NODISCARD RGN_ALLOC_SIZE(2)
+static inline void *rgn_alloc(rgn_region *r, size_t n)
+{
+	struct rgn_bump_ *b = (struct rgn_bump_ *)(void *)r;
+
+	if (RGN_LIKELY(r != NULL)) {
+		char *p = b->cur;
+		if (RGN_LIKELY(n - 1 < (size_t)(b->end - p))) {
+			b->cur = p + ((n + 7) & ~(size_t)7);
+			return p;
+		}
+	}
+	return rgn_alloc_slow_(r, n);
+}
+
+/* align: a power of two (EINVAL otherwise).  Up to the block size it is
+ * padding in the current chunk; beyond, a span placed at that alignment. */
+RGN_API RGN_NODISCARD RGN_ALLOC_SIZE(2) RGN_ALLOC_ALIGN(3)
+void *rgn_alloc_aligned(rgn_region *r, size_t n, size_t align);
+
+/* count * size bytes, zeroed.  EOVERFLOW if the product overflows. */
+RGN_API RGN_NODISCARD RGN_ALLOC_SIZE2(2, 3)
+void *rgn_calloc(rgn_region *r, size_t count, size_t size);
+
+/* count * size bytes, uninitialised.  EOVERFLOW if the product overflows. */
+RGN_API RGN_NODISCARD RGN_ALLOC_SIZE2(2, 3)
+void *rgn_alloc_array(rgn_region *r, size_t count, size_t size);
+
+RGN_API RGN_NODISCARD
+char *rgn_strdup(rgn_region *r, const char *s);
+/* At most n bytes of s, always NUL-terminated. */
+RGN_API RGN_NODISCARD
+char *rgn_strndup(rgn_region *r, const char *s, size_t n);
+RGN_API RGN_NODISCARD RGN_PRINTF(2, 3)
+char *rgn_printf(rgn_region *r, const char *fmt, ...);
+RGN_API RGN_NODISCARD RGN_PRINTF(2, 0)
+char *rgn_vprintf(rgn_region *r, const char *fmt, va_list ap);
+
+/* Resize p (old bytes, allocated from r) to new_size bytes.  When p is
+ * the region's last allocation and its chunk (or the blocks after it) has
+ * room, this is done in place; otherwise a new allocation receives
+ * min(old, new_size) bytes and p's memory stays with the region.  p NULL
+ * is rgn_alloc.  On failure p is untouched and NULL is returned. */
+RGN_API RGN_NODISCARD
+void *rgn_grow(rgn_region *r, void *p, size_t old, size_t new_size);
+
+/* ---- marks --------------------------------------------------------------- */
+
+/* A saved allocation point.  Opaque; valid until the region is reset,
+ * destroyed, merged into another, or rewound to an earlier mark. */
+typedef struct rgn_mark {
+	uintptr_t priv_[6];
+} rgn_mark;
+
+RGN_API rgn_mark rgn_save(rgn_region *r);
+/* Free everything allocated in r since m was saved and run (last first)
+ * the cleanups registered since; child regions are left alone. */
+RGN_API int rgn_rewind(rgn_region *r, rgn_mark m);
+
+/* ---- cleanups and ownership -------------------------------------------- */
+
+typedef void (*rgn_cleanup_fn)(void *arg);
+
+/* Run fn(arg) when r is destroyed or reset (cleanups run last-registered
+ * first, after the children are gone and before the memory is). */
+RGN_API int rgn_on_destroy(rgn_region *r, rgn_cleanup_fn fn, void *arg);
+/* Drop the most recently registered cleanup equal to (fn, arg) without
+ * running it.  -1/ENOENT if there is none. */
+RGN_API int rgn_cancel_cleanup(rgn_region *r, rgn_cleanup_fn fn, void *arg);
+
+/* Make child (and its subtree) a child of parent (NULL: a root).
+ * EINVAL if parent is child or one of its descendants. */
+RGN_API int rgn_adopt(rgn_region *parent, rgn_region *child);
+/* Move all of src's memory, cleanups and children into dst; src is gone
+ * afterwards (do not destroy it).  EINVAL if src is dst or an ancestor. */
+RGN_API int rgn_merge(rgn_region *dst, rgn_region *src);
+
+/* ---- tail reservation ---------------------------------------------------- */
+
+/* Return the start of at least min free bytes at the end of r without
+ * allocating them; *avail receives how many bytes are free there (>= min).
+ * Fill them (a read(2), say), then call rgn_tail_commit with the count
+ * actually used: those bytes become an allocation and the whole blocks
+ * left over go back to the space.  Any other allocation from r in
+ * between cancels the tail. */
+RGN_API RGN_NODISCARD
+void *rgn_tail(rgn_region *r, size_t min, size_t *avail);
+RGN_API int rgn_tail_commit(rgn_region *r, size_t used);
+
+/* ---- the per-thread region stack ---------------------------------------- */
+
+/* Push a new region (a child of the current one) and make it current;
+ * rgn_pop destroys it and makes the previous one current again.  If the
+ * push fails (NULL, ENOMEM) the stack still grows by one entry whose
+ * region is NULL, so every push is matched by exactly one pop. */
+RGN_API rgn_region *rgn_push(void);
+RGN_API void rgn_pop(void);
+RGN_API rgn_region *rgn_current(void);
+
+#define RGN_CAT2_(a, b) a##b
+#define RGN_CAT_(a, b)  RGN_CAT2_(a, b)
+#if defined(__GNUC__) || defined(__clang__)
+struct rgn_scope_ { rgn_region *r; int once; };
+static inline void rgn_scope_end_(struct rgn_scope_ *s) { (void)s; rgn_pop(); }
+/* RGN_SCOPE { ... }: the body runs once with a fresh current region, which
+ * is popped however the body is left (break, return, goto included). */
+#define RGN_SCOPE                                                          \
+	for (struct rgn_scope_ RGN_CAT_(rgn_scope_, __LINE__)              \
+	     __attribute__((cleanup(rgn_scope_end_))) = { rgn_push(), 1 }; \
+	     RGN_CAT_(rgn_scope_, __LINE__).once;                          \
+	     RGN_CAT_(rgn_scope_, __LINE__).once = 0)
+#else
+/* Without a cleanup attribute, leaving the body by break, return or goto
+ * skips the pop. */
+#define RGN_SCOPE                                                          \
+	for (int RGN_CAT_(rgn_scope_, __LINE__) = (rgn_push(), 1);         \
+	     RGN_CAT_(rgn_scope_, __LINE__);                               \
+	     RGN_CAT_(rgn_scope_, __LINE__) = (rgn_pop(), 0))
+#endif
+
+/* ---- statistics ---------------------------------------------------------- */
+
+struct rgn_region_stats {
+	size_t used;      /* bytes handed out by this region (8-rounded,
+	                     alignment padding included) */
+	size_t blocks;    /* blocks held, chunks and large spans */
+	size_t chunks;    /* bump chunks */
+	size_t large;     /* dedicated spans for large or over-aligned objects */
+	size_t children;  /* direct children */
+	size_t cleanups;  /* registered cleanups not yet run */
+};
+
+RGN_API int rgn_region_stats(rgn_region *r, struct rgn_region_stats *st);
+
+/* ==== references ========================================================== */
+
+/* A 32-bit reference: the index of an 8-byte granule from the space base.
+ * 0 is null; decoding it gives an address that faults on access. */
+typedef uint32_t rgn_ref;
+
+#define RGN_NULL_REF ((rgn_ref)0)
+
+/* p must be NULL (giving 0) or point into the space, 8-byte aligned. */
+static inline rgn_ref rgn_ref_of(const void *p)
+{
+	return p ? (rgn_ref)rgn_encode_(p) : RGN_NULL_REF;
+}
+
+static inline void *rgn_ptr(rgn_ref ref)
+{
+	return rgn_decode_(ref);
+}
+
+#define RGN_AT(T, ref) ((T *)rgn_ptr(ref))
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RGN_H */

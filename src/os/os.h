@@ -1,0 +1,50 @@
+/*
+ * os.h - the contract between rgn and the operating system.
+ *
+ * Everything rgn asks of the kernel goes through these few functions, and
+ * one file per OS implements them (posix.c; a windows.c later).  No other
+ * file may call mmap, munmap, mprotect, madvise or VirtualAlloc.
+ *
+ * Rules for every primitive:
+ *   - it returns 0 on success or an errno value (never -1), and leaves the
+ *     caller's errno alone;
+ *   - addresses and sizes are multiples of rgn_os_info.page_size;
+ *   - out-parameters are non-NULL.
+ */
+#ifndef RGN_OS_H
+#define RGN_OS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct rgn_os_info {
+	size_t page_size;        /* granularity of commit/decommit */
+	size_t alloc_granularity;/* granularity of reserve (64 KiB on Windows) */
+	bool   partial_release;  /* can part of a reservation be released? */
+	bool   decommit_zeroes;  /* does decommitted memory read back as zero? */
+};
+
+/* Fill *info.  Cheap; may be called more than once. */
+int rgn_os_info(struct rgn_os_info *info);
+
+/* Reserve size bytes of address space aligned to align (a power of two,
+ * at least the page size), inaccessible and uncommitted. */
+int rgn_os_reserve(size_t size, size_t align, void **out);
+
+/* Make [addr, addr+size) of a reservation readable and writable.  Pages
+ * are faulted in lazily and read as zero the first time. */
+int rgn_os_commit(void *addr, size_t size);
+
+/* Give the physical pages under [addr, addr+size) back to the OS.  The
+ * range stays committed and accessible; its contents are lost (zero if
+ * decommit_zeroes). */
+int rgn_os_decommit(void *addr, size_t size);
+
+/* Return the range to the OS entirely (all of a reservation, or a part
+ * of one when partial_release). */
+int rgn_os_release(void *addr, size_t size);
+
+/* Make [addr, addr+size) inaccessible again, keeping it reserved. */
+int rgn_os_protect_none(void *addr, size_t size);
+
+#endif /* RGN_OS_H */

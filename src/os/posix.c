@@ -1,0 +1,100 @@
+/*
+ * posix.c - the OS contract (os.h) on Linux and other POSIX systems.
+ *
+ * A reservation is one PROT_NONE, MAP_NORESERVE anonymous mapping: it
+ * costs address space only.  Alignment is had by over-reserving size +
+ * align and unmapping the two ends, which leaves exactly one mapping.
+ * Commit is mprotect to read-write; because rgn only ever commits the
+ * range just above what it committed before, the kernel merges it into
+ * the existing read-write mapping and the number of mappings stays
+ * constant.  Decommit is madvise(MADV_DONTNEED), which frees the pages
+ * without splitting the mapping; the next touch faults in a zero page.
+ */
+#define _GNU_SOURCE
+#include "os.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MAP_NORESERVE
+#define MAP_NORESERVE 0
+#endif
+
+int rgn_os_info(struct rgn_os_info *info)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	info->page_size = ps > 0 ? (size_t)ps : 4096;
+	info->alloc_granularity = info->page_size;
+	info->partial_release = true;
+	info->decommit_zeroes = true;
+	return 0;
+}
+
+int rgn_os_reserve(size_t size, size_t align, void **out)
+{
+	int saved = errno, err = 0;
+	size_t span;
+	char *p, *aligned;
+
+	if (size == 0 || size + align < size)
+		return EINVAL;
+	span = size + align;
+	p = mmap(NULL, span, PROT_NONE,
+	         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		err = errno == EINVAL ? ENOMEM : errno;
+		errno = saved;
+		return err;
+	}
+	aligned = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	if (aligned > p)
+		munmap(p, (size_t)(aligned - p));
+	if (aligned + size < p + span)
+		munmap(aligned + size, (size_t)(p + span - (aligned + size)));
+	*out = aligned;
+	errno = saved;
+	return 0;
+}
+
+int rgn_os_commit(void *addr, size_t size)
+{
+	int saved = errno, err = 0;
+
+	if (mprotect(addr, size, PROT_READ | PROT_WRITE) != 0)
+		err = errno;
+	errno = saved;
+	return err;
+}
+
+int rgn_os_decommit(void *addr, size_t size)
+{
+	int saved = errno, err = 0;
+
+	if (madvise(addr, size, MADV_DONTNEED) != 0)
+		err = errno;
+	errno = saved;
+	return err;
+}
+
+int rgn_os_release(void *addr, size_t size)
+{
+	int saved = errno, err = 0;
+
+	if (munmap(addr, size) != 0)
+		err = errno;
+	errno = saved;
+	return err;
+}
+
+int rgn_os_protect_none(void *addr, size_t size)
+{
+	int saved = errno, err = 0;
+
+	if (mprotect(addr, size, PROT_NONE) != 0)
+		err = errno;
+	errno = saved;
+	return err;
+}

@@ -1,0 +1,37 @@
+#!/bin/sh
+# check-symbols.sh LIBRARY - fail unless every symbol LIBRARY exports starts
+# with rgn_, and the ones every user needs are there.  Exit 77 (skip) when
+# nm is missing.
+lib=$1
+if [ -z "$lib" ] || [ ! -f "$lib" ]; then
+	echo "usage: $0 librgn.so" >&2
+	exit 1
+fi
+NM=${NM:-nm}
+if ! command -v "$NM" >/dev/null 2>&1; then
+	echo "nm not found; skipping" >&2
+	exit 77
+fi
+
+# "value type name[@version]"; version-node symbols (type A, e.g. RGN_0)
+# are the version script's own, not exports.
+syms=$("$NM" -D --defined-only "$lib" | awk '
+	NF >= 3 && !($2 == "A" && $3 ~ /^[A-Z][A-Z0-9_]*$/) {
+		sub(/@.*/, "", $3); print $3
+	}') || { echo "$NM -D failed on $lib" >&2; exit 1; }
+
+status=0
+bad=$(printf '%s\n' "$syms" | grep -v '^rgn_' | grep -v '^$')
+if [ -n "$bad" ]; then
+	echo "symbols leaked from $lib:" >&2
+	printf '  %s\n' $bad >&2
+	status=1
+fi
+for want in rgn_new rgn_alloc_slow_ rgn_destroy rgn_space_base; do
+	if ! printf '%s\n' "$syms" | grep -qx "$want"; then
+		echo "$want is not exported by $lib" >&2
+		status=1
+	fi
+done
+[ $status -eq 0 ] && echo "$(printf '%s\n' "$syms" | grep -c .) symbols, all rgn_*"
+exit $status

@@ -1,0 +1,57 @@
+/*
+ * main.c - the test runner: every suite in one SRunner (libevdev
+ * test/test-main.c style).
+ *
+ * CK_RUN_SUITE and CK_RUN_CASE pick suites and cases (libcheck reads them
+ * itself), e.g. CK_RUN_SUITE=threads for the TSan run.  Core dumps are off;
+ * under a debugger the tests run in-process (CK_FORK=no), where only one
+ * test that reserves its own space can run, so pick it with CK_RUN_CASE.
+ * The exit status is non-zero when any test failed.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "suites.h"
+
+static int debugger_attached(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	int pid = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "TracerPid: %d", &pid) == 1)
+			break;
+	fclose(f);
+	return pid != 0;
+}
+
+int main(void)
+{
+	struct rlimit nocore = { 0, 0 };
+	SRunner *sr;
+	int failed;
+
+	if (setrlimit(RLIMIT_CORE, &nocore) != 0)
+		perror("setrlimit(RLIMIT_CORE)");
+	if (debugger_attached())
+		setenv("CK_FORK", "no", 0);
+
+	sr = srunner_create(suite_space());
+	srunner_add_suite(sr, suite_blocks());
+	srunner_add_suite(sr, suite_region());
+	srunner_add_suite(sr, suite_ref());
+	srunner_add_suite(sr, suite_threads());
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,143 @@
+/*
+ * suites.h - the suites aggregated by main.c, and small helpers the test
+ * files share (all static inline, so each file takes what it uses).
+ *
+ * Every test runs in a forked child (CK_FORK, libcheck's default), so a
+ * test may reserve its own space with tst_init(): the space is
+ * process-wide and can be reserved once per process.
+ */
+#ifndef RGN_TESTS_SUITES_H
+#define RGN_TESTS_SUITES_H
+
+#include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rgn.h"
+
+Suite *suite_space(void);
+Suite *suite_blocks(void);
+Suite *suite_region(void);
+Suite *suite_ref(void);
+Suite *suite_threads(void);
+
+#define KiB ((size_t)1 << 10)
+#define MiB ((size_t)1 << 20)
+#define GiB ((size_t)1 << 30)
+
+/* Reserve this process's space: space_size bytes (0: default), keeping
+ * retain bytes of free memory resident (0: default). */
+static inline void tst_init(size_t space_size, size_t retain)
+{
+	rgn_config cfg = { .space_size = space_size, .retain_limit = retain };
+
+	unsetenv("RGN_SPACE");
+	unsetenv("RGN_RETAIN");
+	ck_assert_msg(rgn_init(&cfg) == 0, "rgn_init(%zu, %zu): %s",
+	              space_size, retain, strerror(errno));
+}
+
+static inline struct rgn_space_stats tst_space(void)
+{
+	struct rgn_space_stats st;
+
+	ck_assert_int_eq(rgn_space_stats(&st), 0);
+	return st;
+}
+
+static inline struct rgn_region_stats tst_region(rgn_region *r)
+{
+	struct rgn_region_stats st;
+
+	ck_assert_int_eq(rgn_region_stats(r, &st), 0);
+	return st;
+}
+
+/* Every carved block other than block 0 is used, free or cached. */
+static inline void tst_space_consistent(const struct rgn_space_stats *st)
+{
+	ck_assert_uint_ge(st->high_water_blocks, 1);
+	ck_assert_uint_eq(st->used_blocks + st->free_blocks + st->cached_blocks,
+	                  st->high_water_blocks - 1);
+	ck_assert_uint_le(st->retained_blocks, st->free_blocks);
+	ck_assert_uint_le(st->high_water_blocks, st->size / st->block_size);
+}
+
+/* Deterministic xorshift64* generator. */
+static inline uint64_t tst_rand(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* A value in [lo, hi]. */
+static inline size_t tst_range(uint64_t *s, size_t lo, size_t hi)
+{
+	return lo + (size_t)(tst_rand(s) % (uint64_t)(hi - lo + 1));
+}
+
+static inline void tst_shuffle(uint64_t *s, size_t *v, size_t n)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t j = (size_t)(tst_rand(s) % i);
+		size_t t = v[i - 1];
+		v[i - 1] = v[j];
+		v[j] = t;
+	}
+}
+
+/* Resident bytes of this process (/proc/self/statm, field 2). */
+static inline size_t tst_rss(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size = 0, resident = 0;
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%lu %lu", &size, &resident), 2);
+	fclose(f);
+	return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Lines of /proc/self/maps: the number of mappings. */
+static inline size_t tst_maps_lines(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	size_t lines = 0;
+	int c;
+
+	ck_assert_ptr_nonnull(f);
+	while ((c = fgetc(f)) != EOF)
+		if (c == '\n')
+			lines++;
+	fclose(f);
+	return lines;
+}
+
+static inline void tst_fill(void *p, size_t n, unsigned seed)
+{
+	unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		c[i] = (unsigned char)(seed + i * 7);
+}
+
+static inline int tst_verify(const void *p, size_t n, unsigned seed)
+{
+	const unsigned char *c = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (c[i] != (unsigned char)(seed + i * 7))
+			return 0;
+	return 1;
+}
+
+#endif /* RGN_TESTS_SUITES_H */
