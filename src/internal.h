@@ -170,8 +170,12 @@ static inline struct rgn_desc *rgn_desc_of(uint32_t b)
 /* ==== "blocks.c" ========================================================== */
 
 /* Per-thread cache of single blocks, in front of the shared free lists. */
-#define RGN_TCACHE_MAX   64
-#define RGN_TCACHE_BATCH 32
+#ifndef RGN_TCACHE_MAX
+#define RGN_TCACHE_MAX   64   /* blocks a thread keeps */
+#endif
+#ifndef RGN_TCACHE_BATCH
+#define RGN_TCACHE_BATCH 32   /* blocks moved per refill or drain */
+#endif
 
 struct rgn_tcache {
 	_Atomic uint32_t   n;            /* blocks in blk[0..n) (read by stats) */

@@ -283,22 +283,12 @@ static void region_free(rgn_region *r)
 	rgn_blk_free(own, own_len);
 }
 
-RGN_API void rgn_destroy(rgn_region *r)
+/* Destroy r, already unlinked from its parent, and its subtree: leaves
+ * first, without recursion. */
+static rgn_noinline void destroy_tree(rgn_region *r)
 {
-	rgn_region *x, *up;
+	rgn_region *x = r, *up;
 
-	if (!r || !live(r))
-		return;
-	if (r->parent)
-		unlink_child(r);
-	if (rgn_likely(!r->child && !r->cleanups && r->blocks == 1)) {
-		/* the common small region: one block back to the cache */
-		r->magic = MAGIC_DEAD;
-		count_region(-1);
-		rgn_blk_put1(own_block(r));
-		return;
-	}
-	x = r;
 	for (;;) {
 		while (x->child)
 			x = x->child;
@@ -313,6 +303,24 @@ RGN_API void rgn_destroy(rgn_region *r)
 			break;
 		x = up;
 	}
+}
+
+/* The fast path is the common small region (no children, no cleanups,
+ * one block): its block goes back to the thread cache.  Everything else
+ * is a tail call, so this path saves no registers. */
+RGN_API void rgn_destroy(rgn_region *r)
+{
+	if (!r || !live(r))
+		return;
+	if (r->parent)
+		unlink_child(r);
+	if (rgn_likely(!r->child && !r->cleanups && r->blocks == 1)) {
+		r->magic = MAGIC_DEAD;
+		count_region(-1);
+		rgn_blk_put1(own_block(r));
+		return;
+	}
+	destroy_tree(r);
 }
 
 RGN_API void rgn_reset(rgn_region *r)
