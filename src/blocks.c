@@ -250,10 +250,38 @@ static void tcache_exit(void *tc)
 	rgn_tcache_flush(tc);
 }
 
+/* fork(): hold the lock across it, so the child never inherits it held
+ * by a thread that does not exist there.  In the child only the forking
+ * thread's cache is still real; the blocks other threads had cached stay
+ * USED for the child's lifetime. */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&S->lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_mutex_unlock(&S->lock);
+}
+
+static void fork_child(void)
+{
+	struct rgn_tcache *tc = &rgn_tc;
+
+	for (struct rgn_tcache *o = S->caches; o; o = o->next)
+		if (o != tc)
+			S->orphan_regions += atomic_load_explicit(&o->regions,
+			                                          memory_order_relaxed);
+	S->caches = tc->limit ? tc : NULL;
+	tc->next = tc->prev = NULL;
+	pthread_mutex_unlock(&S->lock);
+}
+
 void rgn_blk_init_locked(void)
 {
 	S->top = 1; /* block 0 is never a span: ref 0 must fault */
 	pthread_key_create(&tcache_key, tcache_exit);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 uint32_t rgn_blk_alloc(uint32_t n, bool *zeroed)

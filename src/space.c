@@ -86,12 +86,16 @@ static bool valid_space_size(size_t n)
 	return n >= RGN_SPACE_MIN && n <= RGN_SPACE_MAX && (n & (n - 1)) == 0;
 }
 
-/* Resolve cfg and the environment into space size and retain limit. */
-static int resolve_config(const rgn_config *cfg, size_t *size, size_t *retain)
+/* Resolve cfg and the environment into space size and retain limit.
+ * *chosen tells whether the size was asked for (config or RGN_SPACE) or
+ * is the default. */
+static int resolve_config(const rgn_config *cfg, size_t *size, size_t *retain,
+                          bool *chosen)
 {
 	const char *env;
 
 	*size = cfg ? cfg->space_size : 0;
+	*chosen = true;
 	if (*size == 0) {
 		env = getenv("RGN_SPACE");
 		if (env && *env) {
@@ -102,6 +106,7 @@ static int resolve_config(const rgn_config *cfg, size_t *size, size_t *retain)
 			}
 		} else {
 			*size = RGN_SPACE_MAX;
+			*chosen = false;
 		}
 	}
 	if (!valid_space_size(*size))
@@ -169,9 +174,13 @@ static int space_create(size_t size, size_t retain)
 	return 0;
 }
 
+/* The space floor when the default size cannot be reserved. */
+#define RGN_SPACE_FALLBACK_MIN ((size_t)1 << 30)
+
 static int space_init(const rgn_config *cfg, bool explicit_call)
 {
 	size_t size, retain;
+	bool chosen;
 	int err;
 
 	pthread_mutex_lock(&init_lock);
@@ -179,9 +188,17 @@ static int space_init(const rgn_config *cfg, bool explicit_call)
 		pthread_mutex_unlock(&init_lock);
 		return explicit_call ? EBUSY : 0;
 	}
-	err = resolve_config(cfg, &size, &retain);
+	err = resolve_config(cfg, &size, &retain, &chosen);
 	if (!err)
 		err = space_create(size, retain);
+	/* The default 32 GiB (64 GiB reserved to align it) can be refused:
+	 * an address-space ulimit, strict overcommit, valgrind.  Then take
+	 * the largest power of two that the OS grants, down to 1 GiB.  A size
+	 * that was asked for is never silently replaced. */
+	while (err == ENOMEM && !chosen && size > RGN_SPACE_FALLBACK_MIN) {
+		size >>= 1;
+		err = space_create(size, retain);
+	}
 	pthread_mutex_unlock(&init_lock);
 	return err;
 }

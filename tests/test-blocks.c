@@ -8,6 +8,10 @@
 #include "internal.h"
 #include "suites.h"
 
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #define G (rgn_space_g)
 
 static void blk_init(size_t space, size_t retain)
@@ -690,6 +694,66 @@ START_TEST(test_blocks_parse_size)
 }
 END_TEST
 
+/* ---- fork ------------------------------------------------------------------- */
+
+struct lock_holder {
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	int held;
+};
+
+/* Take the space lock, say so, keep it 100 ms, let go. */
+static void *hold_space_lock(void *arg)
+{
+	struct lock_holder *h = arg;
+
+	pthread_mutex_lock(&rgn_space_g.lock);
+	pthread_mutex_lock(&h->m);
+	h->held = 1;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->m);
+	usleep(100 * 1000);
+	pthread_mutex_unlock(&rgn_space_g.lock);
+	return NULL;
+}
+
+/* A fork while another thread holds the space lock must leave the child
+ * able to allocate: without fork handlers the child inherits the lock
+ * held by a thread it does not have, and its first span allocation
+ * hangs (the alarm then kills it). */
+START_TEST(test_blocks_fork_while_locked)
+{
+	struct lock_holder h = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+	pthread_t t;
+	pid_t pid;
+	int status;
+
+	tst_init(64 * MiB, 0);
+	ck_assert_uint_ne(rgn_blk_alloc(4, NULL), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, hold_space_lock, &h), 0);
+	pthread_mutex_lock(&h.m);
+	while (!h.held)
+		pthread_cond_wait(&h.cv, &h.m);
+	pthread_mutex_unlock(&h.m);
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rgn_space_stats st;
+		alarm(2);
+		if (rgn_blk_alloc(8, NULL) == 0 || rgn_space_stats(&st) != 0 ||
+		    rgn_blk_check() != 0)
+			_exit(1);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	              "child status %#x", status);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(rgn_blk_check(), 0);
+}
+END_TEST
+
 Suite *suite_blocks(void)
 {
 	Suite *s = suite_create("blocks");
@@ -728,6 +792,10 @@ Suite *suite_blocks(void)
 	tcase_add_test(tc, test_blocks_coalesce_random_order);
 	tcase_add_test(tc, test_blocks_mixed_churn);
 	tcase_set_timeout(tc, 120);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fork");
+	tcase_add_test(tc, test_blocks_fork_while_locked);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");

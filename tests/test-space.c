@@ -7,6 +7,7 @@
 #include "suites.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 
 /* ---- init ----------------------------------------------------------------- */
 
@@ -112,6 +113,62 @@ START_TEST(test_space_init_twice_busy)
 	ck_assert_int_eq(rgn_init(NULL), -1);
 	ck_assert_int_eq(errno, EBUSY);
 	ck_assert_uint_eq(tst_space().size, 16 * MiB);
+}
+END_TEST
+
+/* Under an address-space limit the 64 GiB needed to align the default
+ * space cannot be had: the default falls back to a smaller power of two,
+ * a size that was asked for fails.  (Not under sanitizers: their shadow
+ * memory does not fit such a limit.) */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TST_SANITIZED 1
+#endif
+#endif
+
+static void limit_address_space(rlim_t bytes)
+{
+	struct rlimit rl = { bytes, bytes };
+
+	ck_assert_int_eq(setrlimit(RLIMIT_AS, &rl), 0);
+}
+
+START_TEST(test_space_default_falls_back)
+{
+#ifndef TST_SANITIZED
+	struct rgn_space_stats st;
+	rgn_region *r;
+
+	unsetenv("RGN_SPACE");
+	limit_address_space(20 * GiB);
+	r = rgn_new(NULL);
+	ck_assert_ptr_nonnull(r);
+	st = tst_space();
+	ck_assert_uint_lt(st.size, 32 * GiB);
+	ck_assert_uint_ge(st.size, 1 * GiB);
+	ck_assert_uint_eq(st.size & (st.size - 1), 0);
+	ck_assert_uint_eq((uintptr_t)st.base % st.size, 0);
+	rgn_destroy(r);
+#endif
+}
+END_TEST
+
+START_TEST(test_space_chosen_size_never_falls_back)
+{
+#ifndef TST_SANITIZED
+	rgn_config cfg = { .space_size = 32 * GiB };
+
+	limit_address_space(20 * GiB);
+	errno = 0;
+	ck_assert_int_eq(rgn_init(&cfg), -1);
+	ck_assert_int_eq(errno, ENOMEM);
+	setenv("RGN_SPACE", "32G", 1);
+	errno = 0;
+	ck_assert_ptr_null(rgn_new(NULL));
+	ck_assert_int_eq(errno, ENOMEM);
+#endif
 }
 END_TEST
 
@@ -627,6 +684,8 @@ Suite *suite_space(void)
 	tcase_add_test(tc, test_space_init_bad_size);
 	tcase_add_test(tc, test_space_init_twice_busy);
 	tcase_add_test(tc, test_space_init_after_implicit_busy);
+	tcase_add_test(tc, test_space_default_falls_back);
+	tcase_add_test(tc, test_space_chosen_size_never_falls_back);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
