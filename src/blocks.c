@@ -207,6 +207,7 @@ static void free_locked(uint32_t b, uint32_t n, uint32_t dirty)
 	uint32_t h = b, len = n;
 
 	rgn_assert_internal(D(b)->state == RGN_SPAN_USED && D(b)->len == n);
+	rgn_track_taken(rgn_blk_addr(b), (size_t)n << RGN_BLOCK_SHIFT);
 	S->used_blocks -= n;
 	if (b > 1 && D(b - 1)->state == RGN_SPAN_FREE) {
 		uint32_t lh = b - D(b - 1)->len;
@@ -313,6 +314,7 @@ uint32_t rgn_blk_alloc(uint32_t n, bool *zeroed)
 	}
 	if (zeroed)
 		*zeroed = dirty == 0 && S->decommit_zeroes;
+	rgn_track_given(rgn_blk_addr(h), (size_t)n << RGN_BLOCK_SHIFT);
 	return h;
 }
 
@@ -354,6 +356,7 @@ uint32_t rgn_blk_alloc_aligned(uint32_t n, uint32_t align)
 	over = over_retain_locked();
 	pthread_mutex_unlock(&S->lock);
 	after_free(over);
+	rgn_track_given(rgn_blk_addr(a), (size_t)n << RGN_BLOCK_SHIFT);
 	return a;
 }
 
@@ -446,6 +449,8 @@ int rgn_blk_extend(uint32_t b, uint32_t n, uint32_t extra)
 		S->used_blocks += extra;
 	}
 	pthread_mutex_unlock(&S->lock);
+	if (!err)
+		rgn_track_given(rgn_blk_addr(b + n), (size_t)extra << RGN_BLOCK_SHIFT);
 	return err;
 }
 
@@ -603,6 +608,7 @@ uint32_t rgn_blk_get1_slow(void)
 		return 0;
 	}
 	atomic_store_explicit(&tc->n, got - 1, memory_order_relaxed);
+	rgn_track_given(rgn_blk_addr(tc->blk[got - 1]), RGN_BLOCK_SIZE);
 	return tc->blk[got - 1];
 }
 

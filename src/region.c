@@ -248,6 +248,7 @@ RGN_API rgn_region *rgn_new(rgn_region *parent)
 	if (rgn_unlikely(n == 0))
 		return region_create_slow(parent, CHUNK_MAX_DEFAULT);
 	atomic_store_explicit(&tc->n, n - 1, memory_order_relaxed);
+	rgn_track_given(rgn_blk_addr(tc->blk[n - 1]), RGN_BLOCK_SIZE);
 	return region_init(tc->blk[n - 1], parent, CHUNK_MAX_DEFAULT);
 }
 

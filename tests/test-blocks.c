@@ -694,6 +694,47 @@ START_TEST(test_blocks_parse_size)
 }
 END_TEST
 
+/* ---- AddressSanitizer ---------------------------------------------------------- */
+
+#ifdef RGN_ASAN
+/* Memory no region holds is poisoned: a use after destroy or rewind is
+ * reported at the access.  Registered in sanitizer builds only. */
+START_TEST(test_blocks_asan_poisons_free_memory)
+{
+	rgn_region *r, *r2;
+	rgn_mark m;
+	char *small, *big, *after, *q;
+
+	blk_init(64 * MiB, 0);
+	r = rgn_new(NULL);
+	ck_assert_ptr_nonnull(r);
+	small = rgn_alloc(r, 64);
+	big = rgn_alloc(r, 100 * 1000);
+	m = rgn_save(r);
+	after = rgn_alloc(r, 200 * 1000);
+	ck_assert(small && big && after);
+	ck_assert(!__asan_address_is_poisoned(small));
+	ck_assert(!__asan_address_is_poisoned(big + 100 * 1000 - 1));
+	ck_assert(!__asan_address_is_poisoned(after));
+
+	ck_assert_int_eq(rgn_rewind(r, m), 0);
+	ck_assert(__asan_address_is_poisoned(after));
+	ck_assert(!__asan_address_is_poisoned(big));
+
+	rgn_destroy(r);
+	ck_assert(__asan_address_is_poisoned(small));
+	ck_assert(__asan_address_is_poisoned(big));
+
+	/* a block handed out again is usable again */
+	r2 = rgn_new(NULL);
+	ck_assert_ptr_nonnull(r2);
+	q = rgn_alloc(r2, 64);
+	ck_assert(!__asan_address_is_poisoned(q));
+	rgn_destroy(r2);
+}
+END_TEST
+#endif
+
 /* ---- fork ------------------------------------------------------------------- */
 
 struct lock_holder {
@@ -793,6 +834,12 @@ Suite *suite_blocks(void)
 	tcase_add_test(tc, test_blocks_mixed_churn);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
+
+#ifdef RGN_ASAN
+	tc = tcase_create("asan");
+	tcase_add_test(tc, test_blocks_asan_poisons_free_memory);
+	suite_add_tcase(s, tc);
+#endif
 
 	tc = tcase_create("fork");
 	tcase_add_test(tc, test_blocks_fork_while_locked);
