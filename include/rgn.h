@@ -247,7 +247,8 @@ RGN_API int rgn_merge(rgn_region *dst, rgn_region *src);
  * Fill them (a read(2), say), then call rgn_tail_commit with the count
  * actually used: those bytes become an allocation and the whole blocks
  * left over go back to the space.  Any other allocation from r in
- * between cancels the tail. */
+ * between cancels the tail, and rgn_tail_commit then fails with EINVAL
+ * (as it does with no tail pending, or used > *avail). */
 RGN_API RGN_NODISCARD
 void *rgn_tail(rgn_region *r, size_t min, size_t *avail);
 RGN_API int rgn_tail_commit(rgn_region *r, size_t used);

@@ -86,9 +86,9 @@ static inline void span_mark(uint32_t h, uint32_t len, uint32_t state)
 }
 
 /* Insert the FREE span at h (boundaries, len and dirty already written)
- * into its bin and, if dirty, at the new end of the dirty list.  Dirty
- * spans go to the front of their bin so that warm memory is reused
- * first. */
+ * into its bin and, if dirty, at the new end of the dirty list.  A dirty
+ * span goes to the front of its bin, a clean one second, so the span
+ * freed last (the warmest) is the next one used. */
 static void free_insert(uint32_t h)
 {
 	struct rgn_desc *d = D(h);
@@ -185,13 +185,23 @@ static uint32_t alloc_locked(uint32_t n, uint32_t *dirty)
 		}
 		*dirty = d < n ? d : n;
 	} else {
-		if (n > S->nblocks - S->top)
+		/* carve at the frontier, starting inside a free span that ends
+		 * there, if any: otherwise that span could never grow */
+		uint32_t tail = 0, tail_dirty = 0;
+		if (S->top > 1 && D(S->top - 1)->state == RGN_SPAN_FREE)
+			tail = D(S->top - 1)->len;
+		if (n - tail > S->nblocks - S->top)
 			return 0;
-		if (rgn_space_commit_to_locked(S->top + n) != 0)
+		if (rgn_space_commit_to_locked(S->top - tail + n) != 0)
 			return 0;
-		h = S->top;
-		S->top += n;
-		*dirty = 0;
+		if (tail) {
+			tail_dirty = D(S->top - tail)->dirty;
+			free_remove(S->top - tail);
+			D(S->top - 1)->state = 0;
+		}
+		h = S->top - tail;
+		S->top = h + n;
+		*dirty = tail_dirty;
 	}
 	span_mark(h, n, RGN_SPAN_USED);
 	D(h)->next = 0;
@@ -238,10 +248,14 @@ static inline bool over_retain_locked(void)
 	return S->retained > S->retain_blocks && !S->purging;
 }
 
+static void purge(uint32_t target, bool wait);
+
+/* After a free made `retained` exceed the limit: purge, unless another
+ * thread already is (it will bring `retained` down for both). */
 static void after_free(bool over)
 {
 	if (rgn_unlikely(over))
-		rgn_blk_purge(S->retain_blocks / 2);
+		purge(S->retain_blocks / 2, false);
 }
 
 /* ---- public to the library ----------------------------------------------------- */
@@ -257,12 +271,16 @@ static void tcache_exit(void *tc)
  * USED for the child's lifetime. */
 static void fork_prepare(void)
 {
+	rgn_space_fork_lock();
 	pthread_mutex_lock(&S->lock);
+	while (S->purging) /* its spans are out of the lists until it ends */
+		pthread_cond_wait(&S->purge_done, &S->lock);
 }
 
 static void fork_parent(void)
 {
 	pthread_mutex_unlock(&S->lock);
+	rgn_space_fork_unlock();
 }
 
 static void fork_child(void)
@@ -276,13 +294,20 @@ static void fork_child(void)
 	S->caches = tc->limit ? tc : NULL;
 	tc->next = tc->prev = NULL;
 	pthread_mutex_unlock(&S->lock);
+	rgn_space_fork_unlock();
+}
+
+/* Registered when the library is loaded, before any program code can
+ * register handlers of its own or fork in the middle of rgn's set-up. */
+__attribute__((constructor)) static void blocks_load(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 void rgn_blk_init_locked(void)
 {
 	S->top = 1; /* block 0 is never a span: ref 0 must fault */
 	pthread_key_create(&tcache_key, tcache_exit);
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 uint32_t rgn_blk_alloc(uint32_t n, bool *zeroed)
@@ -333,6 +358,12 @@ uint32_t rgn_blk_alloc_aligned(uint32_t n, uint32_t align)
 	total = n + align - 1;
 	pthread_mutex_lock(&S->lock);
 	h = alloc_locked(total, &dirty);
+	if (!h && atomic_load_explicit(&rgn_tc.n, memory_order_relaxed)) {
+		pthread_mutex_unlock(&S->lock);
+		rgn_tcache_flush(&rgn_tc);
+		pthread_mutex_lock(&S->lock);
+		h = alloc_locked(total, &dirty);
+	}
 	if (!h) {
 		pthread_mutex_unlock(&S->lock);
 		errno = ENOMEM;
@@ -476,14 +507,17 @@ void rgn_blk_shrink(uint32_t b, uint32_t n, uint32_t keep)
 
 #define PURGE_BATCH 16
 
-void rgn_blk_purge(uint32_t target)
+static void purge(uint32_t target, bool wait)
 {
 	uint32_t h[PURGE_BATCH], len[PURGE_BATCH], dirty[PURGE_BATCH];
 
 	pthread_mutex_lock(&S->lock);
-	if (S->purging) {
-		pthread_mutex_unlock(&S->lock);
-		return;
+	while (S->purging) {
+		if (!wait) {
+			pthread_mutex_unlock(&S->lock);
+			return;
+		}
+		pthread_cond_wait(&S->purge_done, &S->lock);
 	}
 	S->purging = true;
 	while (S->retained > target) {
@@ -523,7 +557,13 @@ void rgn_blk_purge(uint32_t target)
 			break; /* the OS refuses: do not spin */
 	}
 	S->purging = false;
+	pthread_cond_broadcast(&S->purge_done);
 	pthread_mutex_unlock(&S->lock);
+}
+
+void rgn_blk_purge(uint32_t target)
+{
+	purge(target, true);
 }
 
 /* ---- per-thread caches ------------------------------------------------------------ */
@@ -607,6 +647,8 @@ uint32_t rgn_blk_get1_slow(void)
 		errno = ENOMEM;
 		return 0;
 	}
+	for (uint32_t i = 0; i < got; i++)
+		rgn_track_taken(rgn_blk_addr(tc->blk[i]), RGN_BLOCK_SIZE);
 	atomic_store_explicit(&tc->n, got - 1, memory_order_relaxed);
 	rgn_track_given(rgn_blk_addr(tc->blk[got - 1]), RGN_BLOCK_SIZE);
 	return tc->blk[got - 1];

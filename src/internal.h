@@ -153,6 +153,7 @@ struct rgn_space {
 	uint32_t         bin[RGN_BINS];
 	uint64_t         binmap[2];   /* bit i set <=> bin[i] non-empty */
 	bool             purging;     /* a thread is purging outside the lock */
+	pthread_cond_t   purge_done;  /* signalled when purging turns false */
 	size_t           purged_bytes;
 	size_t           purges;
 	struct rgn_tcache *caches;    /* registered thread caches */
@@ -172,6 +173,9 @@ static inline int rgn_space_ensure(void)
 }
 /* Parse "64M", "2G", "4096", "1GiB": 0 or EINVAL. */
 rgn_hidden int rgn_parse_size(const char *s, size_t *out);
+/* Hold and release the set-up lock across fork(). */
+rgn_hidden void rgn_space_fork_lock(void);
+rgn_hidden void rgn_space_fork_unlock(void);
 /* Make the blocks below new_top accessible.  Caller holds the lock. */
 rgn_hidden int rgn_space_commit_to_locked(uint32_t new_top);
 
@@ -217,8 +221,8 @@ rgn_hidden uint32_t rgn_blk_alloc_aligned(uint32_t n, uint32_t align);
 /* Give back a USED span of n blocks (n == its len). */
 rgn_hidden void rgn_blk_free(uint32_t b, uint32_t n);
 /* Give back the spans of a chain linked through desc.next, from head up
- * to (not including) stop or the end (0), taking the lock once for all
- * multi-block spans. */
+ * to (not including) stop or the end (0): single blocks to the thread
+ * cache, each run of multi-block spans under one lock acquisition. */
 rgn_hidden void rgn_blk_free_chain(uint32_t head, uint32_t stop);
 /* Grow the USED span at b (len n) by extra blocks in place, if the blocks
  * after it are free or never carved: 0, or ENOMEM if they are not. */
@@ -231,7 +235,8 @@ rgn_hidden void rgn_blk_put1_slow(uint32_t b);
 /* Return the calling thread's cache to the shared lists. */
 rgn_hidden void rgn_tcache_flush(struct rgn_tcache *tc);
 /* Give free memory back to the OS until at most target blocks remain
- * retained.  Takes the lock itself. */
+ * retained.  Takes the lock itself; waits for a purge already running in
+ * another thread to end first. */
 rgn_hidden void rgn_blk_purge(uint32_t target);
 /* Register tc so stats can see it and thread exit flushes it. */
 rgn_hidden void rgn_tcache_register(struct rgn_tcache *tc);

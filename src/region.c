@@ -29,6 +29,7 @@
 #define _POSIX_C_SOURCE 200809L /* strnlen */
 #include "internal.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,7 @@ struct rgn_region {
 	struct rgn_bump_    bump;        /* first: read by rgn_alloc inline */
 	char               *chunk_start; /* where bumping began in this chunk */
 	char               *tail_floor;  /* rgn_tail: keep blocks below this */
+	char               *tail_at;     /* rgn_tail: bump.cur it returned */
 	uint32_t            magic;
 	uint32_t            chunk;       /* first block of the current chunk */
 	uint32_t            head;        /* newest span of the chain */
@@ -87,8 +89,9 @@ struct mark_priv {
 };
 _Static_assert(sizeof(struct mark_priv) <= sizeof(rgn_mark), "mark size");
 
-static _Atomic(rgn_oom_handler) oom_fn;
-static _Atomic(void *) oom_arg;
+static pthread_mutex_t oom_lock = PTHREAD_MUTEX_INITIALIZER;
+static rgn_oom_handler oom_fn;   /* with oom_arg, under oom_lock */
+static void *oom_arg;
 
 static rgn_thread rgn_region *stack_top;
 static rgn_thread size_t stack_nulls;
@@ -130,12 +133,22 @@ static inline int einval_int(void)
 	return -1;
 }
 
+/* live_regions: each thread counts in its own cache.  The fast paths
+ * run only on threads whose cache is registered (they just used it); the
+ * others register first, so no count is lost when the thread exits. */
 static inline void count_region(int64_t delta)
 {
 	struct rgn_tcache *tc = &rgn_tc;
 	atomic_store_explicit(&tc->regions,
 	    atomic_load_explicit(&tc->regions, memory_order_relaxed) + delta,
 	    memory_order_relaxed);
+}
+
+static void count_region_slow(int64_t delta)
+{
+	if (!rgn_tc.limit)
+		rgn_tcache_register(&rgn_tc);
+	count_region(delta);
 }
 
 /* Bytes above which an object gets a span of its own. */
@@ -146,10 +159,15 @@ static inline size_t large_threshold(const rgn_region *r)
 
 void *rgn_oom(size_t size)
 {
-	rgn_oom_handler fn = atomic_load_explicit(&oom_fn, memory_order_acquire);
+	rgn_oom_handler fn;
+	void *arg;
 
+	pthread_mutex_lock(&oom_lock);
+	fn = oom_fn;
+	arg = oom_arg;
+	pthread_mutex_unlock(&oom_lock);
 	if (fn)
-		fn(size, atomic_load_explicit(&oom_arg, memory_order_relaxed));
+		fn(size, arg);
 	errno = ENOMEM;
 	return NULL;
 }
@@ -162,8 +180,14 @@ static void *alloc_failed(size_t size)
 
 RGN_API rgn_oom_handler rgn_set_oom_handler(rgn_oom_handler fn, void *arg)
 {
-	atomic_store_explicit(&oom_arg, arg, memory_order_relaxed);
-	return atomic_exchange_explicit(&oom_fn, fn, memory_order_acq_rel);
+	rgn_oom_handler old;
+
+	pthread_mutex_lock(&oom_lock);
+	old = oom_fn;
+	oom_fn = fn;
+	oom_arg = arg;
+	pthread_mutex_unlock(&oom_lock);
+	return old;
 }
 
 /* ---- tree links --------------------------------------------------------------- */
@@ -209,6 +233,7 @@ rgn_region *region_init(uint32_t b, rgn_region *parent, uint32_t chunk_max)
 	r->bump.end = mem + RGN_BLOCK_SIZE;
 	r->chunk_start = mem + HDR;
 	r->tail_floor = NULL;
+	r->tail_at = NULL;
 	r->magic = MAGIC_LIVE;
 	r->chunk = b;
 	r->head = b;
@@ -293,7 +318,7 @@ static void region_free(rgn_region *r)
 	uint32_t own_len = r->blocks == 1 ? 1 : rgn_desc_of(own)->len;
 
 	r->magic = MAGIC_DEAD;
-	count_region(-1);
+	count_region_slow(-1);
 	if (r->nspans > 1)
 		rgn_blk_free_chain(r->head, own);
 	rgn_blk_free(own, own_len);
@@ -548,6 +573,8 @@ RGN_API char *rgn_vprintf(rgn_region *r, const char *fmt, va_list ap)
 	/* format straight into the free end of the chunk; only when it does
 	 * not fit, allocate the exact size and format again */
 	avail = (size_t)(r->bump.end - r->bump.cur);
+	if (avail > INT_MAX)
+		avail = INT_MAX; /* a size above INT_MAX is an error for some libcs */
 	va_copy(ap2, ap);
 	k = vsnprintf(r->bump.cur, avail, fmt, ap2);
 	va_end(ap2);
@@ -637,6 +664,33 @@ RGN_API rgn_mark rgn_save(rgn_region *r)
 	return m;
 }
 
+/* Is the mark still a point of r's history?  Its span must be on the
+ * chain and its cleanup on the list, and its bump pointer inside its
+ * chunk as the chunk is now (a tail commit may have shortened it). */
+static bool mark_valid(rgn_region *r, const struct mark_priv *mp)
+{
+	uint32_t own = own_block(r), chunk = (uint32_t)mp->chunk;
+	struct rgn_cleanup *c;
+	char *base;
+	uint32_t x;
+
+	for (x = r->head; x != mp->head; x = rgn_desc_of(x)->next)
+		if (x == own)
+			return false;
+	for (c = r->cleanups; c && c != mp->cleanups; c = c->next)
+		;
+	if (c != mp->cleanups)
+		return false;
+	/* the mark's chunk is at or below the mark's head on the chain */
+	for (x = (uint32_t)mp->head; x != chunk && x != own; x = rgn_desc_of(x)->next)
+		;
+	if (x != chunk)
+		return false;
+	base = rgn_blk_addr(chunk);
+	return mp->cur >= (chunk == own ? (char *)r + HDR : base) &&
+	       mp->cur <= base + ((size_t)rgn_desc_of(chunk)->len << RGN_BLOCK_SHIFT);
+}
+
 RGN_API int rgn_rewind(rgn_region *r, rgn_mark m)
 {
 	const struct mark_priv *mp = (const struct mark_priv *)(const void *)&m;
@@ -644,24 +698,16 @@ RGN_API int rgn_rewind(rgn_region *r, rgn_mark m)
 	size_t freed = 0;
 	char *base;
 
-	if (!live(r) || mp->cur == NULL)
+	if (!live(r) || mp->cur == NULL || !mark_valid(r, mp))
 		return einval_int();
+	/* cleanups first: they may still use the memory, or even allocate
+	 * (what they allocate is popped below with the rest) */
+	run_cleanups(r, mp->cleanups);
 	own = own_block(r);
-	/* the mark's span must still be on the chain: check before freeing */
 	for (x = r->head; x != mp->head; x = rgn_desc_of(x)->next) {
-		if (x == own)
-			return einval_int();
 		freed += rgn_desc_of(x)->len;
 		popped++;
 	}
-	{
-		struct rgn_cleanup *c = r->cleanups;
-		while (c && c != mp->cleanups)
-			c = c->next;
-		if (c != mp->cleanups)
-			return einval_int();
-	}
-	run_cleanups(r, mp->cleanups);
 	rgn_blk_free_chain(r->head, (uint32_t)mp->head);
 	r->head = (uint32_t)mp->head;
 	r->nspans -= popped;
@@ -672,7 +718,7 @@ RGN_API int rgn_rewind(rgn_region *r, rgn_mark m)
 	r->bump.cur = mp->cur;
 	r->bump.end = base + ((size_t)rgn_desc_of(r->chunk)->len << RGN_BLOCK_SHIFT);
 	r->used_done = mp->used_done;
-	r->tail_floor = NULL;
+	r->tail_floor = r->tail_at = NULL;
 	return 0;
 }
 
@@ -760,7 +806,7 @@ RGN_API int rgn_merge(rgn_region *dst, rgn_region *src)
 	}
 	unlink_child(src);
 	src->magic = MAGIC_DEAD;
-	count_region(-1);
+	count_region_slow(-1);
 	return 0;
 }
 
@@ -788,6 +834,7 @@ RGN_API void *rgn_tail(rgn_region *r, size_t min, size_t *avail)
 			return alloc_failed(min);
 		r->tail_floor = r->chunk_start;
 	}
+	r->tail_at = r->bump.cur;
 	*avail = (size_t)(r->bump.end - r->bump.cur);
 	return r->bump.cur;
 }
@@ -797,14 +844,15 @@ RGN_API int rgn_tail_commit(rgn_region *r, size_t used)
 	char *base, *floor, *keep_end;
 	uint32_t len, keep;
 
-	if (!live(r) || used > (size_t)(r->bump.end - r->bump.cur))
+	/* the tail is still pending only if nothing moved the bump pointer
+	 * since rgn_tail returned it */
+	if (!live(r) || !r->tail_floor || r->bump.cur != r->tail_at ||
+	    used > (size_t)(r->bump.end - r->bump.cur))
 		return einval_int();
 	r->bump.cur += round8(used);
 	floor = r->tail_floor;
-	r->tail_floor = NULL;
+	r->tail_floor = r->tail_at = NULL;
 	base = rgn_blk_addr(r->chunk);
-	if (!floor || floor < base || floor > r->bump.end)
-		return 0; /* no tail was taken in this chunk: nothing to give */
 	keep_end = r->bump.cur > floor ? r->bump.cur : floor;
 	keep = blocks_for((size_t)(keep_end - base));
 	if (keep < 1)

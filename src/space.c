@@ -33,6 +33,7 @@ RGN_API char *rgn_space_base;
 
 struct rgn_space rgn_space_g = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.purge_done = PTHREAD_COND_INITIALIZER,
 };
 atomic_bool rgn_space_ready;
 
@@ -203,6 +204,18 @@ static int space_init(const rgn_config *cfg, bool explicit_call)
 	return err;
 }
 
+/* fork(): the set-up lock is held across it too (blocks.c registers the
+ * handlers). */
+void rgn_space_fork_lock(void)
+{
+	pthread_mutex_lock(&init_lock);
+}
+
+void rgn_space_fork_unlock(void)
+{
+	pthread_mutex_unlock(&init_lock);
+}
+
 int rgn_space_init_slow(void)
 {
 	return space_init(NULL, false);
@@ -237,6 +250,8 @@ int rgn_space_commit_to_locked(uint32_t new_top)
 	err = rgn_os_commit(s->base + s->committed, to - s->committed);
 	if (err)
 		return err;
+	/* not handed out yet: poisoned until the block layer gives it */
+	rgn_track_taken(s->base + s->committed, to - s->committed);
 	s->committed = to;
 	return 0;
 }

@@ -735,6 +735,24 @@ START_TEST(test_blocks_asan_poisons_free_memory)
 END_TEST
 #endif
 
+/* An aligned span, like any span, takes back the thread's cached blocks
+ * before it fails for lack of them. */
+START_TEST(test_blocks_aligned_uses_cache)
+{
+	uint32_t b, big;
+
+	blk_init(16 * MiB, 0);
+	b = rgn_blk_get1();                  /* a cache of 31 more */
+	ck_assert_uint_ne(b, 0);
+	/* everything else up to the end of the space */
+	big = rgn_blk_alloc(G.nblocks - G.top, NULL);
+	ck_assert_uint_ne(big, 0);
+	ck_assert_uint_gt(atomic_load(&rgn_tc.n), 8);
+	ck_assert_uint_ne(rgn_blk_alloc_aligned(1, 2), 0);
+	ck_assert_int_eq(rgn_blk_check(), 0);
+}
+END_TEST
+
 /* ---- fork ------------------------------------------------------------------- */
 
 struct lock_holder {
@@ -840,6 +858,10 @@ Suite *suite_blocks(void)
 	tcase_add_test(tc, test_blocks_asan_poisons_free_memory);
 	suite_add_tcase(s, tc);
 #endif
+
+	tc = tcase_create("aligned-cache");
+	tcase_add_test(tc, test_blocks_aligned_uses_cache);
+	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fork");
 	tcase_add_test(tc, test_blocks_fork_while_locked);

@@ -1796,6 +1796,121 @@ START_TEST(test_region_spans_coalesce)
 }
 END_TEST
 
+/* ---- regressions ------------------------------------------------------------- */
+
+/* A free span that ends at the frontier joins fresh blocks: a 64 MiB
+ * space whose first 40 MiB were used and given back still has room for
+ * one 50 MiB object. */
+START_TEST(test_region_reuse_free_span_at_frontier)
+{
+	rgn_region *r;
+	char *p;
+
+	tst_init(64 * MiB, 0);
+	r = rgn_new(NULL);
+	ck_assert_ptr_nonnull(rgn_alloc(r, 40 * MiB));
+	rgn_destroy(r);
+	rgn_trim();
+	r = rgn_new(NULL);
+	errno = 0;
+	p = rgn_alloc(r, 50 * MiB);
+	ck_assert_msg(p != NULL, "errno %d", errno);
+	p[0] = p[50 * MiB - 1] = 1;
+	rgn_destroy(r);
+}
+END_TEST
+
+/* An allocation between rgn_tail and rgn_tail_commit cancels the tail; a
+ * commit then must not shrink the chunk under memory now in use. */
+START_TEST(test_region_tail_cancelled_by_alloc)
+{
+	rgn_region *r;
+	size_t avail;
+	rgn_mark m;
+	char *t, *p;
+
+	tst_init(64 * MiB, 0);
+	r = rgn_new(NULL);
+	t = rgn_tail(r, 12288, &avail);
+	ck_assert_ptr_nonnull(t);
+	p = rgn_alloc(r, 8192);
+	ck_assert_ptr_nonnull(p);
+	m = rgn_save(r);
+	p = rgn_grow(r, p, 8192, 8);
+	errno = 0;
+	ck_assert_int_eq(rgn_tail_commit(r, 0), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(rgn_rewind(r, m), 0);
+	/* the region's bump pointer is inside its chunk: a huge request must
+	 * take the slow path and fail, not return memory */
+	errno = 0;
+	ck_assert_ptr_null(rgn_alloc(r, (size_t)1 << 40));
+	ck_assert_int_eq(errno, ENOMEM);
+	memset(p, 0x5a, 8192);
+	rgn_destroy(r);
+}
+END_TEST
+
+static rgn_region *alloc_in_cleanup_region;
+
+static void alloc_in_cleanup(void *arg)
+{
+	(void)arg;
+	ck_assert_ptr_nonnull(rgn_alloc(alloc_in_cleanup_region, 100 * 1000));
+}
+
+/* A cleanup run by rewind that allocates from the region: what it
+ * allocates is freed with the rest and the counts stay right. */
+START_TEST(test_region_rewind_cleanup_allocates)
+{
+	struct rgn_region_stats st;
+	rgn_region *r;
+	rgn_mark m;
+
+	tst_init(64 * MiB, 0);
+	r = alloc_in_cleanup_region = rgn_new(NULL);
+	m = rgn_save(r);
+	ck_assert_int_eq(rgn_on_destroy(r, alloc_in_cleanup, NULL), 0);
+	ck_assert_int_eq(rgn_rewind(r, m), 0);
+	st = tst_region(r);
+	ck_assert_uint_eq(st.blocks, 1);
+	ck_assert_uint_eq(st.large, 0);
+	ck_assert_uint_eq(st.chunks, 1);
+	rgn_destroy(r);
+	ck_assert_uint_eq(tst_space().used_blocks, 0);
+}
+END_TEST
+
+/* A mark whose bump pointer lies beyond the chunk as it is now is refused
+ * before anything is freed. */
+START_TEST(test_region_rewind_refuses_stale_mark)
+{
+	struct rgn_region_stats before, after;
+	rgn_region *r;
+	rgn_mark m;
+	size_t avail;
+	char *t;
+
+	tst_init(64 * MiB, 0);
+	r = rgn_new(NULL);
+	t = rgn_tail(r, 10 * 4096, &avail);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(rgn_tail_commit(r, 9 * 4096), 0);
+	m = rgn_save(r);
+	ck_assert_int_eq(rgn_rewind(r, m), 0);
+	/* forge nothing: reset gives the chunk back, the mark is stale */
+	rgn_reset(r);
+	before = tst_region(r);
+	errno = 0;
+	ck_assert_int_eq(rgn_rewind(r, m), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	after = tst_region(r);
+	ck_assert_uint_eq(after.blocks, before.blocks);
+	ck_assert_uint_eq(after.used, before.used);
+	rgn_destroy(r);
+}
+END_TEST
+
 Suite *suite_region(void)
 {
 	Suite *s = suite_create("region");
@@ -1873,6 +1988,13 @@ Suite *suite_region(void)
 	tcase_add_test(tc, test_region_scope_normal_exit);
 	tcase_add_test(tc, test_region_scope_break);
 	tcase_add_test(tc, test_region_scope_return);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("regressions");
+	tcase_add_test(tc, test_region_reuse_free_span_at_frontier);
+	tcase_add_test(tc, test_region_tail_cancelled_by_alloc);
+	tcase_add_test(tc, test_region_rewind_cleanup_allocates);
+	tcase_add_test(tc, test_region_rewind_refuses_stale_mark);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("stats");

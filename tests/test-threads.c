@@ -393,6 +393,52 @@ START_TEST(test_threads_region_outlives_thread)
 }
 END_TEST
 
+/* live_regions stays right when the last act on a region happens on a
+ * thread that never took a block of its own (a merge, a destroy of a
+ * region whose spans are all multi-block). */
+static rgn_region *merge_dst, *merge_src;
+
+static void *merge_elsewhere(void *arg)
+{
+	(void)arg;
+	ck_assert_int_eq(rgn_merge(merge_dst, merge_src), 0);
+	return NULL;
+}
+
+static void *destroy_elsewhere(void *arg)
+{
+	rgn_destroy(arg);
+	return NULL;
+}
+
+START_TEST(test_threads_live_count_foreign_thread)
+{
+	rgn_region *b;
+	pthread_t t;
+	void *p;
+
+	tst_init(64 * MiB, 0);
+	merge_dst = rgn_new(NULL);
+	merge_src = rgn_new(NULL);
+	ck_assert_uint_eq(tst_space().live_regions, 2);
+	ck_assert_int_eq(pthread_create(&t, NULL, merge_elsewhere, NULL), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_uint_eq(tst_space().live_regions, 1);
+	rgn_destroy(merge_dst);
+	ck_assert_uint_eq(tst_space().live_regions, 0);
+
+	b = rgn_new(NULL);
+	p = rgn_alloc(b, 100);
+	p = rgn_grow(b, p, 100, 3 * 4096);      /* own block grows in place */
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(rgn_alloc(b, 100 * 1000));
+	ck_assert_int_eq(pthread_create(&t, NULL, destroy_elsewhere, b), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_uint_eq(tst_space().live_regions, 0);
+	ck_assert_int_eq(rgn_blk_check(), 0);
+}
+END_TEST
+
 Suite *suite_threads(void)
 {
 	Suite *s = suite_create("threads");
@@ -406,6 +452,7 @@ Suite *suite_threads(void)
 	tc = tcase_create("handoff");
 	tcase_add_test(tc, test_threads_handoff);
 	tcase_add_test(tc, test_threads_region_outlives_thread);
+	tcase_add_test(tc, test_threads_live_count_foreign_thread);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 
