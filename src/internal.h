@@ -141,8 +141,9 @@ struct rgn_space {
 	uint32_t         retain_blocks;
 	bool             decommit_zeroes;
 
-	/* protected by lock */
-	pthread_mutex_t  lock;
+	/* protected by lock; on a cache line of its own, so that taking the
+	 * lock does not evict the read-only fields above from other cores */
+	_Alignas(64) pthread_mutex_t lock;
 	uint32_t         top;         /* blocks [top, nblocks) never carved */
 	size_t           committed;   /* bytes from base that are read-write */
 	uint32_t         free_blocks;
