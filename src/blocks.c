@@ -586,6 +586,7 @@ void rgn_tcache_register(struct rgn_tcache *tc)
 void rgn_tcache_flush(struct rgn_tcache *tc)
 {
 	uint32_t n = atomic_load_explicit(&tc->n, memory_order_relaxed);
+	void *spare = atomic_load_explicit(&tc->spare, memory_order_relaxed);
 	bool over;
 
 	if (!tc->limit)
@@ -594,6 +595,10 @@ void rgn_tcache_flush(struct rgn_tcache *tc)
 	for (uint32_t i = 0; i < n; i++)
 		free_locked(tc->blk[i], 1, 1);
 	atomic_store_explicit(&tc->n, 0, memory_order_relaxed);
+	if (spare) {
+		free_locked(rgn_blk_index(spare), 1, 1);
+		atomic_store_explicit(&tc->spare, NULL, memory_order_relaxed);
+	}
 	if (tc != &rgn_tc) {
 		/* called by a stranger: never happens but stay correct */
 	} else if (pthread_getspecific(tcache_key) == NULL) {

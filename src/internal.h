@@ -206,6 +206,9 @@ static inline struct rgn_desc *rgn_desc_of(uint32_t b)
 struct rgn_tcache {
 	_Atomic uint32_t   n;            /* blocks in blk[0..n) (read by stats) */
 	uint32_t           limit;        /* RGN_TCACHE_MAX once registered, else 0 */
+	/* the last destroyed one-block region, header kept ready for the next
+	 * rgn_new (its block counts as cached) */
+	_Atomic(void *)    spare;
 	_Atomic int64_t    regions;      /* regions created - destroyed here */
 	struct rgn_tcache *next, *prev;  /* registry, under the space lock */
 	uint32_t           blk[RGN_TCACHE_MAX];

@@ -266,10 +266,23 @@ static rgn_noinline rgn_region *region_create_slow(rgn_region *parent,
 RGN_API rgn_region *rgn_new(rgn_region *parent)
 {
 	struct rgn_tcache *tc = &rgn_tc;
-	uint32_t n = atomic_load_explicit(&tc->n, memory_order_relaxed);
+	rgn_region *r = atomic_load_explicit(&tc->spare, memory_order_relaxed);
+	uint32_t n;
 
 	if (parent && !live(parent))
 		return einval();
+	if (r) {
+		/* the thread's last destroyed small region: its header already
+		 * reads as a fresh region's (see rgn_destroy) */
+		atomic_store_explicit(&tc->spare, NULL, memory_order_relaxed);
+		rgn_track_given(r, RGN_BLOCK_SIZE);
+		r->magic = MAGIC_LIVE;
+		if (parent)
+			link_child(parent, r);
+		count_region(1);
+		return r;
+	}
+	n = atomic_load_explicit(&tc->n, memory_order_relaxed);
 	if (rgn_unlikely(n == 0))
 		return region_create_slow(parent, CHUNK_MAX_DEFAULT);
 	atomic_store_explicit(&tc->n, n - 1, memory_order_relaxed);
@@ -356,8 +369,22 @@ RGN_API void rgn_destroy(rgn_region *r)
 	if (r->parent)
 		unlink_child(r);
 	if (rgn_likely(!r->child && !r->cleanups && r->blocks == 1)) {
+		struct rgn_tcache *tc = &rgn_tc;
+		/* one block, no chunk ever added: chunk, head, nspans, end and
+		 * chunk_start are already a new region's; reset the rest and
+		 * keep it as the thread's spare */
 		r->magic = MAGIC_DEAD;
+		r->bump.cur = r->chunk_start;
+		r->tail_floor = r->tail_at = NULL;
+		r->used_done = 0;
+		r->next_chunk = CHUNK_FIRST_GROW;
+		r->chunk_max = CHUNK_MAX_DEFAULT;
 		count_region(-1);
+		if (!atomic_load_explicit(&tc->spare, memory_order_relaxed) && tc->limit) {
+			rgn_track_taken(r, RGN_BLOCK_SIZE);
+			atomic_store_explicit(&tc->spare, r, memory_order_relaxed);
+			return;
+		}
 		rgn_blk_put1(own_block(r));
 		return;
 	}

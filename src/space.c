@@ -280,6 +280,7 @@ RGN_API int rgn_space_stats(struct rgn_space_stats *st)
 	regions = s->orphan_regions;
 	for (tc = s->caches; tc; tc = tc->next) {
 		cached += atomic_load_explicit(&tc->n, memory_order_relaxed);
+		cached += atomic_load_explicit(&tc->spare, memory_order_relaxed) != NULL;
 		regions += atomic_load_explicit(&tc->regions, memory_order_relaxed);
 	}
 	st->base = s->base;
