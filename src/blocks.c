@@ -310,6 +310,65 @@ void rgn_blk_init_locked(void)
 	pthread_key_create(&tcache_key, tcache_exit);
 }
 
+/* ---- the per-thread span cache -----------------------------------------------
+ * Regions grow through chunks of 2, 4, 8, 16 blocks and programs keep
+ * asking for the same buffer sizes, so a thread keeps a few spans of each
+ * of those lengths: a region that outgrows its first block no longer
+ * takes the space lock on every request (measured: two threads running
+ * the request benchmark took the lock about three times per request). */
+
+/* The class of a span of n blocks, or -1 when it is not cached. */
+static inline int span_class(uint32_t n)
+{
+	if (n < 2 || n > (2u << (RGN_SPAN_CLASSES - 1)) || (n & (n - 1)))
+		return -1;
+	return __builtin_ctz(n) - 1;
+}
+
+static inline void span_blocks_add(struct rgn_tcache *tc, int64_t d)
+{
+	atomic_store_explicit(&tc->span_blocks,
+	    (uint32_t)(atomic_load_explicit(&tc->span_blocks, memory_order_relaxed) + d),
+	    memory_order_relaxed);
+}
+
+static bool span_put(uint32_t b, uint32_t n)
+{
+	struct rgn_tcache *tc = &rgn_tc;
+	int c = span_class(n);
+
+	if (c < 0 || tc->nspan[c] == RGN_SPAN_CACHE)
+		return false;
+	if (!tc->limit)
+		rgn_tcache_register(tc);
+	rgn_track_taken(rgn_blk_addr(b), (size_t)n << RGN_BLOCK_SHIFT);
+	tc->span[c][tc->nspan[c]++] = b;
+	span_blocks_add(tc, n);
+	return true;
+}
+
+static uint32_t span_get(uint32_t n)
+{
+	struct rgn_tcache *tc = &rgn_tc;
+	int c = span_class(n);
+	uint32_t b;
+
+	if (c < 0 || tc->nspan[c] == 0)
+		return 0;
+	b = tc->span[c][--tc->nspan[c]];
+	span_blocks_add(tc, -(int64_t)n);
+	rgn_track_given(rgn_blk_addr(b), (size_t)n << RGN_BLOCK_SHIFT);
+	return b;
+}
+
+/* Does the thread's cache hold anything a failed allocation could use? */
+static inline bool tcache_holds(const struct rgn_tcache *tc)
+{
+	return atomic_load_explicit(&tc->n, memory_order_relaxed) ||
+	       atomic_load_explicit(&tc->spare, memory_order_relaxed) ||
+	       atomic_load_explicit(&tc->span_blocks, memory_order_relaxed);
+}
+
 uint32_t rgn_blk_alloc(uint32_t n, bool *zeroed)
 {
 	uint32_t h, dirty = 0;
@@ -323,10 +382,15 @@ uint32_t rgn_blk_alloc(uint32_t n, bool *zeroed)
 		errno = ENOMEM;
 		return 0;
 	}
+	if ((h = span_get(n)) != 0) {
+		if (zeroed)
+			*zeroed = false;
+		return h;
+	}
 	pthread_mutex_lock(&S->lock);
 	h = alloc_locked(n, &dirty);
 	pthread_mutex_unlock(&S->lock);
-	if (!h && atomic_load_explicit(&rgn_tc.n, memory_order_relaxed)) {
+	if (!h && tcache_holds(&rgn_tc)) {
 		/* this thread's cached blocks may be what is missing */
 		rgn_tcache_flush(&rgn_tc);
 		pthread_mutex_lock(&S->lock);
@@ -358,7 +422,7 @@ uint32_t rgn_blk_alloc_aligned(uint32_t n, uint32_t align)
 	total = n + align - 1;
 	pthread_mutex_lock(&S->lock);
 	h = alloc_locked(total, &dirty);
-	if (!h && atomic_load_explicit(&rgn_tc.n, memory_order_relaxed)) {
+	if (!h && tcache_holds(&rgn_tc)) {
 		pthread_mutex_unlock(&S->lock);
 		rgn_tcache_flush(&rgn_tc);
 		pthread_mutex_lock(&S->lock);
@@ -406,20 +470,30 @@ void rgn_blk_free(uint32_t b, uint32_t n)
 	after_free(over);
 }
 
+void rgn_blk_release(uint32_t b, uint32_t n)
+{
+	if (!span_put(b, n))
+		rgn_blk_free(b, n);
+}
+
 void rgn_blk_free_chain(uint32_t b, uint32_t stop)
 {
 	bool locked = false, over = false;
 
 	while (b && b != stop) {
 		uint32_t next = D(b)->next, n = D(b)->len;
-		if (n == 1) {
-			/* the cache may drain and take the lock itself */
+		if (n == 1 || span_class(n) >= 0) {
+			/* to the thread cache, which may drain and take the
+			 * lock itself */
 			if (locked) {
 				over |= over_retain_locked();
 				pthread_mutex_unlock(&S->lock);
 				locked = false;
 			}
-			rgn_blk_put1(b);
+			if (n == 1)
+				rgn_blk_put1(b);
+			else if (!span_put(b, n))
+				rgn_blk_free(b, n);
 		} else {
 			if (!locked) {
 				pthread_mutex_lock(&S->lock);
@@ -599,6 +673,11 @@ void rgn_tcache_flush(struct rgn_tcache *tc)
 		free_locked(rgn_blk_index(spare), 1, 1);
 		atomic_store_explicit(&tc->spare, NULL, memory_order_relaxed);
 	}
+	for (int c = 0; c < RGN_SPAN_CLASSES; c++) {
+		while (tc->nspan[c])
+			free_locked(tc->span[c][--tc->nspan[c]], 2u << c, 2u << c);
+	}
+	atomic_store_explicit(&tc->span_blocks, 0, memory_order_relaxed);
 	if (tc != &rgn_tc) {
 		/* called by a stranger: never happens but stay correct */
 	} else if (pthread_getspecific(tcache_key) == NULL) {

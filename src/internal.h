@@ -202,6 +202,10 @@ static inline struct rgn_desc *rgn_desc_of(uint32_t b)
 #ifndef RGN_TCACHE_BATCH
 #define RGN_TCACHE_BATCH 32   /* blocks moved per refill or drain */
 #endif
+/* Small spans kept per thread: lengths 2, 4, 8 and 16 blocks (the first
+ * chunk sizes, and a 64 KiB buffer), up to RGN_SPAN_CACHE of each. */
+#define RGN_SPAN_CLASSES 4
+#define RGN_SPAN_CACHE   4
 
 struct rgn_tcache {
 	_Atomic uint32_t   n;            /* blocks in blk[0..n) (read by stats) */
@@ -209,6 +213,9 @@ struct rgn_tcache {
 	/* the last destroyed one-block region, header kept ready for the next
 	 * rgn_new (its block counts as cached) */
 	_Atomic(void *)    spare;
+	_Atomic uint32_t   span_blocks;  /* blocks in span[][] (read by stats) */
+	uint8_t            nspan[RGN_SPAN_CLASSES];
+	uint32_t           span[RGN_SPAN_CLASSES][RGN_SPAN_CACHE];
 	_Atomic int64_t    regions;      /* regions created - destroyed here */
 	struct rgn_tcache *next, *prev;  /* registry, under the space lock */
 	uint32_t           blk[RGN_TCACHE_MAX];
@@ -222,11 +229,16 @@ rgn_hidden uint32_t rgn_blk_alloc(uint32_t n, bool *zeroed);
 /* A span of n blocks whose first block index is a multiple of align
  * (a power of two, in blocks). */
 rgn_hidden uint32_t rgn_blk_alloc_aligned(uint32_t n, uint32_t align);
-/* Give back a USED span of n blocks (n == its len). */
+/* Give back a USED span of n blocks (n == its len) to the shared free
+ * structure (a single block goes to the thread cache). */
 rgn_hidden void rgn_blk_free(uint32_t b, uint32_t n);
+/* The same, but a span of a cached length may stay with the thread (what
+ * regions use: the next region on this thread takes it without a lock). */
+rgn_hidden void rgn_blk_release(uint32_t b, uint32_t n);
 /* Give back the spans of a chain linked through desc.next, from head up
- * to (not including) stop or the end (0): single blocks to the thread
- * cache, each run of multi-block spans under one lock acquisition. */
+ * to (not including) stop or the end (0), as rgn_blk_release does: the
+ * spans the thread cache does not keep under one lock acquisition per
+ * run of them. */
 rgn_hidden void rgn_blk_free_chain(uint32_t head, uint32_t stop);
 /* Grow the USED span at b (len n) by extra blocks in place, if the blocks
  * after it are free or never carved: 0, or ENOMEM if they are not. */

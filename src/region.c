@@ -334,7 +334,7 @@ static void region_free(rgn_region *r)
 	count_region_slow(-1);
 	if (r->nspans > 1)
 		rgn_blk_free_chain(r->head, own);
-	rgn_blk_free(own, own_len);
+	rgn_blk_release(own, own_len);
 }
 
 /* Destroy r, already unlinked from its parent, and its subtree: leaves

@@ -281,6 +281,7 @@ RGN_API int rgn_space_stats(struct rgn_space_stats *st)
 	for (tc = s->caches; tc; tc = tc->next) {
 		cached += atomic_load_explicit(&tc->n, memory_order_relaxed);
 		cached += atomic_load_explicit(&tc->spare, memory_order_relaxed) != NULL;
+		cached += atomic_load_explicit(&tc->span_blocks, memory_order_relaxed);
 		regions += atomic_load_explicit(&tc->regions, memory_order_relaxed);
 	}
 	st->base = s->base;

@@ -753,6 +753,45 @@ START_TEST(test_blocks_aligned_uses_cache)
 }
 END_TEST
 
+/* Spans of 2, 4, 8 or 16 blocks a region gives back stay with the
+ * thread and serve the next region without the shared structure; they
+ * count as cached and go back to the shared lists on rgn_trim. */
+START_TEST(test_blocks_span_cache)
+{
+	struct rgn_space_stats st;
+	uint32_t free0, top0, b;
+	rgn_region *r;
+	char *p;
+
+	blk_init(64 * MiB, 0);
+	r = rgn_new(NULL);
+	p = rgn_alloc(r, 16 * RGN_BLOCK_SIZE);         /* a 16-block span */
+	ck_assert_ptr_nonnull(p);
+	b = rgn_blk_index(p);
+	ck_assert_uint_eq(rgn_desc_of(b)->len, 16);
+	rgn_destroy(r);
+	free0 = G.free_blocks;
+	top0 = G.top;
+	ck_assert_int_eq(rgn_space_stats(&st), 0);
+	ck_assert_uint_ge(st.cached_blocks, 16);
+	ck_assert_int_eq(rgn_blk_check(), 0);
+
+	r = rgn_new(NULL);
+	p = rgn_alloc(r, 16 * RGN_BLOCK_SIZE);
+	ck_assert_uint_eq(rgn_blk_index(p), b);         /* the same span */
+	ck_assert_uint_eq(G.free_blocks, free0);        /* not from the lists */
+	ck_assert_uint_eq(G.top, top0);
+	memset(p, 7, 16 * RGN_BLOCK_SIZE);
+	rgn_destroy(r);
+
+	rgn_trim();
+	ck_assert_int_eq(rgn_space_stats(&st), 0);
+	ck_assert_uint_eq(st.cached_blocks, 0);
+	ck_assert_uint_eq(st.used_blocks, 0);
+	ck_assert_int_eq(rgn_blk_check(), 0);
+}
+END_TEST
+
 /* ---- fork ------------------------------------------------------------------- */
 
 struct lock_holder {
@@ -858,6 +897,10 @@ Suite *suite_blocks(void)
 	tcase_add_test(tc, test_blocks_asan_poisons_free_memory);
 	suite_add_tcase(s, tc);
 #endif
+
+	tc = tcase_create("span-cache");
+	tcase_add_test(tc, test_blocks_span_cache);
+	suite_add_tcase(s, tc);
 
 	tc = tcase_create("aligned-cache");
 	tcase_add_test(tc, test_blocks_aligned_uses_cache);
