@@ -290,7 +290,8 @@ static void fork_child(void)
 	for (struct rgn_tcache *o = S->caches; o; o = o->next)
 		if (o != tc)
 			S->orphan_regions += atomic_load_explicit(&o->regions,
-			                                          memory_order_relaxed);
+			                                          memory_order_relaxed) -
+			    (atomic_load_explicit(&o->spare, memory_order_relaxed) != NULL);
 	S->caches = tc->limit ? tc : NULL;
 	tc->next = tc->prev = NULL;
 	pthread_mutex_unlock(&S->lock);
@@ -670,8 +671,12 @@ void rgn_tcache_flush(struct rgn_tcache *tc)
 		free_locked(tc->blk[i], 1, 1);
 	atomic_store_explicit(&tc->n, 0, memory_order_relaxed);
 	if (spare) {
+		/* a spare region is still counted live: it stops being so now */
 		free_locked(rgn_blk_index(spare), 1, 1);
 		atomic_store_explicit(&tc->spare, NULL, memory_order_relaxed);
+		atomic_store_explicit(&tc->regions,
+		    atomic_load_explicit(&tc->regions, memory_order_relaxed) - 1,
+		    memory_order_relaxed);
 	}
 	for (int c = 0; c < RGN_SPAN_CLASSES; c++) {
 		while (tc->nspan[c])

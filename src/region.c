@@ -273,13 +273,13 @@ RGN_API rgn_region *rgn_new(rgn_region *parent)
 		return einval();
 	if (r) {
 		/* the thread's last destroyed small region: its header already
-		 * reads as a fresh region's (see rgn_destroy) */
+		 * reads as a fresh region's (see rgn_destroy), and it never
+		 * left the live count */
 		atomic_store_explicit(&tc->spare, NULL, memory_order_relaxed);
 		rgn_track_given(r, RGN_BLOCK_SIZE);
 		r->magic = MAGIC_LIVE;
 		if (parent)
 			link_child(parent, r);
-		count_region(1);
 		return r;
 	}
 	n = atomic_load_explicit(&tc->n, memory_order_relaxed);
@@ -373,18 +373,20 @@ RGN_API void rgn_destroy(rgn_region *r)
 		/* one block, no chunk ever added: chunk, head, nspans, end and
 		 * chunk_start are already a new region's; reset the rest and
 		 * keep it as the thread's spare */
+		rgn_assert_internal(r->used_done == 0 && r->nspans == 1);
 		r->magic = MAGIC_DEAD;
 		r->bump.cur = r->chunk_start;
 		r->tail_floor = r->tail_at = NULL;
-		r->used_done = 0;
 		r->next_chunk = CHUNK_FIRST_GROW;
 		r->chunk_max = CHUNK_MAX_DEFAULT;
-		count_region(-1);
 		if (!atomic_load_explicit(&tc->spare, memory_order_relaxed) && tc->limit) {
+			/* stays in the live count until it leaves the spare slot
+			 * (the space statistics subtract spares) */
 			rgn_track_taken(r, RGN_BLOCK_SIZE);
 			atomic_store_explicit(&tc->spare, r, memory_order_relaxed);
 			return;
 		}
+		count_region(-1);
 		rgn_blk_put1(own_block(r));
 		return;
 	}

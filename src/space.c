@@ -279,8 +279,10 @@ RGN_API int rgn_space_stats(struct rgn_space_stats *st)
 	pthread_mutex_lock(&s->lock);
 	regions = s->orphan_regions;
 	for (tc = s->caches; tc; tc = tc->next) {
+		bool spare = atomic_load_explicit(&tc->spare, memory_order_relaxed) != NULL;
 		cached += atomic_load_explicit(&tc->n, memory_order_relaxed);
-		cached += atomic_load_explicit(&tc->spare, memory_order_relaxed) != NULL;
+		cached += spare;
+		regions -= spare; /* destroyed, but counted until reused */
 		cached += atomic_load_explicit(&tc->span_blocks, memory_order_relaxed);
 		regions += atomic_load_explicit(&tc->regions, memory_order_relaxed);
 	}
