@@ -1,19 +1,19 @@
 /*
- * adapt-apr.h - the benchmark adapter for APR pools (see adapter.h).
+ * adapt-apr.h - APR pools (see adapter.h).  Two set-ups, two executables:
  *
- * Two set-ups, two executables:
+ * apr-default (-DBENCH_APR_DEFAULT): apr_pool_create(&p, NULL), the call
+ * most programs make.  Such pools are children of APR's global pool,
+ * whose allocator is shared by the whole process and guarded by a mutex.
  *
- * apr-default (BENCH_APR_DEFAULT): apr_pool_create(&p, NULL), the call
- * sequence most programs use.  Such pools are children of APR's global
- * pool, whose allocator is shared by the process and guarded by a mutex.
- *
- * apr (tuned): every benchmark region is a child pool of one parent created with
+ * apr: every region is a child pool of one parent per thread, made with
  * apr_pool_create_unmanaged: the parent owns an allocator of its own
  * without a mutex, so creating and destroying children takes no lock.
  * That is APR at its fastest, as the quick binary-trees programs use it.
- * The allocator keeps every freed node (no max_free), so memory stays warm
- * between runs, as rgn's retained blocks do.  Pool nodes come from the C
- * library's malloc (glibc in this executable).
+ * The allocator keeps every freed node (no max_free), so memory stays
+ * warm between runs, as rgn's retained blocks do.
+ *
+ * In both, pool memory comes from the C library's malloc; ba_reset is
+ * apr_pool_clear, ba_destroy apr_pool_destroy.
  */
 #ifndef BENCH_ADAPT_APR_H
 #define BENCH_ADAPT_APR_H
@@ -31,25 +31,45 @@
 #endif
 #define BA_FREES_EACH 0
 
-static apr_pool_t *ba_apr_parent;
+#ifndef BENCH_APR_DEFAULT
+static _Thread_local apr_pool_t *ba_apr_parent;
+#endif
 
 static int ba_setup(size_t live_bytes, FILE *out)
 {
 	(void)live_bytes;
-	if (apr_initialize() != APR_SUCCESS ||
-	    apr_pool_create_unmanaged(&ba_apr_parent) != APR_SUCCESS) {
-		fprintf(stderr, "apr: cannot create the parent pool\n");
+	if (apr_initialize() != APR_SUCCESS) {
+		fprintf(stderr, "apr: apr_initialize failed\n");
 		return -1;
 	}
 #ifdef BENCH_APR_DEFAULT
-	fprintf(out, "info allocator apr-default pools %s (parent NULL: the global pool)\n",
+	fprintf(out, "info allocator apr-default: APR pools %s, "
+	        "apr_pool_create(&p, NULL) (children of the global pool)\n",
 	        apr_version_string());
 #else
-	fprintf(out, "info allocator apr pools %s (parent unmanaged, no mutex)\n",
+	fprintf(out, "info allocator apr: APR pools %s, children of an "
+	        "unmanaged parent per thread (own allocator, no mutex)\n",
 	        apr_version_string());
 #endif
 	return 0;
 }
+
+#ifndef BENCH_APR_DEFAULT
+#define ba_thread_start ba_thread_start
+static inline void ba_thread_start(void)
+{
+	if (apr_pool_create_unmanaged(&ba_apr_parent) != APR_SUCCESS)
+		ba_apr_parent = NULL;   /* ba_new fails from now on */
+}
+
+#define ba_thread_stop ba_thread_stop
+static inline void ba_thread_stop(void)
+{
+	if (ba_apr_parent)
+		apr_pool_destroy(ba_apr_parent);
+	ba_apr_parent = NULL;
+}
+#endif
 
 static inline ba_region *ba_new(void)
 {
@@ -57,10 +77,11 @@ static inline ba_region *ba_new(void)
 
 #ifdef BENCH_APR_DEFAULT
 	if (apr_pool_create(&p, NULL) != APR_SUCCESS)
-#else
-	if (apr_pool_create(&p, ba_apr_parent) != APR_SUCCESS)
-#endif
 		return NULL;
+#else
+	if (!ba_apr_parent || apr_pool_create(&p, ba_apr_parent) != APR_SUCCESS)
+		return NULL;
+#endif
 	return (ba_region *)(void *)p;
 }
 
@@ -69,16 +90,16 @@ static inline void *ba_alloc(ba_region *r, size_t n)
 	return apr_palloc((apr_pool_t *)(void *)r, n);
 }
 
-static inline void ba_release(ba_region *r, void *const *ptrs, size_t count)
+static inline void ba_destroy(ba_region *r)
 {
-	(void)ptrs;
-	(void)count;
 	apr_pool_destroy((apr_pool_t *)(void *)r);
 }
 
-static void ba_stats(FILE *out)
+#define ba_reset ba_reset
+static inline ba_region *ba_reset(ba_region *r)
 {
-	(void)out;
+	apr_pool_clear((apr_pool_t *)(void *)r);
+	return r;
 }
 
 #endif /* BENCH_ADAPT_APR_H */

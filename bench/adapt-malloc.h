@@ -1,12 +1,13 @@
 /*
- * adapt-malloc.h - the benchmark adapter for plain malloc/free (see
- * adapter.h): glibc's, or jemalloc's when built with -DBENCH_JEMALLOC.
+ * adapt-malloc.h - plain malloc/free (see adapter.h): glibc's, or, built
+ * with -DBENCH_JEMALLOC or -DBENCH_TCMALLOC, jemalloc's or tcmalloc's,
+ * which then replace glibc's malloc in the whole process.
  *
- * malloc has no regions, so a region is a token and releasing it frees
- * every pointer the driver recorded.  With BENCH_JEMALLOC the executable
- * links libjemalloc, whose malloc then replaces glibc's in the whole
- * process; ba_setup checks that by watching jemalloc's own count of the
- * bytes this thread allocated move across one malloc.
+ * malloc has no regions: a region is a token, and the workloads free every
+ * object with ba_free, as a program written for malloc would (binary-
+ * trees recursively, the request handler from its list of objects).
+ * ba_setup checks that malloc really is the allocator named, by watching
+ * the allocator's own count of allocated bytes move across one malloc.
  */
 #ifndef BENCH_ADAPT_MALLOC_H
 #define BENCH_ADAPT_MALLOC_H
@@ -16,9 +17,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#ifdef BENCH_JEMALLOC
+#if defined(BENCH_JEMALLOC)
 #include <jemalloc/jemalloc.h>
 #define BA_NAME "jemalloc"
+#elif defined(BENCH_TCMALLOC)
+#include <gperftools/malloc_extension_c.h>
+#include <gperftools/tcmalloc.h>
+#define BA_NAME "tcmalloc"
 #else
 #include <gnu/libc-version.h>
 #define BA_NAME "glibc"
@@ -27,42 +32,54 @@
 
 static char ba_malloc_token;    /* what ba_new hands out: any non-NULL */
 
-#ifdef BENCH_JEMALLOC
-static uint64_t ba_jemalloc_allocated(void)
+#if defined(BENCH_JEMALLOC) || defined(BENCH_TCMALLOC)
+/* Bytes the replacement allocator says are allocated now. */
+static size_t ba_malloc_allocated(void)
 {
+#if defined(BENCH_JEMALLOC)
 	uint64_t v = 0;
 	size_t len = sizeof v;
 
-	if (mallctl("thread.allocated", &v, &len, NULL, 0) != 0)
-		return 0;
+	return mallctl("thread.allocated", &v, &len, NULL, 0) == 0 ? (size_t)v : 0;
+#elif defined(BENCH_TCMALLOC)
+	size_t v = 0;
+
+	MallocExtension_GetNumericProperty("generic.current_allocated_bytes", &v);
 	return v;
+#endif
 }
 #endif
 
 static int ba_setup(size_t live_bytes, FILE *out)
 {
 	(void)live_bytes;
-#ifdef BENCH_JEMALLOC
-	const char *version = NULL;
-	size_t len = sizeof version;
-	uint64_t before;
-	void *p;
+#if defined(BENCH_JEMALLOC) || defined(BENCH_TCMALLOC)
+	size_t before = ba_malloc_allocated();
+	void *p = malloc(100000);
 
-	if (mallctl("version", &version, &len, NULL, 0) != 0) {
-		fprintf(stderr, "jemalloc: mallctl(\"version\") failed\n");
-		return -1;
-	}
-	before = ba_jemalloc_allocated();
-	p = malloc(1000);
 	bench_escape(p);
-	if (ba_jemalloc_allocated() == before) {
-		fprintf(stderr, "jemalloc: malloc() is not jemalloc's here\n");
+	if (ba_malloc_allocated() == before) {
+		fprintf(stderr, BA_NAME ": malloc() is not " BA_NAME "'s here\n");
 		free(p);
 		return -1;
 	}
 	free(p);
-	fprintf(out, "info allocator jemalloc %s (malloc() checked to be "
+#endif
+#if defined(BENCH_JEMALLOC)
+	const char *version = NULL;
+	size_t len = sizeof version;
+
+	if (mallctl("version", &version, &len, NULL, 0) != 0)
+		version = "(unknown version)";
+	fprintf(out, "info allocator jemalloc %s (malloc checked to be "
 	        "jemalloc's)\n", version);
+#elif defined(BENCH_TCMALLOC)
+	int major, minor;
+	const char *patch;
+
+	tc_version(&major, &minor, &patch);
+	fprintf(out, "info allocator tcmalloc %d.%d%s (gperftools; malloc "
+	        "checked to be tcmalloc's)\n", major, minor, patch);
 #else
 	fprintf(out, "info allocator glibc malloc %s\n", gnu_get_libc_version());
 #endif
@@ -80,16 +97,17 @@ static inline void *ba_alloc(ba_region *r, size_t n)
 	return malloc(n);
 }
 
-static inline void ba_release(ba_region *r, void *const *ptrs, size_t count)
+static inline void ba_destroy(ba_region *r)
 {
 	(void)r;
-	for (size_t i = 0; i < count; i++)
-		free(ptrs[i]);
 }
 
-static void ba_stats(FILE *out)
+#define ba_free ba_free
+static inline void ba_free(ba_region *r, void *p, size_t n)
 {
-	(void)out;
+	(void)r;
+	(void)n;
+	free(p);
 }
 
 #endif /* BENCH_ADAPT_MALLOC_H */

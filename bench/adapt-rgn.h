@@ -1,11 +1,21 @@
 /*
- * adapt-rgn.h - the benchmark adapter for rgn (see adapter.h).
+ * adapt-rgn.h - rgn, block backend (see adapter.h).
  *
- * One rgn region per benchmark region, created as a root.  The retained
- * free memory is raised to hold the largest region the driver builds, so
- * that after the untimed warm-up run the timed runs reuse resident blocks
- * instead of faulting fresh pages: the run measures allocation, not the
- * kernel.  RGN_RETAIN in the environment, when set, wins.
+ * One root region per benchmark region; rgn_reset to reuse one, rgn_printf
+ * for strings, and 32-bit references (rgn_ref, decoded with RGN_AT) in
+ * the workloads whose nodes point at each other.
+ *
+ * The retained free memory is raised to hold what the workload keeps
+ * alive at its peak, so that after a warm-up the timed runs reuse resident
+ * blocks instead of faulting in fresh pages: the run measures allocation,
+ * not the kernel (the other allocators keep their freed memory too:
+ * glibc in its heaps, APR in its allocator's free lists).  RGN_RETAIN in
+ * the environment, when set, wins.
+ *
+ * The contiguous backend, once it exists, is a second executable of this
+ * same adapter built with -DBENCH_RGN_CONTIG: ba_new then passes
+ * rgn_options with .backend = RGN_BACKEND_CONTIG, and the references
+ * become region-relative (rgn_ref_in / rgn_ptr_in).
  */
 #ifndef BENCH_ADAPT_RGN_H
 #define BENCH_ADAPT_RGN_H
@@ -34,7 +44,7 @@ static int ba_setup(size_t live_bytes, FILE *out)
 		fprintf(stderr, "rgn_init: %s\n", strerror(errno));
 		return -1;
 	}
-	fprintf(out, "info allocator rgn %s (decode %s)\n",
+	fprintf(out, "info allocator rgn %s (block backend, decode %s)\n",
 	        RGN_VERSION_STRING, RGN_DECODE_MODE);
 	fprintf(out, "info rgn space %zu MiB, retain_limit %zu MiB\n",
 	        st.size >> 20, st.retain_limit >> 20);
@@ -51,13 +61,25 @@ static inline void *ba_alloc(ba_region *r, size_t n)
 	return rgn_alloc((rgn_region *)r, n);
 }
 
-static inline void ba_release(ba_region *r, void *const *ptrs, size_t count)
+static inline void ba_destroy(ba_region *r)
 {
-	(void)ptrs;
-	(void)count;
 	rgn_destroy((rgn_region *)r);
 }
 
+#define ba_reset ba_reset
+static inline ba_region *ba_reset(ba_region *r)
+{
+	rgn_reset((rgn_region *)r);
+	return r;
+}
+
+#define ba_printf(r, ...) rgn_printf((rgn_region *)(r), __VA_ARGS__)
+
+#define BA_REF           rgn_ref
+#define BA_REF_OF(r, p)  ((void)(r), rgn_ref_of(p))
+#define BA_AT(T, r, ref) ((void)(r), RGN_AT(T, ref))
+
+#define ba_stats ba_stats
 static void ba_stats(FILE *out)
 {
 	struct rgn_space_stats st;

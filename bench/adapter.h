@@ -1,51 +1,71 @@
 /*
- * adapter.h - the small contract between the benchmark driver (core.c)
- * and one allocator.
+ * adapter.h - the contract between the benchmark driver and one allocator.
  *
- * Each allocator lives in its own adapt-<name>.h, and core.c includes
- * exactly one of them, chosen at build time, so that every competitor
- * gets an executable of its own and no process mixes two mallocs.  The
- * adapters are headers of static inline functions rather than separate
- * object files on purpose: rgn_alloc's fast path is inline in rgn.h, and
- * an out-of-line wrapper would put a call around every allocation and
+ * Every allocator lives in one adapt-<name>.h.  driver.c includes exactly
+ * one of them, named at build time (-DBENCH_ADAPTER="adapt-<name>.h", see
+ * meson.build), so every competitor gets an executable of its own and no
+ * process mixes two mallocs.  Adapters are headers of static inline
+ * functions, not object files: rgn_alloc's fast path is inline in rgn.h,
+ * and an out-of-line wrapper would put a call around every allocation and
  * measure the harness instead of the allocator.
  *
- * The contract, in the words of regions (malloc pretends to have one):
+ * The contract speaks of regions; malloc pretends to have them (a region
+ * is then a token, and the workloads free every object themselves).
  *
- *   BA_NAME          a short name printed in every result line
- *   BA_FREES_EACH    1 if ba_release needs the list of pointers (malloc),
- *                    0 if dropping the region frees everything at once
- *   ba_setup(live, out)
- *                    once, before anything else; live is the most bytes
- *                    the driver will hold at one time.  Prints "info ..."
- *                    lines (allocator name and version) to out.  Returns 0,
- *                    or -1 after printing why to stderr.
- *   ba_new()         a fresh, empty region (NULL on failure)
- *   ba_alloc(r, n)   n bytes from r (NULL on failure)
- *   ba_release(r, ptrs, count)
- *                    free every allocation of r and r itself.  ptrs holds
- *                    the count allocations made in r when BA_FREES_EACH,
- *                    and is NULL otherwise.
- *   ba_stats(out)    optional "info ..." lines after the runs
+ * Required
+ *   BA_NAME            short name, as in the executable's name
+ *   BA_FREES_EACH      1: objects must be freed one by one with ba_free
+ *                      (malloc and friends); 0: ba_destroy frees them all
+ *   int ba_setup(size_t live_bytes, FILE *out)
+ *                      once, first.  live_bytes is the most the workload
+ *                      will hold at one time.  Prints "info ..." lines
+ *                      (allocator, version, settings) to out.  0, or -1
+ *                      after saying why on stderr.
+ *   ba_region *ba_new(void)            a fresh, empty region; NULL on failure
+ *   void *ba_alloc(ba_region *r, size_t n)
+ *                      n bytes, 8-byte aligned at least; NULL on failure
+ *   void ba_destroy(ba_region *r)      r and whatever is still in it
+ *
+ * Optional: an adapter that provides one says so with "#define ba_x ba_x"
+ * (the way musl's arch headers mark what they override); defaults.h fills
+ * in the rest after the adapter is included.
+ *   void ba_free(ba_region *r, void *p, size_t n)
+ *                      give back one object of n bytes; required when
+ *                      BA_FREES_EACH, never called otherwise
+ *   ba_region *ba_reset(ba_region *r)
+ *                      empty r; returns the region to use from now on.
+ *                      Default: destroy r and make a new one.
+ *   char *ba_printf(ba_region *r, const char *fmt, ...)
+ *                      a formatted string allocated in r.  Default: format
+ *                      into a stack buffer, then ba_alloc and copy.
+ *   void ba_thread_start(void), ba_thread_stop(void)
+ *                      around the work of every thread, the main one too
+ *   void ba_stats(FILE *out)           "info ..." lines after the run
+ *
+ * 32-bit references (optional, together): an adapter whose objects can be
+ * named by 32-bit references defines
+ *   BA_REF             the reference type, 0 meaning null
+ *   BA_REF_OF(r, p)    the reference to p, an object of region r
+ *   BA_AT(T, r, ref)   the object ref names, as a T *
+ * Workloads whose nodes point at each other (binary-trees, compiler)
+ * then store references instead of pointers.
+ *
+ * Adding an allocator: write adapt-<name>.h, add one line to the table in
+ * meson.build.  The driver and the workloads do not change.
  */
 #ifndef BENCH_ADAPTER_H
 #define BENCH_ADAPTER_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 
 /* Opaque to the driver; each adapter casts it to its own type. */
 typedef struct ba_region ba_region;
 
-static int ba_setup(size_t live_bytes, FILE *out);
-static inline ba_region *ba_new(void);
-static inline void *ba_alloc(ba_region *r, size_t n);
-static inline void ba_release(ba_region *r, void *const *ptrs, size_t count);
-static void ba_stats(FILE *out);
-
 /* Make the compiler believe p is used, so that no allocation can be
  * removed or merged with its free, without costing an instruction. */
-static inline void bench_escape(void *p)
+static inline void bench_escape(const void *p)
 {
 	__asm__ volatile("" : : "r"(p) : "memory");
 }

@@ -1,218 +1,368 @@
 #!/usr/bin/env python3
-"""report.py - set the results of the bench-core-* executables side by side.
+"""report.py - turn scripts/bench's log into the console table, a CSV of
+every raw value, a Markdown report and PNG plots (plots.py, gnuplot).
 
-Input: a log in which scripts/bench prefixed every line an executable
-printed with its round number:
+Medians, minima and maxima are taken over every raw value of every round;
+nothing is filtered out.  Every ratio is rgn's figure divided by the
+other's: below 1 rgn is faster (or smaller), above 1 it is slower.
 
-    <round> raw <allocator> <benchmark> <run> <value>
-    <round> sum <allocator> <benchmark> <median> <min> <max>
-    <round> info <text>
-
-The per-executable "sum" lines are ignored: medians, minima and maxima are
-taken here over all raw values of all rounds.  Prints the table, and writes
-a Markdown report and a CSV of every raw value (no filtering) when asked.
+usage: report.py LOG --out DIR [--command TEXT] [--machine FILE]
+                 [--expected binary-trees.expected]
 """
 import argparse
-import collections
-import statistics
+import os
 import sys
 
-ALLOCATORS = ["rgn", "glibc", "jemalloc", "apr-default", "apr"]   # table order; rgn first
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+from benchlog import (BASE, OURS, competitors, fmt, fmt_ratio, fmt_small,
+                      medians, parse, ratio, row_label, summarise)
+from plots import plots
 
-# benchmark key -> (label, kind); kind picks the words used for ratios
-BENCHMARKS = [
-    ("alloc32_ns", "alloc 32 B (ns)", "time"),
-    ("alloc32_release_ms", "free all 32 B (ms)", "time"),
-    ("cycle64_ns", "new+alloc64+del (ns)", "time"),
-    ("peak_rss_mib", "peak RSS (MiB)", "size"),
+GOAL_REF = "apr-default"         # "APR" in the goals
+GOAL_ALT = "apr"                 # shown beside it
+
+# (text, workload, metric, comparison, limit, the size the goal is set at)
+#   comparison "ratio": rgn / GOAL_REF must be <= limit
+#   comparison "value": rgn's median must be < limit
+GOALS = [
+    ("binary-trees depth 21: rgn time <= 0.65x APR's",
+     "binary-trees", "bintree_s", "ratio", 0.65, 21),
+    ("binary-trees depth 21: rgn peak RSS <= 0.55x APR's",
+     "binary-trees", "peak_rss_mib", "ratio", 0.55, 21),
+    ("warm 32-byte allocation: rgn ns <= 0.8x APR's",
+     "alloc", "alloc32_ns", "ratio", 0.8, None),
+    ("churn: rgn ns per cycle <= 1/8 of APR's",
+     "churn", "churn_ns", "ratio", 0.125, None),
+    ("destroying a region of 10 M small (32 B) objects: < 1 ms",
+     "alloc", "free32_ms", "value", 1.0, 10000000),
 ]
 
-# (description, benchmark, competitor, factor): rgn must be factor times
-# faster than the competitor's median.
-TARGETS = [
-    ("rgn_alloc(32) >= 2x faster than glibc malloc(32)",
-     "alloc32_ns", "glibc", 2.0),
-    ("rgn new+alloc+destroy >= 5x faster than the APR pool cycle "
-     "(apr_pool_create(&p, NULL) + apr_palloc + apr_pool_destroy)",
-     "cycle64_ns", "apr-default", 5.0),
-    ("rgn new+alloc+destroy >= 5x faster than tuned APR "
-     "(unmanaged parent, no mutex; not an acceptance target)",
-     "cycle64_ns", "apr", 5.0),
-]
+# ---- the summary table ---------------------------------------------------
 
-METHOD = """How it was measured (bench/core.c has the details):
-
-- *alloc 32 B*: 32-byte allocations into one region, all kept alive; only
-  the allocation loop is timed, in batches that store each pointer in a
-  cache-resident buffer (the same for every allocator).  Untimed, each
-  object then gets 8 bytes written, and malloc's pointers are saved for
-  free().  *free all* is the destroy (or one free() per object) after it.
-- *new+alloc64+del*: create a region, allocate 64 bytes, destroy it; for
-  glibc and jemalloc the nearest thing, malloc(64) + free().
-- rgn's retained free memory is raised to hold the whole alloc run, so the
-  timed runs reuse the blocks of the warm-up run (shown below).
-- APR twice: *apr-default* creates each pool with apr_pool_create(&p, NULL)
-  (a child of the global pool, whose allocator takes a mutex); *apr* makes
-  each pool a child of an unmanaged parent with its own allocator and no
-  mutex, APR at its fastest.
-- Peak RSS is per executable, both benchmarks; for glibc and jemalloc it
-  includes the harness's pointer list.
-
-"""
+def summary_rows(log):
+    rows = []
+    for key in log.rows:
+        med = medians(log, key)
+        mine = med.get(OURS)
+        others = [(med[a], a) for a in competitors(log) if a in med]
+        best = min(others) if others else (None, None)
+        rows.append((row_label(log, key), mine, med.get(BASE),
+                     ratio(mine, med.get(BASE)), best[1], best[0],
+                     ratio(mine, best[0])))
+    return rows
 
 
-def parse(path):
-    raw = collections.defaultdict(list)   # (alloc, bench) -> [(round, run, v)]
-    info = collections.OrderedDict()      # text -> None, in first-seen order
-    with open(path) as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) < 2:
-                continue
-            rnd, kind = parts[0], parts[1]
-            if kind == "raw" and len(parts) == 6:
-                raw[(parts[2], parts[3])].append(
-                    (int(rnd), int(parts[4]), float(parts[5])))
-            elif kind == "info":
-                info[" ".join(parts[2:])] = None
-    return raw, list(info)
+def console_table(log):
+    head = "%-40s %9s %9s %9s   %-15s %8s %9s" % (
+        "", OURS, BASE, OURS + "/" + BASE, "best other", "", OURS + "/best")
+    lines = [head, "-" * len(head)]
+    last_w = None
+    for key, r in zip(log.rows, summary_rows(log)):
+        if last_w is not None and key[0] != last_w:
+            lines.append("")
+        last_w = key[0]
+        label = r[0] if len(r[0]) <= 40 else r[0][:39] + "~"
+        lines.append("%-40s %9s %9s %9s   %-15s %8s %9s" % (
+            label, fmt(r[1]), fmt(r[2]), fmt_ratio(r[3]), r[4] or "-",
+            fmt(r[5]), fmt_ratio(r[6])))
+    return lines
 
 
-def fmt(v):
-    if v >= 100:
-        return "%.0f" % v
-    if v >= 10:
-        return "%.1f" % v
-    if v >= 1:
-        return "%.2f" % v
-    return "%.2g" % v
+# ---- goals -----------------------------------------------------------------
 
-
-def ratio_text(v, base, kind):
-    if base is None or base == 0 or v == 0:
-        return "-"
-    r = v / base
-    if abs(r - 1) < 0.005:
-        return "1.00"
-    more, less = ("slower", "faster") if kind == "time" else ("more", "less")
-    word = more if r > 1 else less
-    r = r if r > 1 else 1 / r
-    return "%sx %s" % ("%.0f" % r if r >= 100 else "%.1f" % r if r >= 10
-                       else "%.2f" % r, word)
-
-
-def summarise(raw):
-    """(alloc, bench) -> (median, min, max, n)."""
-    out = {}
-    for key, vals in raw.items():
-        vs = [v for _, _, v in vals]
-        out[key] = (statistics.median(vs), min(vs), max(vs), len(vs))
+def goals(log):
+    out = []
+    for text, w, m, how, limit, size in GOALS:
+        med = medians(log, (w, m)) if (w, m) in log.raw else {}
+        mine = med.get(OURS)
+        note = ""
+        n = log.size_n.get(w)
+        if size is not None and n is not None and n != size:
+            note = " [measured at size %d; the goal is set at %d: run --full]" % (n, size)
+        if mine is None or (how == "ratio" and GOAL_REF not in med):
+            out.append(("n/a", text, "not measured in this run"))
+            continue
+        if how == "ratio":
+            got = mine / med[GOAL_REF]
+            alt = ("; vs tuned apr %.3fx" % (mine / med[GOAL_ALT])
+                   if med.get(GOAL_ALT) else "")
+            out.append(("PASS" if got <= limit else "MISS", text,
+                        "%.3fx (rgn %s, %s %s%s)%s" % (
+                            got, fmt(mine), GOAL_REF,
+                            fmt(med[GOAL_REF]), alt, note)))
+        else:
+            out.append(("PASS" if mine < limit else "MISS", text,
+                        "rgn %s ms%s" % (fmt(mine), note)))
     return out
 
 
-def table(summary, allocators):
-    head = "%-22s %-10s %9s %17s   %s" % (
-        "benchmark", "allocator", "median", "min..max", "ratio vs rgn")
-    lines = [head, "-" * len(head)]
-    for bench, label, kind in BENCHMARKS:
-        present = [a for a in allocators if (a, bench) in summary]
-        if not present:
-            continue
-        base = summary.get(("rgn", bench), (None,))[0]
-        for i, a in enumerate(present):
-            med, lo, hi, _ = summary[(a, bench)]
-            lines.append("%-22s %-10s %9s %17s   %s" % (
-                label if i == 0 else "", a, fmt(med),
-                "%s..%s" % (fmt(lo), fmt(hi)), ratio_text(med, base, kind)))
-    return lines
+# ---- correctness -------------------------------------------------------------
+
+def expected_output(path, depth):
+    lines, inside = [], False
+    if not path:
+        return None
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line == "# depth %d" % depth:
+                inside = True
+            elif inside and not line:
+                break
+            elif inside:
+                lines.append(line)
+    return lines or None
 
 
-def targets(summary):
-    lines = []
-    for text, bench, other, factor in TARGETS:
-        mine = summary.get(("rgn", bench))
-        theirs = summary.get((other, bench))
-        if not mine or not theirs:
-            lines.append("n/a   %s (not measured)" % text)
+def correctness(log, expected_path):
+    notes = []
+    for w in log.workloads:
+        checks = {a: v for a, v in log.checks[w].items()}
+        values = set().union(*checks.values()) if checks else set()
+        if len(values) == 1:
+            notes.append("%s: the same check value from all %d allocators (%s)"
+                         % (w, len(checks), next(iter(values))))
+        elif values:
+            notes.append("%s: CHECK VALUES DIFFER: %s" % (w, "; ".join(
+                "%s %s" % (a, ",".join(sorted(v))) for a, v in checks.items())))
+    outs = {k: v for k, v in log.output.items() if k[0] == "binary-trees"}
+    if outs:
+        depth = log.size_n.get("binary-trees")
+        want = expected_output(expected_path, depth) if depth else None
+        texts = {tuple(v) for v in outs.values()}
+        if want is not None:
+            bad = sorted({a for (w, a, r), v in outs.items() if v != want})
+            notes.append("binary-trees depth %d: %s" % (
+                depth, "output exactly as expected for every allocator and "
+                "round (%d runs)" % len(outs) if not bad else
+                "OUTPUT DIFFERS from the expected text for " + ", ".join(bad)))
+        else:
+            notes.append("binary-trees depth %s: %s (no expected text for "
+                         "this depth)" % (depth, "the same output from every "
+                                         "run" if len(texts) == 1 else
+                                         "OUTPUTS DIFFER between runs"))
+    return notes
+
+
+# ---- cachegrind ----------------------------------------------------------------
+
+def cachegrind(log):
+    """(w, a) -> (Ir, D1 misses, LL misses) per operation, from the
+    difference between the two sizes."""
+    out = {}
+    for (w, a), modes in log.cg.items():
+        if "grind" not in modes or "grind2" not in modes:
             continue
-        got = theirs[0] / mine[0]
-        lines.append("%-5s %s: measured %.2fx" % (
-            "PASS" if got >= factor else "MISS", text, got))
-    return lines
+        (o1, e1), (o2, e2) = modes["grind"], modes["grind2"]
+        if o2 <= o1:
+            continue
+
+        def per(*names):
+            return sum(e2.get(n, 0) - e1.get(n, 0) for n in names) / (o2 - o1)
+        out[(w, a)] = (per("Ir"), per("D1mr", "D1mw"),
+                       per("ILmr", "DLmr", "DLmw"))
+    return out
+
+
+# ---- writing ---------------------------------------------------------------------
+
+METHOD = """\
+## How it was measured
+
+- Every (workload, allocator) cell is a process of its own (`bench-<allocator>
+  <workload>`), run once per round; rounds go round the allocators in a
+  rotated order, so that noise on the machine falls on all of them alike.
+  Peak RSS is the process's high-water mark (`VmHWM`, which unlike
+  `ru_maxrss` does not include the shell that started it), so it belongs to
+  that cell alone.
+- Medians and min–max are over every timed run of every round.  Workloads
+  other than binary-trees do one untimed warm-up run in each process first,
+  so the timed runs use memory the allocator already holds.
+- Ratios are rgn's median divided by the other's: below 1 rgn is faster or
+  smaller.  "best other" is the competitor with the lowest median in that
+  row.
+- malloc-style allocators (glibc, jemalloc, tcmalloc) free every object, as a
+  program written for them would: binary-trees and the compiler passes walk
+  their trees, the request handler frees from its list of objects.  Region
+  allocators drop a region whole.  In *alloc*, their pointer list (8 bytes
+  per object) is part of their RSS.
+- rgn's retained free memory is raised to what the workload holds at its
+  peak, so that blocks freed in the warm-up are reused rather than faulted
+  in again (glibc keeps freed memory in its heaps, APR in its free lists).
+- APR twice: *apr-default* creates every pool with `apr_pool_create(&p,
+  NULL)`, a child of the global pool whose allocator takes a mutex; *apr*
+  makes every pool a child of an unmanaged, mutex-free parent per thread,
+  APR at its fastest.  The goals use apr-default as "APR".
+- jemalloc-arena: an arena per region (`arenas.create` once, then reused),
+  `mallocx(MALLOCX_ARENA(i) | MALLOCX_TCACHE_NONE)`, and `arena.<i>.reset`
+  to drop it.  mimalloc-heap: `mi_heap_new` / `mi_heap_malloc` /
+  `mi_heap_destroy`.  talloc: `talloc_new(NULL)` / `talloc_size` /
+  `talloc_free`.  obstack: `obstack_init` / `obstack_alloc` /
+  `obstack_free`.  textbook: 16 KiB malloc'd chunks, chained.
+- Strings: `rgn_printf` for rgn; for the others, formatted into a stack
+  buffer and copied into memory from the allocator.
+- binary-trees follows the Benchmarks Game's rules and prints its exact
+  output; region allocators take a region per group of trees and reset it
+  after each tree.  rgn's nodes are two 32-bit references (8 bytes), every
+  other allocator's two pointers (16 bytes).
+- Cachegrind figures (with `--cachegrind`) are simulated: each cell runs at
+  two sizes under valgrind and the difference is divided by the difference
+  in operations, so start-up costs cancel out.
+"""
+
+
+def md_table(head, rows):
+    out = ["| " + " | ".join(head) + " |",
+           "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out) + "\n\n"
+
+
+def write_csv(log, path, command, machine):
+    with open(path, "w") as f:
+        f.write("# command: %s\n" % command)
+        for m in machine:
+            f.write("# %s\n" % m)
+        for a in log.allocators:
+            for i in log.info[a]:
+                f.write("# %s: %s\n" % (a, i))
+        f.write("round,allocator,workload,metric,run,value\n")
+        for key in log.rows:
+            for a in log.allocators:
+                for rnd, run, v in log.raw[key].get(a, []):
+                    f.write("%d,%s,%s,%s,%d,%r\n" % (rnd, a, key[0], key[1],
+                                                      run, v))
+        for (w, a), modes in sorted(log.cg.items()):
+            for mode, (ops, ev) in sorted(modes.items()):
+                f.write("0,%s,%s,cg_%s_ops,1,%d\n" % (a, w, mode, ops))
+                for e, n in ev.items():
+                    f.write("0,%s,%s,cg_%s_%s,1,%d\n" % (a, w, mode, e, n))
+
+
+def write_md(log, path, args, machine, console, goal_list, notes, grind,
+             pictures, plot_note):
+    rounds = max((r for d in log.raw.values() for v in d.values()
+                  for r, _, _ in v), default=0)
+    with open(path, "w") as f:
+        f.write("# rgn against the allocators users would pick instead\n\n")
+        f.write("Command: `%s` (%d round%s).  Every figure below was "
+                "measured in this run; raw values are in "
+                "[results.csv](results.csv), program output in "
+                "[log.txt](log.txt).\n\n" % (args.command, rounds,
+                                              "" if rounds == 1 else "s"))
+        skipped = [m.split(":", 1)[1].strip() for m in machine
+                   if m.startswith("skipped:")]
+        if skipped:
+            f.write("Not measured: %s.\n\n" % skipped[0])
+        f.write("## Summary\n\nMedians; ratios are rgn / other (below 1: "
+                "rgn is faster or smaller).\n\n```\n%s\n```\n\n"
+                % "\n".join(console))
+        f.write("## Goals\n\n")
+        for status, text, detail in goal_list:
+            f.write("- **%s** %s: %s\n" % (status, text, detail))
+        f.write("\n## Correctness\n\n")
+        f.write("".join("- %s\n" % n for n in notes))
+        if log.failures:
+            f.write("\nFailed cells:\n\n")
+            f.write("".join("- %s\n" % x for x in log.failures))
+        f.write("\n## Plots\n\n")
+        if plot_note:
+            f.write("%s.\n\n" % plot_note)
+        for p in pictures:
+            f.write("![%s](%s)\n\n" % (p[:-4], p))
+
+        f.write("## Every allocator\n\n")
+        for key in log.rows:
+            vals = log.raw[key]
+            med = medians(log, key)
+            mine = med.get(OURS)
+            f.write("### %s\n\n" % row_label(log, key))
+            rows = []
+            for a in log.allocators:
+                if a not in vals:
+                    continue
+                m, lo, hi, n = summarise(vals[a])
+                rows.append((a, fmt(m), "%s–%s" % (fmt(lo), fmt(hi)), n,
+                             "" if a == OURS else fmt_ratio(ratio(mine, m))))
+            f.write(md_table(["allocator", "median", "min–max", "runs",
+                              "rgn / this"], rows))
+        one, two = ("request", "request_us"), ("threads", "threads2_us")
+        if one in log.raw and two in log.raw:
+            f.write("### Scaling: two threads against one\n\n"
+                    "Requests served per second by two threads at once, "
+                    "divided by one thread's (2.00 is perfect scaling).\n\n")
+            m1, m2 = medians(log, one), medians(log, two)
+            f.write(md_table(["allocator", "speed-up"], [
+                (a, "%.2f" % (2 * m1[a] / m2[a])) for a in log.allocators
+                if a in m1 and a in m2 and m2[a]]))
+        if grind:
+            f.write("## Cachegrind (simulated, per operation)\n\n")
+            f.write("Instructions, D1 misses and LL misses per operation "
+                    "(what an operation is: see each workload's file; "
+                    "binary-trees: a node of the iteration trees).\n\n")
+            for w in log.workloads:
+                rows = [(a,) + tuple(fmt_small(x) for x in grind[(w, a)]) +
+                        ("" if a == OURS or (w, OURS) not in grind else
+                         fmt_ratio(ratio(grind[(w, OURS)][0], grind[(w, a)][0])),)
+                        for a in log.allocators if (w, a) in grind]
+                if rows:
+                    f.write("### %s\n\n" % w)
+                    f.write(md_table(["allocator", "Ir/op", "D1 miss/op",
+                                      "LL miss/op", "rgn Ir / this"], rows))
+        f.write(METHOD)
+        f.write("\n## Machine\n\n")
+        f.write("".join("- %s\n" % m for m in machine))
+        f.write("\n## Allocators and settings\n\n")
+        for a in log.allocators:
+            for i in log.info[a]:
+                f.write("- %s: %s\n" % (a, i))
+        for w in log.workloads:
+            if w in log.sizes:
+                f.write("- %s\n" % log.sizes[w])
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("log")
-    ap.add_argument("--md", help="write the Markdown report here")
-    ap.add_argument("--csv", help="write every raw value here")
+    ap.add_argument("--out", required=True, help="the output folder")
     ap.add_argument("--command", default="", help="the command that ran")
     ap.add_argument("--machine", help="file of 'key: value' machine lines")
+    ap.add_argument("--expected", help="binary-trees.expected")
     args = ap.parse_args()
 
-    raw, info = parse(args.log)
-    if not raw:
+    log = parse(args.log)
+    if not log.rows:
         sys.exit("report.py: no results in %s" % args.log)
-    seen = {a for a, _ in raw}
-    allocators = [a for a in ALLOCATORS if a in seen] + sorted(
-        seen - set(ALLOCATORS))
-    summary = summarise(raw)
     machine = []
     if args.machine:
         with open(args.machine) as f:
             machine = [ln.rstrip("\n") for ln in f if ln.strip()]
 
-    rounds = max(r for vals in raw.values() for r, _, _ in vals)
-    tab = table(summary, allocators)
-    tgt = targets(summary)
-    print("\n".join(tab))
-    print()
-    print("targets (information only):")
-    print("\n".join("  " + t for t in tgt))
+    console = console_table(log)
+    goal_list = goals(log)
+    notes = correctness(log, args.expected)
+    grind = cachegrind(log)
+    pictures, plot_note = plots(log, args.out)
 
-    if args.csv:
-        with open(args.csv, "w") as f:
-            f.write("# command: %s\n" % args.command)
-            for m in machine:
-                f.write("# %s\n" % m)
-            for i in info:
-                f.write("# %s\n" % i)
-            f.write("round,allocator,benchmark,run,value\n")
-            for (a, b) in sorted(raw, key=lambda k: (
-                    allocators.index(k[0]), k[1])):
-                for rnd, run, v in raw[(a, b)]:
-                    f.write("%d,%s,%s,%d,%s\n" % (rnd, a, b, run, v))
+    print("\n".join(console))
+    print("\ngoals (information only):")
+    for status, text, detail in goal_list:
+        print("  %-4s %s: %s" % (status, text, detail))
+    print("\ncorrectness:")
+    for n in notes:
+        print("  " + n)
+    for x in log.failures:
+        print("  FAILED: " + x)
+    for m in machine:
+        if m.startswith(("perf:", "skipped:")):
+            print(m)
 
-    if args.md:
-        with open(args.md, "w") as f:
-            f.write("# rgn core benchmark\n\n")
-            f.write("Command: `%s`\n\n" % args.command)
-            f.write("Medians, minima and maxima over every timed run of "
-                    "every round (%d rounds, allocators interleaved; each "
-                    "executable does one untimed warm-up run per benchmark)."
-                    "\n\n" % rounds)
-            f.write("```\n%s\n```\n\n" % "\n".join(tab))
-            f.write(METHOD)
-            f.write("Targets (information only):\n\n")
-            f.write("".join("- %s\n" % t for t in tgt))
-            f.write("\n## Machine\n\n")
-            f.write("".join("- %s\n" % m for m in machine))
-            f.write("\n## Allocators and settings\n\n")
-            f.write("".join("- %s\n" % i for i in info))
-            f.write("\n## Raw values\n\n")
-            for bench, label, _ in BENCHMARKS:
-                f.write("### %s\n\n" % label)
-                for a in allocators:
-                    vals = raw.get((a, bench))
-                    if not vals:
-                        continue
-                    by_round = collections.defaultdict(list)
-                    for rnd, _, v in vals:
-                        by_round[rnd].append(fmt(v))
-                    f.write("- %s: %s\n" % (a, " | ".join(
-                        "round %d: %s" % (r, " ".join(by_round[r]))
-                        for r in sorted(by_round))))
-                f.write("\n")
+    with open(os.path.join(args.out, "table.txt"), "w") as f:
+        f.write("\n".join(console) + "\n")
+    write_csv(log, os.path.join(args.out, "results.csv"), args.command,
+              machine)
+    write_md(log, os.path.join(args.out, "report.md"), args, machine, console,
+             goal_list, notes, grind, pictures, plot_note)
 
 
 if __name__ == "__main__":
