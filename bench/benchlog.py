@@ -77,6 +77,24 @@ def parse(path):
     return log
 
 
+def expected_text(path, depth):
+    """The lines of binary-trees.expected after '# depth N', up to the
+    next blank line, or None when the file or the depth is missing."""
+    lines, inside = [], False
+    if not path:
+        return None
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line == "# depth %d" % depth:
+                inside = True
+            elif inside and not line:
+                break
+            elif inside:
+                lines.append(line)
+    return lines or None
+
+
 def summarise(vals):
     vs = [v for _, _, v in vals]
     return statistics.median(vs), min(vs), max(vs), len(vs)

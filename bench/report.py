@@ -14,8 +14,8 @@ import os
 import sys
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
-from benchlog import (BASE, OURS, competitors, fmt, fmt_ratio, fmt_small,
-                      medians, parse, ratio, row_label, summarise)
+from benchlog import (BASE, OURS, competitors, expected_text, fmt, fmt_ratio,
+                      fmt_small, medians, parse, ratio, row_label, summarise)
 from plots import plots
 
 GOAL_REF = "apr-default"         # "APR" in the goals
@@ -98,22 +98,6 @@ def goals(log):
 
 # ---- correctness -------------------------------------------------------------
 
-def expected_output(path, depth):
-    lines, inside = [], False
-    if not path:
-        return None
-    with open(path) as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line == "# depth %d" % depth:
-                inside = True
-            elif inside and not line:
-                break
-            elif inside:
-                lines.append(line)
-    return lines or None
-
-
 def correctness(log, expected_path):
     notes = []
     for w in log.workloads:
@@ -128,7 +112,7 @@ def correctness(log, expected_path):
     outs = {k: v for k, v in log.output.items() if k[0] == "binary-trees"}
     if outs:
         depth = log.size_n.get("binary-trees")
-        want = expected_output(expected_path, depth) if depth else None
+        want = expected_text(expected_path, depth) if depth else None
         texts = {tuple(v) for v in outs.values()}
         if want is not None:
             bad = sorted({a for (w, a, r), v in outs.items() if v != want})

@@ -11,20 +11,8 @@ import os
 import subprocess
 import sys
 
-
-def expected_text(path, depth):
-    """The block after '# depth N' up to the next blank line, or None."""
-    lines, inside = [], False
-    with open(path) as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line == "# depth %d" % depth:
-                inside = True
-            elif inside and not line:
-                break
-            elif inside:
-                lines.append(line)
-    return lines or None
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+from benchlog import expected_text  # noqa: E402
 
 
 def run(exe, workload):

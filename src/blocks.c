@@ -370,6 +370,22 @@ static inline bool tcache_holds(const struct rgn_tcache *tc)
 	       atomic_load_explicit(&tc->span_blocks, memory_order_relaxed);
 }
 
+/* alloc_locked, and when the space is short, once more after giving the
+ * thread's cached blocks back: they may be what is missing.  Called and
+ * returns with the lock held; drops it in between. */
+static uint32_t alloc_or_flush_locked(uint32_t n, uint32_t *dirty)
+{
+	uint32_t h = alloc_locked(n, dirty);
+
+	if (!h && tcache_holds(&rgn_tc)) {
+		pthread_mutex_unlock(&S->lock);
+		rgn_tcache_flush(&rgn_tc);
+		pthread_mutex_lock(&S->lock);
+		h = alloc_locked(n, dirty);
+	}
+	return h;
+}
+
 uint32_t rgn_blk_alloc(uint32_t n, bool *zeroed)
 {
 	uint32_t h, dirty = 0;
@@ -389,15 +405,8 @@ uint32_t rgn_blk_alloc(uint32_t n, bool *zeroed)
 		return h;
 	}
 	pthread_mutex_lock(&S->lock);
-	h = alloc_locked(n, &dirty);
+	h = alloc_or_flush_locked(n, &dirty);
 	pthread_mutex_unlock(&S->lock);
-	if (!h && tcache_holds(&rgn_tc)) {
-		/* this thread's cached blocks may be what is missing */
-		rgn_tcache_flush(&rgn_tc);
-		pthread_mutex_lock(&S->lock);
-		h = alloc_locked(n, &dirty);
-		pthread_mutex_unlock(&S->lock);
-	}
 	if (!h) {
 		errno = ENOMEM;
 		return 0;
@@ -422,13 +431,7 @@ uint32_t rgn_blk_alloc_aligned(uint32_t n, uint32_t align)
 	}
 	total = n + align - 1;
 	pthread_mutex_lock(&S->lock);
-	h = alloc_locked(total, &dirty);
-	if (!h && tcache_holds(&rgn_tc)) {
-		pthread_mutex_unlock(&S->lock);
-		rgn_tcache_flush(&rgn_tc);
-		pthread_mutex_lock(&S->lock);
-		h = alloc_locked(total, &dirty);
-	}
+	h = alloc_or_flush_locked(total, &dirty);
 	if (!h) {
 		pthread_mutex_unlock(&S->lock);
 		errno = ENOMEM;
@@ -491,10 +494,7 @@ void rgn_blk_free_chain(uint32_t b, uint32_t stop)
 				pthread_mutex_unlock(&S->lock);
 				locked = false;
 			}
-			if (n == 1)
-				rgn_blk_put1(b);
-			else if (!span_put(b, n))
-				rgn_blk_free(b, n);
+			rgn_blk_release(b, n);
 		} else {
 			if (!locked) {
 				pthread_mutex_lock(&S->lock);
@@ -683,9 +683,8 @@ void rgn_tcache_flush(struct rgn_tcache *tc)
 			free_locked(tc->span[c][--tc->nspan[c]], 2u << c, 2u << c);
 	}
 	atomic_store_explicit(&tc->span_blocks, 0, memory_order_relaxed);
-	if (tc != &rgn_tc) {
-		/* called by a stranger: never happens but stay correct */
-	} else if (pthread_getspecific(tcache_key) == NULL) {
+	rgn_assert(tc == &rgn_tc); /* only ever the calling thread's own */
+	if (pthread_getspecific(tcache_key) == NULL) {
 		/* thread exit: the key's value was cleared before this call */
 		S->orphan_regions += atomic_load_explicit(&tc->regions,
 		                                          memory_order_relaxed);

@@ -250,9 +250,11 @@ rgn_region *region_init(uint32_t b, rgn_region *parent, uint32_t chunk_max)
 	return r;
 }
 
-/* Any create whose block does not come straight from the thread cache. */
-static rgn_noinline rgn_region *region_create_slow(rgn_region *parent,
-                                                   uint32_t chunk_max)
+/* A region in a block of its own: from the thread cache when it has one
+ * (rgn_blk_get1).  Out of line so that rgn_new's spare path, the common
+ * one, saves no registers. */
+static rgn_noinline rgn_region *region_create(rgn_region *parent,
+                                              uint32_t chunk_max)
 {
 	uint32_t b = rgn_blk_get1();
 
@@ -261,33 +263,24 @@ static rgn_noinline rgn_region *region_create_slow(rgn_region *parent,
 	return region_init(b, parent, chunk_max);
 }
 
-/* The fast path pops a block from the thread cache and writes the header;
- * everything else is a tail call, so this path saves no registers. */
+/* The fast path takes the thread's spare region (see rgn_destroy), whose
+ * header already reads as a fresh region's and which never left the live
+ * count; everything else is a tail call. */
 RGN_API rgn_region *rgn_new(rgn_region *parent)
 {
 	struct rgn_tcache *tc = &rgn_tc;
 	rgn_region *r = atomic_load_explicit(&tc->spare, memory_order_relaxed);
-	uint32_t n;
 
-	if (parent && !live(parent))
+	if (rgn_unlikely(parent != NULL) && !live(parent))
 		return einval();
-	if (r) {
-		/* the thread's last destroyed small region: its header already
-		 * reads as a fresh region's (see rgn_destroy), and it never
-		 * left the live count */
-		atomic_store_explicit(&tc->spare, NULL, memory_order_relaxed);
-		rgn_track_given(r, RGN_BLOCK_SIZE);
-		r->magic = MAGIC_LIVE;
-		if (parent)
-			link_child(parent, r);
-		return r;
-	}
-	n = atomic_load_explicit(&tc->n, memory_order_relaxed);
-	if (rgn_unlikely(n == 0))
-		return region_create_slow(parent, CHUNK_MAX_DEFAULT);
-	atomic_store_explicit(&tc->n, n - 1, memory_order_relaxed);
-	rgn_track_given(rgn_blk_addr(tc->blk[n - 1]), RGN_BLOCK_SIZE);
-	return region_init(tc->blk[n - 1], parent, CHUNK_MAX_DEFAULT);
+	if (rgn_unlikely(r == NULL))
+		return region_create(parent, CHUNK_MAX_DEFAULT);
+	atomic_store_explicit(&tc->spare, NULL, memory_order_relaxed);
+	rgn_track_given(r, RGN_BLOCK_SIZE);
+	r->magic = MAGIC_LIVE;
+	if (rgn_unlikely(parent != NULL))
+		link_child(parent, r);
+	return r;
 }
 
 RGN_API rgn_region *rgn_new_with(rgn_region *parent, const rgn_options *opts)
@@ -308,7 +301,7 @@ RGN_API rgn_region *rgn_new_with(rgn_region *parent, const rgn_options *opts)
 			chunk_max = b < 1 ? 1 : b > (1u << 18) ? (1u << 18) : (uint32_t)b;
 		}
 	}
-	return region_create_slow(parent, chunk_max);
+	return region_create(parent, chunk_max);
 }
 
 static void run_cleanups(rgn_region *r, struct rgn_cleanup *stop)
