@@ -77,7 +77,12 @@ static inline ba_region *ba_reset(ba_region *r)
 
 #define BA_REF           rgn_ref
 #define BA_REF_OF(r, p)  ((void)(r), rgn_ref_of(p))
+#ifdef RGN_DECODE_GS
+/* RGN_AT is a segment pointer there; the workloads want a plain one */
+#define BA_AT(T, r, ref) ((void)(r), (T *)rgn_ptr(ref))
+#else
 #define BA_AT(T, r, ref) ((void)(r), RGN_AT(T, ref))
+#endif
 
 #define ba_stats ba_stats
 static void ba_stats(FILE *out)

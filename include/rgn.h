@@ -41,6 +41,7 @@
  * and read back through the other. */
 #if defined(__GNUC__) || defined(__clang__)
 #define RGN_API            __attribute__((visibility("default")))
+#define RGN_HIDDEN_        __attribute__((visibility("hidden")))
 #define RGN_NODISCARD      __attribute__((warn_unused_result))
 #define RGN_ALLOC_SIZE(n)  __attribute__((alloc_size(n)))
 #define RGN_ALLOC_SIZE2(n, m) __attribute__((alloc_size(n, m)))
@@ -50,6 +51,7 @@
 #define RGN_UNLIKELY(x)    __builtin_expect(!!(x), 0)
 #else
 #define RGN_API
+#define RGN_HIDDEN_
 #define RGN_NODISCARD
 #define RGN_ALLOC_SIZE(n)
 #define RGN_ALLOC_SIZE2(n, m)
@@ -300,8 +302,25 @@ RGN_API int rgn_region_stats(rgn_region *r, struct rgn_region_stats *st);
 
 /* ==== references ========================================================== */
 
-/* A 32-bit reference: the index of an 8-byte granule from the space base.
- * 0 is null; decoding it gives an address that faults on access. */
+/* A 32-bit reference: the index of an 8-byte granule of the space (the
+ * address / 8 in decode mode `zero`).  0 is null; decoding it gives an
+ * address that faults on access.
+ *
+ * How a reference is decoded is chosen when rgn is built (meson option
+ * `decode`; RGN_DECODE_MODE names it): `global` (the default, any CPU),
+ * `gs` (x86-64 Linux), `reg` (AArch64 Linux), `zero`.  rgn_decode.h,
+ * included above, has the details of the one in use.
+ *   rgn_ptr, rgn_ref_of   the shared space, in every thread and mode;
+ *   RGN_AT(T, ref)        the fast path: a T * through the active base
+ *                         (the shared space unless rgn_enter chose a
+ *                         contiguous region).  In mode gs it is a
+ *                         `T __seg_gs *`: dereference it where it is made.
+ *   RGN_REENTER()         first statement of a callback or signal handler
+ *                         that decodes (needed in mode reg, empty in the
+ *                         others).
+ *   RGN_FLAT_BARRIER()    between RGN_AT and plain-pointer accesses to the
+ *                         same bytes in one function (needed in mode gs
+ *                         with gcc, empty in the others). */
 typedef uint32_t rgn_ref;
 
 #define RGN_NULL_REF ((rgn_ref)0)
@@ -317,7 +336,15 @@ static inline void *rgn_ptr(rgn_ref ref)
 	return rgn_decode_(ref);
 }
 
-#define RGN_AT(T, ref) ((T *)rgn_ptr(ref))
+/* Make the shared space the calling thread's active base (modes gs and
+ * reg keep one per thread: call this first in every thread that uses
+ * RGN_AT; rgn_init does it for its caller).  Reserves the space if
+ * needed.  0, or -1 with errno. */
+RGN_API int rgn_thread_init(void);
+
+/* The decode mode librgn was built with; equal to RGN_DECODE_MODE unless
+ * the program was compiled against another build's headers. */
+RGN_API const char *rgn_decode_mode(void);
 
 #ifdef __cplusplus
 }

@@ -654,6 +654,7 @@ void rgn_tcache_register(struct rgn_tcache *tc)
 	pthread_mutex_unlock(&S->lock);
 	pthread_setspecific(tcache_key, tc);
 	tc->limit = RGN_TCACHE_MAX;
+	rgn_arch_thread_start();
 }
 
 /* Drain the whole cache.  Also the thread-exit destructor: afterwards the

@@ -177,6 +177,25 @@ rgn_hidden int rgn_parse_size(const char *s, size_t *out);
 /* Hold and release the set-up lock across fork(). */
 rgn_hidden void rgn_space_fork_lock(void);
 rgn_hidden void rgn_space_fork_unlock(void);
+
+/* ---- the decode mode's run-time side (arch/<cpu>/<mode>.c) ------------- */
+
+/* The space base, hidden copy (space.c; every mode has it). */
+rgn_hidden extern char *rgn_space_base_h_;
+
+/* Reserve the space: size bytes aligned to size, placed where the mode
+ * needs it (zero: below 32 GiB).  0 or an errno value. */
+rgn_hidden int rgn_arch_reserve(size_t size, void **base);
+/* The space now exists at base: make it the calling thread's active base
+ * (global: the process's). */
+rgn_hidden void rgn_arch_publish(char *base);
+/* Make base (NULL: the shared space) the active decode base of the
+ * calling thread (global: of the process).  0 or an errno value (zero:
+ * ENOTSUP for anything but the space). */
+rgn_hidden int rgn_arch_enter(char *base);
+/* Called once per thread, on its first allocation. */
+rgn_hidden void rgn_arch_thread_start(void);
+
 /* Make the blocks below new_top accessible.  Caller holds the lock. */
 rgn_hidden int rgn_space_commit_to_locked(uint32_t new_top);
 

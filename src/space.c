@@ -29,7 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The two copies of the base (arch/generic/rgn_base.h says why). */
 RGN_API char *rgn_space_base;
+rgn_hidden char *rgn_space_base_h_;
 
 struct rgn_space rgn_space_g = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
@@ -141,7 +143,7 @@ static int space_create(size_t size, size_t retain)
 	rgn_os_info(&info);
 	if (info.page_size > RGN_BLOCK_SIZE)
 		return ENOTSUP; /* blocks must be whole pages */
-	err = rgn_os_reserve(size, size, &base);
+	err = rgn_arch_reserve(size, &base);
 	if (err)
 		return err;
 	desc_bytes = (size >> RGN_BLOCK_SHIFT) * sizeof(struct rgn_desc);
@@ -170,7 +172,9 @@ static int space_create(size_t size, size_t retain)
 	pthread_mutex_lock(&s->lock);
 	rgn_blk_init_locked();
 	pthread_mutex_unlock(&s->lock);
+	rgn_space_base_h_ = base;
 	rgn_space_base = base;
+	rgn_arch_publish(base);
 	atomic_store_explicit(&rgn_space_ready, true, memory_order_release);
 	return 0;
 }
@@ -225,11 +229,31 @@ RGN_API int rgn_init(const rgn_config *cfg)
 {
 	int err = space_init(cfg, true);
 
+	if (!err)
+		err = rgn_arch_enter(NULL); /* the calling thread decodes now */
 	if (err) {
 		errno = err;
 		return -1;
 	}
 	return 0;
+}
+
+RGN_API int rgn_thread_init(void)
+{
+	int err = rgn_space_ensure();
+
+	if (!err)
+		err = rgn_arch_enter(NULL);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+RGN_API const char *rgn_decode_mode(void)
+{
+	return RGN_DECODE_MODE;
 }
 
 /* Make blocks below new_top read-write.  The frontier moves in whole

@@ -41,7 +41,7 @@ int main(void)
 	}
 	for (rgn_ref at = head; at; at = RGN_AT(struct node, at)->next)
 		count++;
-	if (count != 10 || strcmp(RGN_AT(char, RGN_AT(struct node, head)->name), "node 9"))
+	if (count != 10 || strcmp(rgn_ptr(RGN_AT(struct node, head)->name), "node 9"))
 		return 1;
 	RGN_SCOPE {
 		s = rgn_strdup(rgn_current(), RGN_VERSION_STRING);

@@ -49,6 +49,22 @@ static inline struct rgn_space_stats tst_space(void)
 	return st;
 }
 
+/* The reference of the space's first byte: 0, except in decode mode
+ * zero, where references are addresses / 8. */
+static inline rgn_ref tst_ref0(void)
+{
+	struct rgn_space_stats st = tst_space();
+	return rgn_ref_of(st.base);
+}
+
+/* The largest space the decode mode allows: zero needs it below 32 GiB
+ * and away from address 0. */
+#ifdef RGN_DECODE_ZERO
+#define TST_SPACE_MAX ((size_t)16 << 30)
+#else
+#define TST_SPACE_MAX ((size_t)32 << 30)
+#endif
+
 static inline struct rgn_region_stats tst_region(rgn_region *r)
 {
 	struct rgn_region_stats st;

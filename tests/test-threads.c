@@ -309,8 +309,8 @@ static void *consumer(void *arg)
 		if (!r)
 			continue;
 
-		hdr = RGN_AT(const uint64_t, ref);
-		first = RGN_AT(const unsigned char, (rgn_ref)hdr[2]);
+		hdr = rgn_ptr(ref);
+		first = rgn_ptr((rgn_ref)hdr[2]);
 		if (hdr[1] != (uint64_t)i || !check(first, 128, (unsigned char)(i & 0xff)))
 			h->corrupt++;
 		if (rgn_region_stats(r, &st) != 0 || st.cleanups != 1)

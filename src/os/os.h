@@ -31,6 +31,10 @@ int rgn_os_info(struct rgn_os_info *info);
  * at least the page size), inaccessible and uncommitted. */
 int rgn_os_reserve(size_t size, size_t align, void **out);
 
+/* Reserve exactly [addr, addr+size), inaccessible and uncommitted, if no
+ * mapping is there yet: EEXIST if something is. */
+int rgn_os_reserve_at(void *addr, size_t size);
+
 /* Make [addr, addr+size) of a reservation readable and writable.  Pages
  * are faulted in lazily and read as zero the first time. */
 int rgn_os_commit(void *addr, size_t size);

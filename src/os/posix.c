@@ -18,6 +18,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
 #ifndef MAP_NORESERVE
 #define MAP_NORESERVE 0
 #endif
@@ -57,6 +60,27 @@ int rgn_os_reserve(size_t size, size_t align, void **out)
 	*out = aligned;
 	errno = saved;
 	return 0;
+}
+
+int rgn_os_reserve_at(void *addr, size_t size)
+{
+	int saved = errno, err = 0;
+	char *p;
+
+	if (size == 0 || (uintptr_t)addr + size < (uintptr_t)addr)
+		return EINVAL;
+	/* A kernel older than 4.17 takes MAP_FIXED_NOREPLACE as a mere hint
+	 * and maps elsewhere: that counts as taken too. */
+	p = mmap(addr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+	         MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED) {
+		err = errno;
+	} else if (p != addr) {
+		munmap(p, size);
+		err = EEXIST;
+	}
+	errno = saved;
+	return err;
 }
 
 int rgn_os_commit(void *addr, size_t size)

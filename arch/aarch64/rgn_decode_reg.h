@@ -1,0 +1,86 @@
+/*
+ * rgn_decode.h (mode `reg`, AArch64 Linux) - the active base lives in
+ * register x28, which every translation unit of the program must leave
+ * alone: compile everything that includes rgn.h with -ffixed-x28
+ * (`pkg-config --cflags rgn` says so).  RGN_AT is then one
+ * `ldr/str ..., [x28, wN, uxtw #3]`.  See the `global` header for what
+ * every mode defines.
+ *
+ * x28 is callee-saved in the AArch64 procedure call standard, so code
+ * not built with -ffixed-x28 (the C library, any other library) may use
+ * it, and restores it only when it returns.  Where such code calls back
+ * into the program, x28 holds its value, not the base:
+ *   - callbacks called by foreign code (a qsort comparator, a thread's
+ *     start function, main itself): begin them with RGN_REENTER(),
+ *     which loads x28 for the rest of the enclosing block and puts the
+ *     caller's value back when the block is left;
+ *   - signal handlers: the same (the kernel restores the interrupted
+ *     x28 on return);
+ *   - cleanups that rgn_destroy runs are called with x28 loaded.
+ * With RGN_DEBUG >= 1, RGN_AT checks x28 against the thread's base and
+ * aborts with a message when a callback forgot RGN_REENTER.
+ * rgn_enter switches the calling thread only.
+ */
+#ifndef RGN_DECODE_H
+#define RGN_DECODE_H
+
+#if !defined(__aarch64__) || !defined(__linux__)
+#error "rgn decode mode reg needs AArch64 Linux"
+#endif
+
+#include "rgn_base.h"
+
+#define RGN_DECODE_MODE "reg"
+#define RGN_DECODE_REG  1
+
+/* The calling thread's active base (what x28 should hold); NULL until
+ * the thread is set up.  Written by the library only. */
+RGN_API extern __thread char *rgn_thread_base
+	__attribute__((tls_model("initial-exec")));
+
+RGN_API void rgn_decode_unset_(void) __attribute__((noreturn, cold));
+/* The calling thread's base, setting the thread up if it is not. */
+RGN_API char *rgn_reenter_base_(void);
+
+#if defined(__GNUC__) && !defined(__clang__)
+register char *rgn_x28_ __asm__("x28");
+#define RGN_X28_()       rgn_x28_
+#define RGN_X28_SET_(v)  (rgn_x28_ = (v))
+#else
+/* clang has no global register variables: read and write x28 with asm. */
+static inline char *rgn_x28_read_(void)
+{
+	char *b;
+	__asm__ volatile("mov %0, x28" : "=r"(b));
+	return b;
+}
+#define RGN_X28_()       rgn_x28_read_()
+#define RGN_X28_SET_(v)  __asm__ volatile("mov x28, %0" : : "r"(v) : "x28")
+#endif
+
+static inline void rgn_reenter_end_(char **saved)
+{
+	RGN_X28_SET_(*saved);
+}
+
+#if defined(RGN_DEBUG) && RGN_DEBUG >= 1
+#define RGN_X28_BASE_() \
+	(RGN_X28_() == rgn_thread_base && RGN_X28_() ? RGN_X28_() \
+	                                             : (rgn_decode_unset_(), (char *)0))
+#else
+#define RGN_X28_BASE_() RGN_X28_()
+#endif
+
+#define RGN_AT(T, ref) ((T *)(void *)(RGN_X28_BASE_() + ((uintptr_t)(ref) << 3)))
+
+#define RGN_FLAT_BARRIER() ((void)0)
+
+#define RGN_REENTER_CAT2_(a, b) a##b
+#define RGN_REENTER_CAT_(a, b)  RGN_REENTER_CAT2_(a, b)
+/* A declaration: put it first in the block it covers. */
+#define RGN_REENTER()                                                     \
+	char *RGN_REENTER_CAT_(rgn_x28_saved_, __LINE__)                  \
+		__attribute__((cleanup(rgn_reenter_end_))) = RGN_X28_();  \
+	RGN_X28_SET_(rgn_reenter_base_())
+
+#endif /* RGN_DECODE_H */
