@@ -19,6 +19,26 @@
 
 #include "rgn.h"
 
+#ifdef RGN_DECODE_REG
+/* x28 is the decode base, and libcheck, built without -ffixed-x28, calls
+ * each test with its own value there: every test keeps libcheck's value
+ * and gives it back when it ends (tests load the base with rgn_init or
+ * RGN_REENTER, as a program would). */
+#undef START_TEST
+#define START_TEST(name)                                                    \
+	static void name##_body(int _i);                                    \
+	static void name##_fn(int _i)                                       \
+	{                                                                   \
+		char *saved __attribute__((cleanup(rgn_reenter_end_))) =    \
+			RGN_X28_();                                         \
+		name##_body(_i);                                            \
+	}                                                                   \
+	static const TTest name##_ttest = { "" #name, name##_fn,            \
+	                                    __FILE__, __LINE__ };           \
+	static const TTest *name = &name##_ttest;                           \
+	static void name##_body(int _i CK_ATTRIBUTE_UNUSED)
+#endif
+
 Suite *suite_space(void);
 Suite *suite_blocks(void);
 Suite *suite_region(void);

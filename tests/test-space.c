@@ -123,8 +123,10 @@ END_TEST
 /* Under an address-space limit the 64 GiB needed to align the default
  * space cannot be had: the default falls back to a smaller power of two,
  * a size that was asked for fails.  (Not under sanitizers: their shadow
- * memory does not fit such a limit.) */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+ * memory does not fit such a limit; not under user-mode emulation
+ * (TST_EMULATED, set by the cross build), which does not apply the
+ * guest's limit to the mappings it makes.) */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(TST_EMULATED)
 #define TST_SANITIZED 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
