@@ -310,8 +310,13 @@ static void run_cleanups(rgn_region *r, struct rgn_cleanup *stop)
 
 	while ((c = r->cleanups) != stop && c) {
 		r->cleanups = c->next;
-		if (c->fn)
+		if (c->fn) {
+			/* the caller may have x28 as foreign code left it (mode
+			 * reg): the callback gets the thread's base, the caller
+			 * its value back; nothing in the other modes */
+			RGN_REENTER();
 			c->fn(c->arg);
+		}
 	}
 }
 

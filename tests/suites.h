@@ -44,6 +44,7 @@ Suite *suite_blocks(void);
 Suite *suite_region(void);
 Suite *suite_ref(void);
 Suite *suite_threads(void);
+Suite *suite_decode(void);
 
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)

@@ -246,7 +246,9 @@ START_TEST(test_ref_survive_merge)
 }
 END_TEST
 
-/* Decoding the null reference gives an address that faults. */
+/* Decoding the null reference gives an address that faults, through
+ * rgn_ptr (_i 0 read, 1 write) and through RGN_AT, the decode mode's own
+ * path (_i 2 read, 3 write). */
 START_TEST(test_ref_null_faults)
 {
 	volatile char *p;
@@ -255,12 +257,14 @@ START_TEST(test_ref_null_faults)
 	/* sanitizers catch SIGSEGV themselves; let it kill the test */
 	signal(SIGSEGV, SIG_DFL);
 	p = rgn_ptr(RGN_NULL_REF);
-	if (_i == 0)
-		(void)*p;
-	else
-		*p = 1;
+	switch (_i) {
+	case 0: (void)*p; break;
+	case 1: *p = 1; break;
+	case 2: (void)*RGN_AT(volatile char, RGN_NULL_REF); break;
+	default: *RGN_AT(volatile char, RGN_NULL_REF) = 1; break;
+	}
 	ck_abort_msg("reference 0 was %s without a fault",
-	             _i == 0 ? "read" : "written");
+	             _i % 2 == 0 ? "read" : "written");
 }
 END_TEST
 
@@ -284,7 +288,7 @@ Suite *suite_ref(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fault");
-	tcase_add_loop_test_raise_signal(tc, test_ref_null_faults, SIGSEGV, 0, 2);
+	tcase_add_loop_test_raise_signal(tc, test_ref_null_faults, SIGSEGV, 0, 4);
 	suite_add_tcase(s, tc);
 
 	return s;
