@@ -24,3 +24,13 @@ ensure_packages() {
 	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
+
+# ensure_foreign_arch ARCH: let dpkg install ARCH packages (multiarch).
+ensure_foreign_arch() {
+	dpkg --print-foreign-architectures | grep -qx "$1" && return 0
+	local sudo=()
+	[ "$(id -u)" -ne 0 ] && sudo=(sudo)
+	echo "adding dpkg architecture $1" >&2
+	"${sudo[@]}" dpkg --add-architecture "$1"
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+}
