@@ -65,7 +65,7 @@ static void walk_rgn(rgn_region *parent, const char *dir, struct tally *t)
 	rgn_region *r = rgn_new(parent);
 	struct { char *p; size_t n; } *got;
 	rgn_dirent *v;
-	size_t n;
+	size_t n = 0;
 
 	if (!r || !(v = rgn_list_dir(r, dir, &n)))
 		die("list", dir);

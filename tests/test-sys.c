@@ -147,6 +147,23 @@ static int pipe_with(size_t n, unsigned seed, pid_t *pid)
 	return p[0];
 }
 
+/* Read n pattern bytes from a pipe into r and check them all. */
+static char *read_pipe(rgn_region *r, size_t n, unsigned seed)
+{
+	size_t len = 0;
+	pid_t pid;
+	int fd = pipe_with(n, seed, &pid);
+	char *p = rgn_read_fd(r, fd, &len);
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(len, n);
+	ck_assert(tst_verify(p, len, seed));
+	ck_assert_int_eq(p[len], '\0');
+	close(fd);
+	ck_assert_int_eq(reap(pid), 0);
+	return p;
+}
+
 /* ---- tail growth ------------------------------------------------------------- */
 
 /* A 10,000-byte read with a 64 KiB reservation into a fresh region leaves
@@ -186,21 +203,12 @@ START_TEST(test_sys_read_fresh_region_three_blocks)
 	char dir[64], path[128];
 	rgn_region *r;
 	size_t len;
-	pid_t pid;
 	char *p;
-	int fd;
 
 	tst_init(64 * MiB, 0);
 	r = rgn_new(NULL);
-	fd = pipe_with(10000, 5, &pid);
-	p = rgn_read_fd(r, fd, &len);
-	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_eq(len, 10000);
-	ck_assert(tst_verify(p, len, 5));
-	ck_assert_int_eq(p[len], '\0');
+	read_pipe(r, 10000, 5);
 	ck_assert_uint_le(tst_region(r).blocks, 3);
-	close(fd);
-	ck_assert_int_eq(reap(pid), 0);
 	rgn_destroy(r);
 	ck_assert_uint_eq(tst_space().used_blocks, 0);
 
@@ -360,19 +368,12 @@ START_TEST(test_sys_read_fd_pipe_and_offset)
 	char dir[64], path[128], buf[100];
 	rgn_region *r;
 	size_t len;
-	pid_t pid;
 	char *p;
 	int fd;
 
 	tst_init(64 * MiB, 0);
 	r = rgn_new(NULL);
-	fd = pipe_with(5 * MiB + 3, 7, &pid);
-	p = rgn_read_fd(r, fd, &len);
-	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_eq(len, 5 * MiB + 3);
-	ck_assert(tst_verify(p, len, 7));
-	close(fd);
-	ck_assert_int_eq(reap(pid), 0);
+	read_pipe(r, 5 * MiB + 3, 7);
 
 	tst_fill(buf, sizeof buf, 3);
 	snprintf(path, sizeof path, "%s/f", tmp_dir(dir, sizeof dir));
@@ -793,7 +794,6 @@ START_TEST(test_sys_error_space_runs_out_mid_read)
 	struct snap s;
 	size_t n;
 	pid_t pid;
-	char *p;
 	int fd;
 
 	tst_init(16 * MiB, 0);
@@ -827,13 +827,7 @@ START_TEST(test_sys_error_space_runs_out_mid_read)
 	snap_same(r, &s);
 
 	/* still works, and can hold a large part of the space */
-	fd = pipe_with(6 * MiB, 2, &pid);
-	p = rgn_read_fd(r, fd, &n);
-	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_eq(n, 6 * MiB);
-	ck_assert(tst_verify(p, n, 2));
-	close(fd);
-	ck_assert_int_eq(reap(pid), 0);
+	read_pipe(r, 6 * MiB, 2);
 	rgn_destroy(r);
 	ck_assert_uint_eq(tst_space().used_blocks, 0);
 	tmp_rm(dir);
