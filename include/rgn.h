@@ -254,6 +254,15 @@ RGN_API int rgn_merge(rgn_region *dst, rgn_region *src);
 RGN_API RGN_NODISCARD
 void *rgn_tail(rgn_region *r, size_t min, size_t *avail);
 RGN_API int rgn_tail_commit(rgn_region *r, size_t used);
+/* The pending tail turned out too small: make it at least min bytes,
+ * keeping its first used bytes (used <= *avail).  The tail grows in place
+ * when the blocks after it can be had (the same pointer is returned);
+ * otherwise it moves to a new chunk, the used bytes are copied, and the
+ * blocks the old place had taken for the tail go back.  On failure (NULL,
+ * ENOMEM) the old tail is still pending and unchanged; without a pending
+ * tail, or with used > *avail, it fails with EINVAL. */
+RGN_API RGN_NODISCARD
+void *rgn_tail_grow(rgn_region *r, size_t used, size_t min, size_t *avail);
 
 /* ---- the per-thread region stack ---------------------------------------- */
 

@@ -511,18 +511,56 @@ void rgn_blk_free_chain(uint32_t b, uint32_t stop)
 	after_free(over);
 }
 
-int rgn_blk_extend(uint32_t b, uint32_t n, uint32_t extra)
-{
-	uint32_t nb = b + n, last;
-	int err = 0;
+/* ---- growing a span in place ------------------------------------------------
+ * A region's first block comes from the thread's cache, which was filled
+ * from one span of RGN_TCACHE_BATCH blocks: the blocks right after it are
+ * usually still in that cache, USED as far as the shared structure knows.
+ * rgn_blk_extend takes such a run first, so a fresh region can grow its
+ * own block in place (a tail reservation, rgn_grow) instead of starting a
+ * chunk beside it, and takes the rest from a free span or the frontier. */
 
-	pthread_mutex_lock(&S->lock);
+/* How many blocks from nb on (at most max, at most 64) the calling
+ * thread's single-block cache holds as an unbroken run. */
+static uint32_t cache_run(const struct rgn_tcache *tc, uint32_t nb, uint32_t max)
+{
+	uint32_t n = atomic_load_explicit(&tc->n, memory_order_relaxed);
+	uint64_t seen = 0;
+
+	if (max > 64)
+		max = 64;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t d = tc->blk[i] - nb; /* wraps for blocks below nb */
+		if (d < max)
+			seen |= 1ull << d;
+	}
+	return seen == ~0ull ? 64 : (uint32_t)__builtin_ctzll(~seen);
+}
+
+/* Take the blocks [nb, nb+k) out of the thread's cache (they are there:
+ * cache_run said so), keeping the others in their order. */
+static void cache_take_run(struct rgn_tcache *tc, uint32_t nb, uint32_t k)
+{
+	uint32_t n = atomic_load_explicit(&tc->n, memory_order_relaxed), j = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (tc->blk[i] - nb >= k)
+			tc->blk[j++] = tc->blk[i];
+	rgn_assert_internal(j + k == n);
+	atomic_store_explicit(&tc->n, j, memory_order_relaxed);
+}
+
+/* The part of an extension past the cached run: extra blocks at nb, from
+ * a free span there, the frontier, or a free span up to the frontier and
+ * fresh blocks after it.  0 or ENOMEM.  Caller holds the lock. */
+static int extend_shared_locked(uint32_t nb, uint32_t extra)
+{
+	if (extra == 0)
+		return 0;
 	if (nb == S->top) {
 		if (extra > S->nblocks - S->top ||
 		    rgn_space_commit_to_locked(S->top + extra) != 0)
-			err = ENOMEM;
-		else
-			S->top += extra;
+			return ENOMEM;
+		S->top += extra;
 	} else if (nb < S->top && D(nb)->state == RGN_SPAN_FREE &&
 	           D(nb)->len >= extra) {
 		uint32_t len = D(nb)->len, d = D(nb)->dirty;
@@ -543,16 +581,32 @@ int rgn_blk_extend(uint32_t b, uint32_t n, uint32_t extra)
 		D(nb)->state = 0;
 		S->top = nb + extra;
 	} else {
-		err = ENOMEM;
+		return ENOMEM;
 	}
+	S->used_blocks += extra;
+	return 0;
+}
+
+int rgn_blk_extend(uint32_t b, uint32_t n, uint32_t extra)
+{
+	struct rgn_tcache *tc = &rgn_tc;
+	uint32_t nb = b + n, last, cached;
+	int err;
+
+	/* cached blocks are USED already: they change hands, not state */
+	cached = cache_run(tc, nb, extra);
+	pthread_mutex_lock(&S->lock);
+	err = extend_shared_locked(nb + cached, extra - cached);
 	if (!err) {
+		cache_take_run(tc, nb, cached);
+		/* the cached blocks' own boundary descriptors are interior now;
+		 * they say USED, which no neighbour test looks for */
 		last = b + n + extra - 1;
 		if (n > 1)
 			D(b + n - 1)->state = 0; /* old last block is interior now */
 		D(b)->len = n + extra;
 		D(last)->len = n + extra;
 		D(last)->state = RGN_SPAN_USED;
-		S->used_blocks += extra;
 	}
 	pthread_mutex_unlock(&S->lock);
 	if (!err)
@@ -560,20 +614,43 @@ int rgn_blk_extend(uint32_t b, uint32_t n, uint32_t extra)
 	return err;
 }
 
+/* Shrinking gives the blocks cut off to the thread's single-block cache
+ * while it has room for all of them, the shared lists otherwise.  A tail
+ * that grew into cached blocks and was trimmed back returns them where
+ * it found them, and the region's next tail finds them there again.
+ * Measured on a walk reading 20,000 small files (bench/sys-walk.c): the
+ * space's high water went from 370 blocks to 244 and peak RSS from 2.9 to
+ * 2.3 MB; the difference was free fragments between cached blocks, each
+ * too short for a cache refill of RGN_TCACHE_BATCH. */
 void rgn_blk_shrink(uint32_t b, uint32_t n, uint32_t keep)
 {
-	bool over;
+	struct rgn_tcache *tc = &rgn_tc;
+	uint32_t give = n - keep, cn;
+	bool over = false;
 
 	rgn_assert(keep >= 1 && keep <= n);
 	if (keep == n)
 		return;
+	cn = atomic_load_explicit(&tc->n, memory_order_relaxed);
 	pthread_mutex_lock(&S->lock);
 	D(b)->len = keep;
 	D(b + keep - 1)->len = keep;
 	D(b + keep - 1)->state = RGN_SPAN_USED;
-	span_mark(b + keep, n - keep, RGN_SPAN_USED);
-	free_locked(b + keep, n - keep, n - keep);
-	over = over_retain_locked();
+	if (give <= tc->limit - cn && tc->limit) {
+		/* highest first, so the lowest is the next one handed out */
+		for (uint32_t x = b + n; x-- > b + keep;) {
+			span_mark(x, 1, RGN_SPAN_USED);
+			D(x)->next = 0;
+			D(x)->tag = 0;
+			tc->blk[cn++] = x;
+		}
+		atomic_store_explicit(&tc->n, cn, memory_order_relaxed);
+		rgn_track_taken(rgn_blk_addr(b + keep), (size_t)give << RGN_BLOCK_SHIFT);
+	} else {
+		span_mark(b + keep, give, RGN_SPAN_USED);
+		free_locked(b + keep, give, give);
+		over = over_retain_locked();
+	}
 	pthread_mutex_unlock(&S->lock);
 	after_free(over);
 }

@@ -260,7 +260,8 @@ rgn_hidden void rgn_blk_release(uint32_t b, uint32_t n);
  * run of them. */
 rgn_hidden void rgn_blk_free_chain(uint32_t head, uint32_t stop);
 /* Grow the USED span at b (len n) by extra blocks in place, if the blocks
- * after it are free or never carved: 0, or ENOMEM if they are not. */
+ * after it are in the calling thread's single-block cache (a run of them
+ * first), free, or never carved: 0, or ENOMEM if they are not. */
 rgn_hidden int rgn_blk_extend(uint32_t b, uint32_t n, uint32_t extra);
 /* Shrink the USED span at b (len n) to keep blocks (1 <= keep <= n),
  * giving the rest back. */

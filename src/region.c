@@ -404,10 +404,12 @@ RGN_API void rgn_reset(rgn_region *r)
 	}
 	own = own_block(r);
 	rgn_blk_free_chain(r->head, own);
+	if (r->blocks > 1 && rgn_desc_of(own)->len > 1) /* grown in place */
+		rgn_blk_shrink(own, rgn_desc_of(own)->len, 1);
 	r->head = own;
 	r->chunk = own;
 	r->nspans = 1;
-	r->blocks = rgn_desc_of(own)->len;
+	r->blocks = 1;
 	r->bump.cur = r->chunk_start = (char *)r + HDR;
 	r->bump.end = rgn_blk_addr(own) + ((size_t)r->blocks << RGN_BLOCK_SHIFT);
 	r->used_done = 0;
@@ -866,30 +868,76 @@ RGN_API void *rgn_tail(rgn_region *r, size_t min, size_t *avail)
 	return r->bump.cur;
 }
 
+/* Give back the whole blocks of chunk c that lie at or above keep_end,
+ * keeping at least its first block.  keep_end is inside c or at its end. */
+static void chunk_trim(rgn_region *r, uint32_t c, const char *keep_end)
+{
+	char *base = rgn_blk_addr(c);
+	uint32_t len = rgn_desc_of(c)->len;
+	uint32_t keep = blocks_for((size_t)(keep_end - base));
+
+	if (keep < 1)
+		keep = 1;
+	if (keep < len) {
+		rgn_blk_shrink(c, len, keep);
+		r->blocks -= len - keep;
+		if (c == r->chunk)
+			r->bump.end = base + ((size_t)keep << RGN_BLOCK_SHIFT);
+	}
+}
+
+/* Is a tail pending?  Only if nothing moved the bump pointer since
+ * rgn_tail (or rgn_tail_grow) returned it. */
+static inline bool tail_pending(const rgn_region *r)
+{
+	return r->tail_floor && r->bump.cur == r->tail_at;
+}
+
+RGN_API void *rgn_tail_grow(rgn_region *r, size_t used, size_t min, size_t *avail)
+{
+	size_t have;
+	char *old, *floor;
+	uint32_t old_chunk;
+
+	if (!live(r) || !avail || !tail_pending(r))
+		return einval();
+	have = (size_t)(r->bump.end - r->bump.cur);
+	if (used > have)
+		return einval();
+	if (min < used)
+		min = used;
+	if (min > rgn_space_g.size)
+		return rgn_oom(min);
+	/* in place: the floor stays where rgn_tail put it, so the blocks
+	 * added here may go back at the commit too */
+	if (min > have && chunk_extend(r, min - have) != 0) {
+		/* moved: a chunk of its own, the used bytes copied over, and
+		 * the old chunk trimmed back to what it held before the tail */
+		old = r->bump.cur;
+		floor = r->tail_floor;
+		old_chunk = r->chunk;
+		if (chunk_add(r, blocks_for(min)) != 0)
+			return alloc_failed(min); /* the old tail is still pending */
+		memcpy(r->bump.cur, old, used);
+		chunk_trim(r, old_chunk, old > floor ? old : floor);
+		r->tail_floor = r->chunk_start;
+		r->tail_at = r->bump.cur;
+	}
+	*avail = (size_t)(r->bump.end - r->bump.cur);
+	return r->bump.cur;
+}
+
 RGN_API int rgn_tail_commit(rgn_region *r, size_t used)
 {
-	char *base, *floor, *keep_end;
-	uint32_t len, keep;
+	char *floor;
 
-	/* the tail is still pending only if nothing moved the bump pointer
-	 * since rgn_tail returned it */
-	if (!live(r) || !r->tail_floor || r->bump.cur != r->tail_at ||
+	if (!live(r) || !tail_pending(r) ||
 	    used > (size_t)(r->bump.end - r->bump.cur))
 		return einval_int();
 	r->bump.cur += round8(used);
 	floor = r->tail_floor;
 	r->tail_floor = r->tail_at = NULL;
-	base = rgn_blk_addr(r->chunk);
-	keep_end = r->bump.cur > floor ? r->bump.cur : floor;
-	keep = blocks_for((size_t)(keep_end - base));
-	if (keep < 1)
-		keep = 1;
-	len = rgn_desc_of(r->chunk)->len;
-	if (keep < len) {
-		rgn_blk_shrink(r->chunk, len, keep);
-		r->blocks -= len - keep;
-		r->bump.end = base + ((size_t)keep << RGN_BLOCK_SHIFT);
-	}
+	chunk_trim(r, r->chunk, r->bump.cur > floor ? r->bump.cur : floor);
 	return 0;
 }
 

@@ -206,10 +206,30 @@ END_TEST
 /* ---- extend, shrink, aligned --------------------------------------------- */
 
 /* What rgn_blk_extend must answer, from the descriptors. */
+/* Blocks from b on that the calling thread's cache holds, as a run. */
+static uint32_t cached_run(uint32_t b, uint32_t max)
+{
+	uint32_t k = 0;
+
+	for (bool found = true; found && k < max && k < 64; k += found) {
+		found = false;
+		for (uint32_t i = 0; i < rgn_tc.n; i++)
+			found |= rgn_tc.blk[i] == b + k;
+	}
+	return k;
+}
+
+/* Can the span at b (n blocks) grow by extra blocks in place?  1 yes,
+ * 0 no, -1 it depends on the frontier's commit. */
 static int extend_possible(uint32_t b, uint32_t n, uint32_t extra)
 {
-	uint32_t next = b + n;
+	uint32_t next = b + n, cached = cached_run(next, extra);
 
+	/* the thread's own cached blocks come first, then the shared ones */
+	next += cached;
+	extra -= cached;
+	if (extra == 0)
+		return 1;
 	if ((uint64_t)next + extra > G.nblocks)
 		return 0;
 	if (next >= G.top)

@@ -43,7 +43,7 @@ RGN_API void rgn_decode_unset_(void) __attribute__((noreturn, cold));
 RGN_API char *rgn_reenter_base_(void);
 
 #if defined(__GNUC__) && !defined(__clang__)
-register char *rgn_x28_ __asm__("x28");
+__extension__ register char *rgn_x28_ __asm__("x28");
 #define RGN_X28_()       rgn_x28_
 #define RGN_X28_SET_(v)  (rgn_x28_ = (v))
 #else
