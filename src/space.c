@@ -170,7 +170,7 @@ static int space_create(size_t size, size_t retain)
 	pthread_mutex_lock(&s->lock);
 	rgn_blk_init_locked();
 	pthread_mutex_unlock(&s->lock);
-	rgn_space_base = base;
+	rgn_set_decode_base_(base);
 	atomic_store_explicit(&rgn_space_ready, true, memory_order_release);
 	return 0;
 }
