@@ -120,20 +120,33 @@ static void count_purged(size_t n)
 	pthread_mutex_unlock(&ct.lock);
 }
 
-/* keep: an offset from base, rounded up to a page here. */
-static size_t trim_with(const struct rgn_resv *v, size_t keep, rgn_purge p)
+/* Give back the pages above offset keep (rounded up to a page), then make
+ * the commit steps wholly above it inaccessible again, so that the
+ * read-write part never reaches past what may be resident: the next purge
+ * of this reservation covers only what was used since (a madvise over a
+ * large untouched range still walks its page tables).  Returns the bytes
+ * given back; v->committed may shrink. */
+static size_t trim_with(struct rgn_resv *v, size_t keep, rgn_purge p)
 {
-	if (keep >= v->committed)
+	size_t n, step;
+
+	if (keep >= v->committed || p == RGN_PURGE_NONE)
 		return 0;
 	keep = (keep + RGN_BLOCK_SIZE - 1) & ~(size_t)(RGN_BLOCK_SIZE - 1);
 	if (keep < RGN_CONTIG_GUARD)
 		keep = RGN_CONTIG_GUARD;
-	if (keep >= v->committed)
+	step = (keep + RGN_CONTIG_COMMIT - 1) & ~(RGN_CONTIG_COMMIT - 1);
+	/* less than a commit step above keep: not worth a system call (at
+	 * most one step more than keep stays resident) */
+	if (step >= v->committed)
 		return 0;
-	return purge(v->base + keep, v->committed - keep, p);
+	n = purge(v->base + keep, v->committed - keep, p);
+	if (rgn_os_protect_none(v->base + step, v->committed - step) == 0)
+		v->committed = step;
+	return n;
 }
 
-void rgn_resv_trim(const struct rgn_resv *v, size_t keep)
+void rgn_resv_trim(struct rgn_resv *v, size_t keep)
 {
 	count_purged(trim_with(v, keep, purge_setting()));
 }
@@ -261,7 +274,7 @@ int rgn_resv_commit(struct rgn_resv *v, size_t upto)
 	return 0;
 }
 
-void rgn_resv_put(const struct rgn_resv *v, rgn_release rel, size_t keep)
+void rgn_resv_put(struct rgn_resv *v, rgn_release rel, size_t keep)
 {
 	rgn_purge p;
 	size_t purged = 0;

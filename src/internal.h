@@ -355,11 +355,12 @@ rgn_hidden int rgn_resv_get(size_t size, struct rgn_resv *out);
 /* Make [base, base + upto) read-write (upto <= size), in commit steps. */
 rgn_hidden int rgn_resv_commit(struct rgn_resv *v, size_t upto);
 /* Give back the pages of the read-write part above offset keep, as the
- * process-wide purge setting says (they stay read-write). */
-rgn_hidden void rgn_resv_trim(const struct rgn_resv *v, size_t keep);
+ * process-wide purge setting says; the commit steps above keep become
+ * inaccessible again (v->committed may shrink). */
+rgn_hidden void rgn_resv_trim(struct rgn_resv *v, size_t keep);
 /* A region is done with v: into the cache (trimmed to keep) or unmapped,
  * as rel says (RGN_RELEASE_DEFAULT: the process-wide setting). */
-rgn_hidden void rgn_resv_put(const struct rgn_resv *v, rgn_release rel, size_t keep);
+rgn_hidden void rgn_resv_put(struct rgn_resv *v, rgn_release rel, size_t keep);
 /* The one writer of the active decode base (rgn_space_base in the global
  * mode): the space, rgn_enter and image close call it. */
 rgn_hidden void rgn_set_decode_base_(char *base);

@@ -367,6 +367,8 @@ static void contig_reset(rgn_region *r)
 	r->tail_floor = r->tail_at = NULL;
 	r->generation++;
 	rgn_resv_trim(&r->resv, contig_keep(r));
+	r->bump.end = r->resv.base + r->resv.committed;
+	r->blocks = (r->resv.committed - RGN_CONTIG_GUARD) >> RGN_BLOCK_SHIFT;
 }
 
 /* A mark of this region (its base), saved since the last reset (its
