@@ -282,17 +282,23 @@ plot %s
 """ % cols, term)
         if png:
             lines += ["", "![inflation](%s)" % png]
-    k, dn, b = (d.med("summary", s, "final_rss_mib") for s in ("cache", "cache-dontneed", "blocks"))
-    if k is not None and dn is not None and b is not None:
+    k, dn, fr, b = (d.med("summary", s, "final_rss_mib")
+                    for s in ("cache", "cache-dontneed", "cache-free", "blocks"))
+    if None not in (k, dn, fr, b):
         lines += ["", "Does every region become maximally inflated?  With the reuse "
-                  "cache and no purge, yes: a reservation that once held a 256 MiB "
+                  "cache and no purge, %s: a reservation that once held a 256 MiB "
                   "lifetime keeps those pages resident for every later small region "
-                  "that reuses it, and RSS ends at %s MiB.  MADV_FREE does not help "
-                  "RSS while the machine has free memory (the kernel takes the pages "
-                  "only under pressure).  Purging above the retained size with "
-                  "DONTNEED (the default) ends at %s MiB, and the block strategy, "
-                  "whose 256 MiB objects are spans given back to the shared space, "
-                  "at %s MiB." % (fmt(k), fmt(dn), fmt(b))]
+                  "that reuses it, and RSS ends at %s MiB.  With MADV_FREE it ends "
+                  "at %s MiB: %s.  Purging above the retained size with DONTNEED "
+                  "(the default) ends at %s MiB, and the block strategy, whose "
+                  "256 MiB objects are spans given back to the shared space, at "
+                  "%s MiB." % (
+                      "yes" if k > 4 * max(dn, b, 1) else "not here",
+                      fmt(k), fmt(fr),
+                      "the kernel takes lazily freed pages only under memory "
+                      "pressure, so RSS stays as high as with no purge at all"
+                      if fr > 0.8 * k else "the kernel took the lazily freed pages back",
+                      fmt(dn), fmt(b))]
     return lines
 
 
@@ -375,7 +381,7 @@ def report_xref(d):
                   for s in ("blocks-ref", "contig-ptr", "contig-copy"))
     if bb and pb and cb:
         lines += ["", "What it costs the contiguous side is memory and "
-                  "self-containment, not time: a pointer doubles the node (%s "
+                  "self-containment: a pointer doubles the node (%s "
                   "against %s bytes) and the child is no longer position-independent "
                   "(its image would hold addresses of this process); a copy keeps "
                   "32-bit refs but takes %s bytes a node here.  Time per node is in "

@@ -6,6 +6,8 @@
  * blocks and bump-allocates objects in them; destroying a region gives all
  * of its blocks back at once.  Objects may point at each other with 32-bit
  * references (rgn_ref): 8-byte granule indexes from the space base.
+ * A region may instead own a reservation of its own (the contiguous
+ * backend, rgn_new_with): same API, references relative to its base.
  *
  * API conventions
  * ---------------

@@ -24,8 +24,9 @@
 
 #define RGN_DECODE_MODE "global"
 
-/* Base of the space, or NULL before it is reserved.  Written by the
- * library only, once, before any reference can exist. */
+/* The active decode base: the space's, or NULL before it is reserved.
+ * Written by the library only: when the space is reserved, and by
+ * rgn_enter (a contiguous region's base; process-wide in this mode). */
 RGN_API extern char *rgn_space_base;
 
 static inline void *rgn_decode_(uint32_t ref)
