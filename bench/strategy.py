@@ -182,7 +182,8 @@ def report_life(d, outdir, term):
             for s in LIFE:
                 f.write('"%s" %g\n' % (LIFE_SAYS[s],
                                        d.med("create_alloc_destroy", s, "cycle_ns") or 0))
-        png = plot(outdir, "strategy-life", """set title "create + alloc 64 B + destroy (median)"
+        png = plot(outdir, "strategy-life", """set termoption noenhanced
+set title "create + alloc 64 B + destroy (median)"
 set ylabel "ns per cycle"
 set logscale y
 set style data histogram
@@ -233,7 +234,7 @@ def report_maxlive(d):
     n32, n1, nb = (d.med("limit", s, "regions") for s in ("contig-32g", "contig-1m", "blocks"))
     if n32 and n1 and nb:
         lines += ["", "A 47-bit address space holds %d reservations of 32 GiB beside "
-                  "the shared space; small reservations stop at %d, where each "
+                  "the shared space (whose own reservation is the same size); small reservations stop at %d, where each "
                   "region's three mappings (guard, read-write part, rest) reach the "
                   "kernel's 65530-mapping limit.  Either way the failure is ENOMEM "
                   "from rgn_new_with, and the live-reservation cap "
@@ -274,7 +275,8 @@ def report_inflate(d, outdir, term):
                 f.write("%d %s\n" % (st, " ".join(vals)))
         cols = ", ".join("'strategy-inflate.dat' using 1:%d with lines title '%s'" %
                          (i + 2, says[s]) for i, s in enumerate(INFLATE))
-        png = plot(outdir, "strategy-inflate", """set title "RSS over 10,000 region lifetimes"
+        png = plot(outdir, "strategy-inflate", """set termoption noenhanced
+set title "RSS over 10,000 region lifetimes (the MADV_FREE line lies on the pages-kept one)"
 set xlabel "lifetime"
 set ylabel "RSS above start (MiB)"
 set key top left
@@ -324,8 +326,8 @@ def report_over32(d):
                   "first); every later allocation that needs new blocks fails the "
                   "same way until memory is given back.  A 32-bit reference cannot "
                   "reach past 32 GiB, so a larger space would need wider references. "
-                  "Contiguous regions each have their own 32 GiB of reference range: "
-                  "the total is bounded by the address space (about 4094 x 32 GiB)." % fmt(g)]
+                  "Contiguous regions each have their own reference range of up to "
+                  "32 GiB: the total is bounded by the address space (section 3)." % fmt(g)]
     return lines
 
 
