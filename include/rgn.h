@@ -381,7 +381,10 @@ static inline void *rgn_ptr_in(const rgn_region *r, rgn_ref ref)
  * once: a program that enters a contiguous region while another thread
  * decodes block references breaks that thread.  Enter from one thread
  * (or under your own lock), and prefer rgn_ptr_in where regions mix.
- * 0, or -1 with EINVAL for a destroyed region. */
+ * 0, or -1 with EINVAL for a region that is not live (caught while its
+ * memory is still mapped: a block region, or a reservation in the reuse
+ * cache; a contiguous region whose reservation was unmapped cannot be
+ * checked, and passing one is undefined). */
 RGN_API int rgn_enter(const rgn_region *r);
 
 /* ==== the contiguous backend: process-wide settings ======================= */
