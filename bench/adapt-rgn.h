@@ -12,10 +12,11 @@
  * glibc in its heaps, APR in its allocator's free lists).  RGN_RETAIN in
  * the environment, when set, wins.
  *
- * The contiguous backend, once it exists, is a second executable of this
- * same adapter built with -DBENCH_RGN_CONTIG: ba_new then passes
- * rgn_options with .backend = RGN_BACKEND_CONTIG, and the references
- * become region-relative (rgn_ref_in / rgn_ptr_in).
+ * The contiguous backend is measured against this one in a report of its
+ * own (bench/strategy.c, strategy.md); as an allocator here it would be a
+ * second executable of this adapter built with -DBENCH_RGN_CONTIG, ba_new
+ * passing rgn_options with .backend = RGN_BACKEND_CONTIG and references
+ * made region-relative (rgn_ref_in / rgn_ptr_in).
  */
 #ifndef BENCH_ADAPT_RGN_H
 #define BENCH_ADAPT_RGN_H

@@ -6,6 +6,8 @@
  * blocks and bump-allocates objects in them; destroying a region gives all
  * of its blocks back at once.  Objects may point at each other with 32-bit
  * references (rgn_ref): 8-byte granule indexes from the space base.
+ * A region may instead own a reservation of its own (the contiguous
+ * backend, rgn_new_with): same API, references relative to its base.
  *
  * API conventions
  * ---------------
@@ -127,17 +129,37 @@ typedef struct rgn_region rgn_region;
 
 typedef enum rgn_backend {
 	RGN_BACKEND_BLOCKS = 0,   /* blocks of the shared space (default) */
-	RGN_BACKEND_CONTIG = 1    /* a reservation of its own (not yet) */
+	RGN_BACKEND_CONTIG = 1    /* a reservation of its own */
 } rgn_backend;
+
+/* What rgn_destroy does with a contiguous region's reservation. */
+typedef enum rgn_release {
+	RGN_RELEASE_DEFAULT = 0,  /* the process-wide setting (rgn_contig_configure) */
+	RGN_RELEASE_CACHE = 1,    /* keep it in the bounded reuse cache */
+	RGN_RELEASE_UNMAP = 2     /* give the address space back at once */
+} rgn_release;
 
 typedef struct rgn_options {
 	rgn_backend backend;
-	size_t reserve;           /* RGN_BACKEND_CONTIG: bytes to reserve */
+	size_t reserve;           /* RGN_BACKEND_CONTIG: bytes to reserve, from
+	                             1 MiB to 32 GiB (0: 32 GiB); EINVAL outside */
 	size_t chunk_max;         /* cap on chunk growth in bytes (0: 256 KiB) */
+	/* RGN_BACKEND_CONTIG only: */
+	size_t retain;            /* bytes rgn_reset (and the reuse cache) keep
+	                             resident; pages above are given back
+	                             (0: 1 MiB; SIZE_MAX: keep everything) */
+	rgn_release release;      /* what rgn_destroy does with the reservation */
 } rgn_options;
 
 /* Create a region, a child of parent (NULL: a root).  A child is
- * destroyed with its parent. */
+ * destroyed with its parent.  A child may use another backend than its
+ * parent.  Contiguous regions (RGN_BACKEND_CONTIG) own one reservation
+ * each: everything the region allocates lies in [base, base + reserve),
+ * so allocation beyond the reservation fails with ENOMEM, as does
+ * creating one when the OS or the live-reservation cap (see
+ * rgn_contig_configure) refuses another reservation.  They support every
+ * region function except rgn_merge (ENOTSUP: their memory and references
+ * cannot join another region). */
 RGN_API RGN_NODISCARD rgn_region *rgn_new(rgn_region *parent);
 RGN_API RGN_NODISCARD rgn_region *rgn_new_with(rgn_region *parent,
                                                const rgn_options *opts);
@@ -155,6 +177,8 @@ RGN_API void rgn_reset(rgn_region *r);
 struct rgn_bump_ {
 	char *cur;   /* next free byte, 8-aligned */
 	char *end;   /* end of the current chunk; cur <= end */
+	char *base;  /* reference base: the space's for block regions, the
+	                reservation's first byte for contiguous ones */
 };
 
 RGN_API RGN_NODISCARD RGN_ALLOC_SIZE(2)
@@ -305,6 +329,11 @@ struct rgn_region_stats {
 	size_t large;     /* dedicated spans for large or over-aligned objects */
 	size_t children;  /* direct children */
 	size_t cleanups;  /* registered cleanups not yet run */
+	/* for a contiguous region, blocks counts its read-write 4 KiB pages and
+	 * chunks is 1; these say how its reservation is used */
+	rgn_backend backend;
+	size_t reserved;  /* RGN_BACKEND_CONTIG: bytes of the reservation */
+	size_t committed; /* RGN_BACKEND_CONTIG: bytes made read-write */
 };
 
 RGN_API int rgn_region_stats(rgn_region *r, struct rgn_region_stats *st);
@@ -354,6 +383,119 @@ RGN_API int rgn_thread_init(void);
 /* The decode mode librgn was built with; equal to RGN_DECODE_MODE unless
  * the program was compiled against another build's headers. */
 RGN_API const char *rgn_decode_mode(void);
+
+/* ---- region-relative references (any backend) ------------------------------
+ * A contiguous region's references are granule indexes from its own base
+ * (its reservation's first byte), so they stay valid wherever its memory
+ * is mapped (see the images below) but mean nothing in another region.
+ * For a block region these are the shared space's references: the same
+ * values rgn_ref_of and rgn_ptr give, valid in every block region.
+ * r must be a live region or an open image; no branch on the backend. */
+static inline rgn_ref rgn_ref_in(const rgn_region *r, const void *p)
+{
+	const struct rgn_bump_ *b = (const struct rgn_bump_ *)(const void *)r;
+
+	return p ? (rgn_ref)((uintptr_t)((const char *)p - b->base) >> 3)
+	         : RGN_NULL_REF;
+}
+
+/* Ref 0 decodes to the first page of the reservation (or of the space),
+ * which is never accessible: a null reference faults when used. */
+static inline void *rgn_ptr_in(const rgn_region *r, rgn_ref ref)
+{
+	const struct rgn_bump_ *b = (const struct rgn_bump_ *)(const void *)r;
+
+	return b->base + ((uintptr_t)ref << 3);
+}
+
+#define RGN_AT_IN(r, T, ref) ((T *)rgn_ptr_in((r), (ref)))
+
+/* Make r's references the ones RGN_AT decodes (rgn_ptr and rgn_ref_of
+ * always mean the shared space): r a contiguous region or an open image;
+ * a block region or NULL means the shared space again.  Whose decode base
+ * changes depends on the decode mode:
+ *   global   one process-wide variable: every thread at once, so a
+ *            program that enters a contiguous region while another
+ *            thread decodes block references with RGN_AT breaks that
+ *            thread.  Enter from one thread (or under your own lock),
+ *            and prefer rgn_ptr_in where regions mix.
+ *   gs, reg  the calling thread only (its GS base, its x28).
+ *   zero     there is no base to move: ENOTSUP for a contiguous region
+ *            or image (use rgn_ptr_in).
+ * 0, or -1 with errno: EINVAL for a region that is not live (caught while
+ * its memory is still mapped: a block region, or a reservation in the
+ * reuse cache; a contiguous region whose reservation was unmapped cannot
+ * be checked, and passing one is undefined); ENOTSUP as above.  When the
+ * entered region or image goes away, the thread that destroys it (every
+ * thread, in mode global) is switched back to the shared space. */
+RGN_API int rgn_enter(const rgn_region *r);
+
+/* ==== the contiguous backend: process-wide settings ======================= */
+
+/* How pages above a region's retained size are given back (rgn_reset, and
+ * a reservation entering the reuse cache). */
+typedef enum rgn_purge {
+	RGN_PURGE_DONTNEED = 0,   /* madvise(MADV_DONTNEED): RSS drops at once,
+	                             pages read zero, re-touch faults a new page */
+	RGN_PURGE_FREE = 1,       /* madvise(MADV_FREE): the kernel takes them
+	                             only under memory pressure; re-touch is
+	                             cheap while it has not, but RSS stays high */
+	RGN_PURGE_NONE = 2        /* keep them: reuse is free, memory stays */
+} rgn_purge;
+
+typedef struct rgn_contig_config {
+	rgn_release release;      /* for regions that leave it DEFAULT:
+	                             RGN_RELEASE_CACHE (the default) or UNMAP */
+	rgn_purge   purge;        /* default RGN_PURGE_DONTNEED */
+	size_t      cache_max;    /* reservations the cache keeps (0: 8; at
+	                             most 256) */
+	size_t      max_live;     /* live reservations allowed; more fail with
+	                             ENOMEM (0: only the OS limits them) */
+} rgn_contig_config;
+
+/* Set the process-wide policy (NULL: the defaults).  Regions keep the
+ * reservation they have; a smaller cache gives back what no longer fits.
+ * -1/EINVAL for an unknown enum value or cache_max above 256. */
+RGN_API int rgn_contig_configure(const rgn_contig_config *cfg);
+
+struct rgn_contig_stats {
+	size_t live;              /* reservations held by regions */
+	size_t cached;            /* reservations in the reuse cache */
+	size_t reserved_bytes;    /* address space of live + cached ones */
+	size_t maps;              /* reservations asked of the OS */
+	size_t unmaps;            /* reservations given back to the OS */
+	size_t reuses;            /* creations served from the cache */
+	size_t refused;           /* creations that failed (cap or OS) */
+	size_t purged_bytes;      /* bytes given back by reset and the cache */
+};
+RGN_API int rgn_contig_stats(struct rgn_contig_stats *st);
+
+/* ==== images: a contiguous region written to a file and mapped back ====== */
+
+/* Write r's used bytes (its reservation from the base up to its bump
+ * pointer) to fd at its current offset, behind a one-page header that
+ * names root (a reference of r, or 0) and becomes the inaccessible first
+ * page when mapped.  Pointers stored in the region are written as they
+ * are: only references survive the trip.  0, or -1 with errno:
+ * EINVAL (bad region or fd), ENOTSUP (a block region), or write's. */
+RGN_API int rgn_image_write(rgn_region *r, int fd, rgn_ref root);
+
+/* Map an image read-only (from the start of fd; fd may be closed after).
+ * The handle works with rgn_ptr_in, rgn_ref_in and rgn_enter, and with
+ * nothing else: it is const, and every other function rejects it.
+ * *root (may be NULL) receives the root reference.  NULL with errno:
+ *   ENOEXEC  not an rgn image, or one of another version, byte order or
+ *            granule (a foreign file)
+ *   EBADMSG  a damaged header (checksum, or fields out of range)
+ *   ENODATA  a truncated file (shorter than its header says)
+ *   EINVAL   a bad fd; ENOMEM, or the error of fstat/pread/mmap. */
+RGN_API RGN_NODISCARD
+const rgn_region *rgn_image_open(int fd, rgn_ref *root);
+/* Bytes of the image (its references decode below base + size). */
+RGN_API size_t rgn_image_size(const rgn_region *img);
+/* Unmap an image (NULL does nothing).  If it is the entered one, the
+ * shared space is entered again. */
+RGN_API void rgn_image_close(const rgn_region *img);
 
 #ifdef __cplusplus
 }

@@ -195,6 +195,9 @@ rgn_hidden void rgn_arch_publish(char *base);
 rgn_hidden int rgn_arch_enter(char *base);
 /* Called once per thread, on its first allocation. */
 rgn_hidden void rgn_arch_thread_start(void);
+/* The calling thread's (global: the process's) active decode base, the
+ * space's when nothing else was entered. */
+rgn_hidden char *rgn_arch_active(void);
 
 /* Make the blocks below new_top accessible.  Caller holds the lock. */
 rgn_hidden int rgn_space_commit_to_locked(uint32_t new_top);
@@ -315,5 +318,78 @@ static inline void rgn_blk_put1(uint32_t b)
 
 /* Called before an allocation fails with ENOMEM; sets errno, returns NULL. */
 rgn_hidden void *rgn_oom(size_t size);
+
+/* Header magic numbers.  Every handle the API gives out (a region, an
+ * image) starts with struct rgn_handle_, so rgn_enter and the image
+ * functions can tell them apart without knowing the rest. */
+#define RGN_MAGIC_LIVE  0x52474e31u /* "RGN1": a live region */
+#define RGN_MAGIC_DEAD  0x52474e30u /* "RGN0": destroyed, or merged away */
+#define RGN_MAGIC_IMAGE 0x52474e49u /* "RGNI": an open image */
+
+struct rgn_handle_ {
+	struct rgn_bump_ bump;
+	uint32_t         magic;
+};
+
+/* A live contiguous region's used range, for rgn_image_write: [base,
+ * base + *used) is everything from the guard page to the bump pointer,
+ * and its objects start at base + *objects (after the header).  0, EINVAL
+ * (not a live region) or ENOTSUP (a block region). */
+rgn_hidden int rgn_region_used_range(rgn_region *r, char **base,
+                                     size_t *objects, size_t *used);
+
+/* ==== "contig.c" ========================================================== */
+
+/* The reference base of block regions: where block references count
+ * from.  Every block region's bump.base is this, and rgn_enter(NULL)
+ * makes it the decode base again.  (A decode mode whose block references
+ * count from address 0 changes it here and nowhere else.) */
+#ifdef RGN_DECODE_ZERO
+#define rgn_blocks_ref_base() ((char *)0)   /* references are address / 8 */
+#else
+#define rgn_blocks_ref_base() (rgn_space_g.base)
+#endif
+
+#define RGN_CONTIG_MIN     ((size_t)1 << 20)   /* smallest reservation */
+#define RGN_CONTIG_MAX     ((size_t)32 << 30)  /* refs reach no further */
+#define RGN_CONTIG_DEFAULT RGN_CONTIG_MAX
+/* The first page of every reservation is never accessible (ref 0). */
+#define RGN_CONTIG_GUARD   ((size_t)RGN_BLOCK_SIZE)
+/* The read-write part grows in steps of this many bytes (DESIGN.md 10). */
+#define RGN_CONTIG_COMMIT  ((size_t)64 << 10)
+#define RGN_CONTIG_RETAIN  ((size_t)1 << 20)   /* default retained size */
+#define RGN_CONTIG_CACHE_DEFAULT 8
+#define RGN_CONTIG_CACHE_LIMIT   256
+
+/*
+ * One reservation of the contiguous backend.  Invariants:
+ *   base is page-aligned; size is a multiple of RGN_CONTIG_COMMIT
+ *   [base, base + GUARD) is never accessible
+ *   GUARD < committed <= size; [base + GUARD, base + committed) is
+ *   read-write, the rest inaccessible
+ */
+struct rgn_resv {
+	char  *base;
+	size_t size;
+	size_t committed;
+};
+
+/* A reservation of size bytes (a multiple of RGN_CONTIG_COMMIT) with at
+ * least its first commit step read-write: from the reuse cache when it
+ * holds one of that size, else from the OS.  0, or ENOMEM (the cap, or
+ * the OS refused even after the cache was emptied). */
+rgn_hidden int rgn_resv_get(size_t size, struct rgn_resv *out);
+/* Make [base, base + upto) read-write (upto <= size), in commit steps. */
+rgn_hidden int rgn_resv_commit(struct rgn_resv *v, size_t upto);
+/* Give back the pages of the read-write part above offset keep, as the
+ * process-wide purge setting says; the commit steps above keep become
+ * inaccessible again (v->committed may shrink). */
+rgn_hidden void rgn_resv_trim(struct rgn_resv *v, size_t keep);
+/* A region is done with v: into the cache (trimmed to keep) or unmapped,
+ * as rel says (RGN_RELEASE_DEFAULT: the process-wide setting). */
+rgn_hidden void rgn_resv_put(struct rgn_resv *v, rgn_release rel, size_t keep);
+/* If base is the active decode base (its region or image is going away),
+ * make the shared space's the active one again. */
+rgn_hidden void rgn_decode_forget_(char *base);
 
 #endif /* RGN_INTERNAL_H */

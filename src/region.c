@@ -34,8 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAGIC_LIVE 0x52474e31u /* "RGN1" */
-#define MAGIC_DEAD 0x52474e30u /* "RGN0" */
+#define MAGIC_LIVE RGN_MAGIC_LIVE
+#define MAGIC_DEAD RGN_MAGIC_DEAD
 
 #define CHUNK_MAX_DEFAULT 64u  /* blocks: 256 KiB */
 #define CHUNK_FIRST_GROW  2u   /* blocks of the second chunk */
@@ -52,13 +52,25 @@ struct rgn_cleanup {
  *   chunk_start <= bump.cur <= bump.end == end of the span at `chunk`
  *   the chain head ... own block holds nspans spans, blocks blocks in all
  *   used == used_done + (bump.cur - chunk_start)
+ *   bump.base == rgn_blocks_ref_base()
+ * A contiguous region (backend RGN_BACKEND_CONTIG) has its header one
+ * guard page into its reservation instead, and one range in place of the
+ * chain:
+ *   bump.base == resv.base; (char *)r == resv.base + RGN_CONTIG_GUARD
+ *   chunk_start == (char *)r + HDR <= bump.cur <= bump.end
+ *                == resv.base + resv.committed
+ *   used_done == 0; chunk == head == 0; nspans == 1
+ *   blocks == (resv.committed - RGN_CONTIG_GUARD) / RGN_BLOCK_SIZE, which
+ *   is never 1 (a commit step is 16 blocks), so rgn_destroy's one-block
+ *   fast path never sees a contiguous region
  */
 struct rgn_region {
 	struct rgn_bump_    bump;        /* first: read by rgn_alloc inline */
+	uint32_t            magic;       /* second: struct rgn_handle_ */
+	uint32_t            backend;     /* rgn_backend */
 	char               *chunk_start; /* where bumping began in this chunk */
 	char               *tail_floor;  /* rgn_tail: keep blocks below this */
 	char               *tail_at;     /* rgn_tail: bump.cur it returned */
-	uint32_t            magic;
 	uint32_t            chunk;       /* first block of the current chunk */
 	uint32_t            head;        /* newest span of the chain */
 	uint32_t            nspans;      /* spans on the chain, own block too */
@@ -72,11 +84,18 @@ struct rgn_region {
 	struct rgn_cleanup *cleanups;    /* newest first */
 	struct rgn_region  *stack_prev;  /* rgn_push stack, below this one */
 	size_t              stack_nulls; /* failed pushes below this one */
+	/* RGN_BACKEND_CONTIG only */
+	struct rgn_resv     resv;        /* the reservation the region lives in */
+	size_t              retain;      /* bytes reset and the cache keep */
+	uint32_t            generation;  /* resets so far: older marks are stale */
+	uint32_t            release;     /* rgn_release, for destroy */
 };
 
 #define HDR ((sizeof(struct rgn_region) + 7) & ~(size_t)7)
 
 _Static_assert(offsetof(struct rgn_region, bump) == 0, "bump must be first");
+_Static_assert(offsetof(struct rgn_region, magic) ==
+               offsetof(struct rgn_handle_, magic), "magic after bump");
 _Static_assert(HDR <= RGN_BLOCK_SIZE / 16, "header fits a block with room");
 
 struct mark_priv {
@@ -111,6 +130,11 @@ static inline uint32_t blocks_for(size_t n)
 static inline uint32_t own_block(const rgn_region *r)
 {
 	return rgn_blk_index(r);
+}
+
+static inline bool is_contig(const rgn_region *r)
+{
+	return r->backend == RGN_BACKEND_CONTIG;
 }
 
 static inline bool live(const rgn_region *r)
@@ -149,6 +173,12 @@ static void count_region_slow(int64_t delta)
 	if (!rgn_tc.limit)
 		rgn_tcache_register(&rgn_tc);
 	count_region(delta);
+}
+
+/* The most any one allocation of r could have. */
+static inline size_t max_size(const rgn_region *r)
+{
+	return is_contig(r) ? r->resv.size : rgn_space_g.size;
 }
 
 /* Bytes above which an object gets a span of its own. */
@@ -215,6 +245,158 @@ static void unlink_child(rgn_region *c)
 	c->parent = c->next = c->prev = NULL;
 }
 
+/* ---- the contiguous backend ------------------------------------------------------ *
+ * A contiguous region is one range: its header a guard page into its
+ * reservation, then objects bumped up to the read-write frontier, which
+ * grows in commit steps until the reservation ends.  No chunks, no large
+ * spans, no chain: a slow-path allocation only moves the frontier, and
+ * destroy hands the whole reservation to contig.c at once. */
+
+/* Move the read-write frontier to at least offset off.  0 or -1/errno. */
+static int contig_commit(rgn_region *r, size_t off)
+{
+	int err = rgn_resv_commit(&r->resv, off);
+
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	r->bump.end = r->resv.base + r->resv.committed;
+	r->blocks = (r->resv.committed - RGN_CONTIG_GUARD) >> RGN_BLOCK_SHIFT;
+	return 0;
+}
+
+/* n >= 1 bytes at align (a power of two) when the committed part is
+ * short of them: what the reservation has left, or ENOMEM.  room is a
+ * multiple of 8 (limit is page-aligned, cur and pad are 8-aligned), so
+ * n <= room - pad bounds round8(n) too. */
+static rgn_noinline void *contig_alloc(rgn_region *r, size_t n, size_t align)
+{
+	char *limit = r->resv.base + r->resv.size;
+	size_t room = (size_t)(limit - r->bump.cur);
+	size_t pad = (size_t)(-(uintptr_t)r->bump.cur) & (align - 1);
+	size_t off;
+	char *p;
+
+	if (pad > room || n > room - pad)
+		return rgn_oom(n);
+	p = r->bump.cur + pad;
+	off = (size_t)(p - r->resv.base) + round8(n);
+	if (off > r->resv.committed && contig_commit(r, off) != 0)
+		return alloc_failed(n);
+	r->bump.cur = p + round8(n);
+	return p;
+}
+
+/* rgn_grow and rgn_tail: extra_bytes more after bump.end, in place. */
+static int contig_extend(rgn_region *r, size_t extra_bytes)
+{
+	size_t off = (size_t)(r->bump.end - r->resv.base);
+
+	if (extra_bytes > r->resv.size - off) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return contig_commit(r, off + extra_bytes);
+}
+
+/* Offset below which reset and the cache keep pages resident. */
+static size_t contig_keep(const rgn_region *r)
+{
+	size_t floor = RGN_CONTIG_GUARD + HDR;
+
+	return r->retain > SIZE_MAX - floor ? SIZE_MAX : floor + r->retain;
+}
+
+static rgn_noinline rgn_region *contig_create(rgn_region *parent,
+                                              const rgn_options *o)
+{
+	size_t size = o->reserve ? o->reserve : RGN_CONTIG_DEFAULT;
+	struct rgn_resv v;
+	rgn_region *r;
+	int err;
+
+	if (size < RGN_CONTIG_MIN || size > RGN_CONTIG_MAX ||
+	    o->release < RGN_RELEASE_DEFAULT || o->release > RGN_RELEASE_UNMAP)
+		return einval();
+	size = (size + RGN_CONTIG_COMMIT - 1) & ~(RGN_CONTIG_COMMIT - 1);
+	/* the shared space first: it sets the decode base, which must not
+	 * change under a region already entered */
+	err = rgn_space_ensure();
+	if (!err)
+		err = rgn_resv_get(size, &v);
+	if (err) {
+		errno = err;
+		return err == ENOMEM ? rgn_oom(size) : NULL;
+	}
+	r = (rgn_region *)(void *)(v.base + RGN_CONTIG_GUARD);
+	memset(r, 0, sizeof(*r)); /* a cached reservation holds a dead header */
+	r->resv = v;
+	r->bump.base = v.base;
+	r->bump.cur = r->chunk_start = (char *)r + HDR;
+	r->bump.end = v.base + v.committed;
+	r->magic = MAGIC_LIVE;
+	r->backend = RGN_BACKEND_CONTIG;
+	r->nspans = 1;
+	r->blocks = (v.committed - RGN_CONTIG_GUARD) >> RGN_BLOCK_SHIFT;
+	r->retain = o->retain ? o->retain : RGN_CONTIG_RETAIN;
+	r->release = o->release;
+	if (parent)
+		link_child(parent, r);
+	count_region_slow(1);
+	return r;
+}
+
+/* The region's children and cleanups are gone: give its reservation back
+ * (copied out first: the header lives in it). */
+static void contig_free(rgn_region *r)
+{
+	struct rgn_resv v = r->resv;
+	rgn_release rel = (rgn_release)r->release;
+	size_t keep = contig_keep(r);
+
+	r->magic = MAGIC_DEAD;
+	count_region_slow(-1);
+	rgn_decode_forget_(v.base);
+	rgn_resv_put(&v, rel, keep);
+}
+
+static void contig_reset(rgn_region *r)
+{
+	r->bump.cur = r->chunk_start;
+	r->tail_floor = r->tail_at = NULL;
+	r->generation++;
+	rgn_resv_trim(&r->resv, contig_keep(r));
+	r->bump.end = r->resv.base + r->resv.committed;
+	r->blocks = (r->resv.committed - RGN_CONTIG_GUARD) >> RGN_BLOCK_SHIFT;
+}
+
+/* A mark of this region (its base), saved since the last reset (its
+ * generation), whose bump pointer lies in the committed range. */
+static bool contig_mark_valid(const rgn_region *r, const struct mark_priv *mp)
+{
+	const struct rgn_cleanup *c;
+
+	for (c = r->cleanups; c && c != mp->cleanups; c = c->next)
+		;
+	return c == mp->cleanups && mp->head == (uintptr_t)r->bump.base &&
+	       mp->chunk == r->generation &&
+	       mp->cur >= r->chunk_start && mp->cur <= r->bump.end;
+}
+
+int rgn_region_used_range(rgn_region *r, char **base, size_t *objects,
+                          size_t *used)
+{
+	if (!live(r))
+		return EINVAL;
+	if (!is_contig(r))
+		return ENOTSUP;
+	*base = r->resv.base;
+	*objects = (size_t)(r->chunk_start - r->resv.base);
+	*used = (size_t)(r->bump.cur - r->resv.base);
+	return 0;
+}
+
 /* ---- create and destroy ---------------------------------------------------------- */
 
 /* Write a new region's header at the start of block b.  Field by field:
@@ -231,6 +413,8 @@ rgn_region *region_init(uint32_t b, rgn_region *parent, uint32_t chunk_max)
 
 	r->bump.cur = mem + HDR;
 	r->bump.end = mem + RGN_BLOCK_SIZE;
+	r->bump.base = rgn_blocks_ref_base();
+	r->backend = RGN_BACKEND_BLOCKS;
 	r->chunk_start = mem + HDR;
 	r->tail_floor = NULL;
 	r->tail_at = NULL;
@@ -290,10 +474,8 @@ RGN_API rgn_region *rgn_new_with(rgn_region *parent, const rgn_options *opts)
 	if (parent && !live(parent))
 		return einval();
 	if (opts) {
-		if (opts->backend == RGN_BACKEND_CONTIG) {
-			errno = ENOTSUP;
-			return NULL;
-		}
+		if (opts->backend == RGN_BACKEND_CONTIG)
+			return contig_create(parent, opts);
 		if (opts->backend != RGN_BACKEND_BLOCKS)
 			return einval();
 		if (opts->chunk_max) {
@@ -325,9 +507,14 @@ static void run_cleanups(rgn_region *r, struct rgn_cleanup *stop)
  * may be stale: only its length is read, and only if it grew). */
 static void region_free(rgn_region *r)
 {
-	uint32_t own = own_block(r);
-	uint32_t own_len = r->blocks == 1 ? 1 : rgn_desc_of(own)->len;
+	uint32_t own, own_len;
 
+	if (is_contig(r)) {
+		contig_free(r);
+		return;
+	}
+	own = own_block(r);
+	own_len = r->blocks == 1 ? 1 : rgn_desc_of(own)->len;
 	r->magic = MAGIC_DEAD;
 	count_region_slow(-1);
 	if (r->nspans > 1)
@@ -371,7 +558,7 @@ RGN_API void rgn_destroy(rgn_region *r)
 		/* one block, no chunk ever added: chunk, head, nspans, end and
 		 * chunk_start are already a new region's; reset the rest and
 		 * keep it as the thread's spare */
-		rgn_assert_internal(r->used_done == 0 && r->nspans == 1);
+		rgn_assert_internal(r->used_done == 0 && r->nspans == 1 && !is_contig(r));
 		r->magic = MAGIC_DEAD;
 		r->bump.cur = r->chunk_start;
 		r->tail_floor = r->tail_at = NULL;
@@ -401,6 +588,10 @@ RGN_API void rgn_reset(rgn_region *r)
 		while (r->child)
 			rgn_destroy(r->child);
 		run_cleanups(r, NULL);
+	}
+	if (is_contig(r)) {
+		contig_reset(r);
+		return;
 	}
 	own = own_block(r);
 	rgn_blk_free_chain(r->head, own);
@@ -495,6 +686,8 @@ RGN_API void *rgn_alloc_slow_(rgn_region *r, size_t n)
 		n = 1;
 	if (n <= (size_t)(r->bump.end - r->bump.cur))
 		return bump(r, n);
+	if (is_contig(r))
+		return contig_alloc(r, n, RGN_GRANULE);
 	if (n > large_threshold(r))
 		return alloc_large(r, n, 1, NULL);
 	if (chunk_grow(r, n) != 0)
@@ -512,6 +705,8 @@ RGN_API void *rgn_alloc_aligned(rgn_region *r, size_t n, size_t align)
 		return rgn_alloc(r, n);
 	if (n == 0)
 		n = 1;
+	if (is_contig(r))
+		return contig_alloc(r, n, align);
 	if (align > RGN_BLOCK_SIZE) {
 		if (align > rgn_space_g.size)
 			return rgn_oom(n);
@@ -556,7 +751,8 @@ RGN_API void *rgn_calloc(rgn_region *r, size_t count, size_t size)
 		errno = EOVERFLOW;
 		return NULL;
 	}
-	if (n > large_threshold(r) && n > (size_t)(r->bump.end - r->bump.cur))
+	if (!is_contig(r) && n > large_threshold(r) &&
+	    n > (size_t)(r->bump.end - r->bump.cur))
 		p = alloc_large(r, n, 1, &zeroed); /* fresh or purged: skip memset */
 	else
 		p = rgn_alloc(r, n);
@@ -635,6 +831,8 @@ static int chunk_extend(rgn_region *r, size_t extra_bytes)
 {
 	uint32_t extra = blocks_for(extra_bytes);
 
+	if (is_contig(r))
+		return contig_extend(r, extra_bytes);
 	if (extra_bytes > rgn_space_g.size ||
 	    rgn_blk_extend(r->chunk, rgn_desc_of(r->chunk)->len, extra) != 0)
 		return -1;
@@ -659,7 +857,7 @@ RGN_API void *rgn_grow(rgn_region *r, void *p, size_t old, size_t new_size)
 		/* the last allocation: move the bump pointer */
 		size_t room = (size_t)(r->bump.end - q);
 		if (new_size <= room ||
-		    (new_size <= rgn_space_g.size && chunk_extend(r, new_size - room) == 0)) {
+		    (new_size <= max_size(r) && chunk_extend(r, new_size - room) == 0)) {
 			r->bump.cur = q + round8(new_size);
 			return p;
 		}
@@ -685,8 +883,8 @@ RGN_API rgn_mark rgn_save(rgn_region *r)
 		return m;
 	}
 	mp->cur = r->bump.cur;
-	mp->chunk = r->chunk;
-	mp->head = r->head;
+	mp->chunk = is_contig(r) ? r->generation : r->chunk;
+	mp->head = is_contig(r) ? (uintptr_t)r->bump.base : r->head;
 	mp->used_done = r->used_done;
 	mp->cleanups = r->cleanups;
 	mp->nspans = r->nspans;
@@ -703,6 +901,8 @@ static bool mark_valid(rgn_region *r, const struct mark_priv *mp)
 	char *base;
 	uint32_t x;
 
+	if (is_contig(r))
+		return contig_mark_valid(r, mp);
 	for (x = r->head; x != mp->head; x = rgn_desc_of(x)->next)
 		if (x == own)
 			return false;
@@ -732,6 +932,11 @@ RGN_API int rgn_rewind(rgn_region *r, rgn_mark m)
 	/* cleanups first: they may still use the memory, or even allocate
 	 * (what they allocate is popped below with the rest) */
 	run_cleanups(r, mp->cleanups);
+	if (is_contig(r)) {
+		r->bump.cur = mp->cur;
+		r->tail_floor = r->tail_at = NULL;
+		return 0;
+	}
 	own = own_block(r);
 	for (x = r->head; x != mp->head; x = rgn_desc_of(x)->next) {
 		freed += rgn_desc_of(x)->len;
@@ -808,6 +1013,12 @@ RGN_API int rgn_merge(rgn_region *dst, rgn_region *src)
 
 	if (!live(dst) || !live(src) || within(dst, src))
 		return einval_int();
+	if (is_contig(dst) || is_contig(src)) {
+		/* a reservation cannot join another region's memory, and its
+		 * references would change meaning */
+		errno = ENOTSUP;
+		return -1;
+	}
 	/* memory: src's chain goes on top of dst's */
 	rgn_desc_of(own_block(src))->next = dst->head;
 	rgn_desc_of(own_block(src))->tag = RGN_TAG_CHUNK;
@@ -850,7 +1061,7 @@ RGN_API void *rgn_tail(rgn_region *r, size_t min, size_t *avail)
 		return einval();
 	if (min == 0)
 		min = 1;
-	if (min > rgn_space_g.size)
+	if (min > max_size(r))
 		return rgn_oom(min);
 	have = (size_t)(r->bump.end - r->bump.cur);
 	old_end = r->bump.end;
@@ -859,8 +1070,8 @@ RGN_API void *rgn_tail(rgn_region *r, size_t min, size_t *avail)
 	} else if (chunk_extend(r, min - have) == 0) {
 		r->tail_floor = old_end; /* the blocks added may go back */
 	} else {
-		if (chunk_add(r, blocks_for(min)) != 0)
-			return alloc_failed(min);
+		if (is_contig(r) || chunk_add(r, blocks_for(min)) != 0)
+			return is_contig(r) ? rgn_oom(min) : alloc_failed(min);
 		r->tail_floor = r->chunk_start;
 	}
 	r->tail_at = r->bump.cur;
@@ -937,6 +1148,8 @@ RGN_API int rgn_tail_commit(rgn_region *r, size_t used)
 	r->bump.cur += round8(used);
 	floor = r->tail_floor;
 	r->tail_floor = r->tail_at = NULL;
+	if (is_contig(r))
+		return 0; /* one range: the bytes left over stay the region's */
 	chunk_trim(r, r->chunk, r->bump.cur > floor ? r->bump.cur : floor);
 	return 0;
 }
@@ -988,9 +1201,14 @@ RGN_API int rgn_region_stats(rgn_region *r, struct rgn_region_stats *st)
 	if (!live(r) || !st)
 		return einval_int();
 	memset(st, 0, sizeof(*st));
-	own = own_block(r);
 	st->used = r->used_done + (size_t)(r->bump.cur - r->chunk_start);
 	st->blocks = r->blocks;
+	st->backend = (rgn_backend)r->backend;
+	if (is_contig(r)) {
+		st->reserved = r->resv.size;
+		st->committed = r->resv.committed;
+	}
+	own = is_contig(r) ? 0 : own_block(r);
 	for (uint32_t x = r->head; x != own; x = rgn_desc_of(x)->next) {
 		if (rgn_desc_of(x)->tag == RGN_TAG_LARGE)
 			st->large++;

@@ -45,7 +45,9 @@ int main(void)
 
 	sr = srunner_create(suite_space());
 	srunner_add_suite(sr, suite_blocks());
-	srunner_add_suite(sr, suite_region());
+	srunner_add_suite(sr, suite_region(RGN_BACKEND_BLOCKS));
+	srunner_add_suite(sr, suite_region(RGN_BACKEND_CONTIG));
+	srunner_add_suite(sr, suite_contig());
 	srunner_add_suite(sr, suite_ref());
 	srunner_add_suite(sr, suite_threads());
 	srunner_add_suite(sr, suite_decode());

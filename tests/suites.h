@@ -41,7 +41,8 @@
 
 Suite *suite_space(void);
 Suite *suite_blocks(void);
-Suite *suite_region(void);
+Suite *suite_region(rgn_backend backend);
+Suite *suite_contig(void);
 Suite *suite_ref(void);
 Suite *suite_threads(void);
 Suite *suite_decode(void);
@@ -51,12 +52,18 @@ Suite *suite_sys(void);
 #define MiB ((size_t)1 << 20)
 #define GiB ((size_t)1 << 30)
 
+/* The size the last tst_init asked for (32 GiB for the default): tests
+ * of contiguous regions reserve as much for each. */
+static size_t tst_space_size = (size_t)32 << 30;
+
 /* Reserve this process's space: space_size bytes (0: default), keeping
  * retain bytes of free memory resident (0: default). */
 static inline void tst_init(size_t space_size, size_t retain)
 {
 	rgn_config cfg = { .space_size = space_size, .retain_limit = retain };
 
+	if (space_size)
+		tst_space_size = space_size;
 	unsetenv("RGN_SPACE");
 	unsetenv("RGN_RETAIN");
 	ck_assert_msg(rgn_init(&cfg) == 0, "rgn_init(%zu, %zu): %s",
@@ -95,6 +102,14 @@ static inline struct rgn_region_stats tst_region(rgn_region *r)
 	return st;
 }
 
+static inline struct rgn_contig_stats tst_contig(void)
+{
+	struct rgn_contig_stats st;
+
+	ck_assert_int_eq(rgn_contig_stats(&st), 0);
+	return st;
+}
+
 /* Every carved block other than block 0 is used, free or cached. */
 static inline void tst_space_consistent(const struct rgn_space_stats *st)
 {
@@ -104,6 +119,13 @@ static inline void tst_space_consistent(const struct rgn_space_stats *st)
 	ck_assert_uint_le(st->retained_blocks, st->free_blocks);
 	ck_assert_uint_le(st->high_water_blocks, st->size / st->block_size);
 }
+
+/* call returns -1 with errno set to err. */
+#define tst_fails_with(call, err) do {                                    \
+		errno = 0;                                                \
+		ck_assert_int_eq((call), -1);                             \
+		ck_assert_int_eq(errno, (err));                           \
+	} while (0)
 
 /* Deterministic xorshift64* generator. */
 static inline uint64_t tst_rand(uint64_t *s)

@@ -3,6 +3,14 @@
  * cleanups, allocation (sizes, alignment, zeroing, strings, growth),
  * marks, adoption and merging, tail reservations, the region stack,
  * statistics, options, and span coalescing seen from regions.
+ *
+ * The suite runs once per backend: suite_region(backend) gives every test
+ * case a fixture that sets `backend` in the test's process, and every
+ * test makes its regions with make() (new_root, new_child), which builds
+ * a region of that backend.  A contiguous region reserves as much as the
+ * test's space (tst_init's size), so the limits the tests reach are the
+ * same.  Assertions about blocks, chunks and large spans branch on the
+ * backend where the two differ by design.
  */
 #define _GNU_SOURCE
 #include "suites.h"
@@ -57,20 +65,51 @@ static void assert_log(const int *want, int n)
 		assert_log(want_, (int)(sizeof want_ / sizeof want_[0])); \
 	} while (0)
 
+/* ---- the backend under test ------------------------------------------------ */
+
+static rgn_backend backend;
+
+static void setup_blocks(void) { backend = RGN_BACKEND_BLOCKS; }
+static void setup_contig(void) { backend = RGN_BACKEND_CONTIG; }
+
+static int contig(void)
+{
+	return backend == RGN_BACKEND_CONTIG;
+}
+
+/* A region of the backend under test: NULL only if creation failed. */
+static rgn_region *make(rgn_region *parent)
+{
+	rgn_options o = { .backend = RGN_BACKEND_CONTIG, .reserve = tst_space_size };
+
+	return contig() ? rgn_new_with(parent, &o) : rgn_new(parent);
+}
+
 static rgn_region *new_root(void)
 {
-	rgn_region *r = rgn_new(NULL);
+	rgn_region *r = make(NULL);
 
 	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(tst_region(r).backend, backend);
 	return r;
 }
 
 static rgn_region *new_child(rgn_region *p)
 {
-	rgn_region *r = rgn_new(p);
+	rgn_region *r = make(p);
 
 	ck_assert_ptr_nonnull(r);
 	return r;
+}
+
+/* After a rewind, the memory a region holds is what it held at the mark:
+ * the same blocks, or (one range) a read-write part that never shrinks. */
+static void assert_blocks_back(size_t now, size_t at_mark)
+{
+	if (contig())
+		ck_assert_uint_ge(now, at_mark);
+	else
+		ck_assert_uint_eq(now, at_mark);
 }
 
 static void on_destroy(rgn_region *r, int id)
@@ -287,6 +326,8 @@ START_TEST(test_region_reset)
 	r = new_root();
 	s_new = tst_space();
 	for (int round = 0; round < 3; round++) {
+		size_t purged = tst_contig().purged_bytes;
+
 		for (int i = 0; i < 2000; i++)
 			ck_assert_ptr_nonnull(rgn_alloc(r, 300));
 		ck_assert_ptr_nonnull(rgn_alloc(r, 200 * KiB));
@@ -303,7 +344,16 @@ START_TEST(test_region_reset)
 		ck_assert_int_eq(clog_v[2 * round + 1], 20 + round);
 		rs = tst_region(r);
 		ck_assert_uint_le(rs.used, 256);
-		ck_assert_uint_eq(rs.blocks, 1);
+		if (contig()) {
+			/* the range stays read-write; from the second round on
+			 * the region held more than its 1 MiB retained size,
+			 * and the pages above it went back */
+			ck_assert_uint_ge(rs.committed, 800 * KiB);
+			if (round > 0)
+				ck_assert_uint_gt(tst_contig().purged_bytes, purged);
+		} else {
+			ck_assert_uint_eq(rs.blocks, 1);
+		}
 		ck_assert_uint_eq(rs.chunks, 1);
 		ck_assert_uint_eq(rs.large, 0);
 		ck_assert_uint_eq(rs.children, 0);
@@ -328,7 +378,7 @@ END_TEST
 
 START_TEST(test_region_reset_no_growth)
 {
-	size_t hw = 0;
+	size_t hw = 0, committed = 0;
 	rgn_region *r;
 
 	tst_init(64 * MiB, 0);
@@ -338,10 +388,13 @@ START_TEST(test_region_reset_no_growth)
 			ck_assert_ptr_nonnull(rgn_alloc(r, 1000));
 		ck_assert_ptr_nonnull(rgn_alloc(r, 50 * KiB));
 		rgn_reset(r);
-		if (i == 0)
+		if (i == 0) {
 			hw = tst_space().high_water_blocks;
+			committed = tst_region(r).committed;
+		}
 	}
 	ck_assert_uint_eq(tst_space().high_water_blocks, hw);
+	ck_assert_uint_eq(tst_region(r).committed, committed);
 	rgn_destroy(r);
 }
 END_TEST
@@ -544,7 +597,10 @@ START_TEST(test_region_alloc_aligned)
 	for (size_t i = 0; i < n; i++)
 		ck_assert(tst_verify(v[i].p, v[i].n, (unsigned)i));
 	assert_disjoint(v, n);
-	ck_assert_uint_ge(tst_region(r).large, 1);
+	if (contig())
+		ck_assert_uint_eq(tst_region(r).large, 0);   /* one range */
+	else
+		ck_assert_uint_ge(tst_region(r).large, 1);
 	rgn_destroy(r);
 }
 END_TEST
@@ -619,7 +675,7 @@ START_TEST(test_region_calloc_dirty_reuse)
 {
 	enum { N = 1000 };
 	rgn_region *r, *q;
-	size_t hw;
+	size_t hw, reuses;
 	rgn_mark m;
 
 	tst_init(64 * MiB, 0);
@@ -631,8 +687,11 @@ START_TEST(test_region_calloc_dirty_reuse)
 	}
 	rgn_destroy(r);
 	hw = tst_space().high_water_blocks;
+	reuses = tst_contig().reuses;
 
 	q = new_root();
+	/* the contiguous backend took the dirty reservation from its cache */
+	ck_assert_uint_eq(tst_contig().reuses, reuses + contig());
 	for (size_t i = 0; i < N; i++) {
 		char *p = rgn_calloc(q, 1, dirty_size(i));
 		ck_assert_ptr_nonnull(p);
@@ -954,13 +1013,13 @@ START_TEST(test_region_rewind)
 	ASSERT_LOG(3, 2);
 	after = tst_region(r);
 	ck_assert_uint_eq(after.used, at_mark.used);
-	ck_assert_uint_eq(after.blocks, at_mark.blocks);
+	assert_blocks_back(after.blocks, at_mark.blocks);
 	ck_assert_uint_eq(after.chunks, at_mark.chunks);
 	ck_assert_uint_eq(after.large, at_mark.large);
 	ck_assert_uint_eq(after.cleanups, at_mark.cleanups);
 	ck_assert_uint_eq(after.children, 1);     /* children are left alone */
 	ck_assert_uint_eq(tst_space().used_blocks,
-	                  sp_mark.used_blocks + tst_region(c).blocks);
+	                  sp_mark.used_blocks + (contig() ? 0 : tst_region(c).blocks));
 	for (int i = 0; i < 50; i++)
 		ck_assert(tst_verify(before[i], 200, (unsigned)i));
 
@@ -1001,7 +1060,7 @@ START_TEST(test_region_rewind_nested)
 	ck_assert_int_eq(rgn_rewind(r, m2), 0);
 	ASSERT_LOG(2);
 	ck_assert_uint_eq(tst_region(r).used, s2.used);
-	ck_assert_uint_eq(tst_region(r).blocks, s2.blocks);
+	assert_blocks_back(tst_region(r).blocks, s2.blocks);
 	ck_assert(tst_verify(x, 3000, 1));
 
 	/* rewinding to the same mark twice, and to a mark with nothing after */
@@ -1014,7 +1073,7 @@ START_TEST(test_region_rewind_nested)
 	ck_assert(tst_verify(y, 5000, 2));
 	ck_assert_int_eq(rgn_rewind(r, m2), 0);
 	ck_assert_uint_eq(tst_region(r).used, s2.used);
-	ck_assert_uint_eq(tst_region(r).blocks, s2.blocks);
+	assert_blocks_back(tst_region(r).blocks, s2.blocks);
 
 	/* skipping an inner mark on the way out */
 	m2 = rgn_save(r);
@@ -1024,7 +1083,7 @@ START_TEST(test_region_rewind_nested)
 	ck_assert_int_eq(rgn_rewind(r, m1), 0);
 	ASSERT_LOG(2, 3, 1);
 	ck_assert_uint_eq(tst_region(r).used, s1.used);
-	ck_assert_uint_eq(tst_region(r).blocks, s1.blocks);
+	assert_blocks_back(tst_region(r).blocks, s1.blocks);
 	ck_assert_uint_eq(tst_region(r).large, s1.large);
 	ck_assert_uint_eq(tst_region(r).cleanups, 0);
 	rgn_destroy(r);
@@ -1187,6 +1246,24 @@ START_TEST(test_region_merge)
 	ss = tst_region(src);
 	sp = tst_space();
 
+	if (contig()) {
+		/* a reservation cannot join another region: refused, and
+		 * nothing moved */
+		tst_fails_with(rgn_merge(dst, src), ENOTSUP);
+		ck_assert_uint_eq(tst_region(x).children, 1);
+		ck_assert_uint_eq(tst_region(src).children, 1);
+		ck_assert_uint_eq(tst_region(src).cleanups, 2);
+		ck_assert_uint_eq(tst_region(dst).children, ds.children);
+		ck_assert_uint_eq(tst_space().live_regions, sp.live_regions);
+		ck_assert(tst_verify(big, 300 * KiB, 77));
+		rgn_destroy(x);
+		ASSERT_LOG(7, 2, 1);
+		rgn_destroy(dst);
+		ASSERT_LOG(7, 2, 1, 10);
+		ck_assert_uint_eq(tst_space().live_regions, 0);
+		ck_assert_uint_eq(tst_contig().live, 0);
+		return;
+	}
 	ck_assert_int_eq(rgn_merge(dst, src), 0);
 	ck_assert_int_eq(clog_n, 0);
 	ms = tst_region(dst);
@@ -1239,6 +1316,16 @@ START_TEST(test_region_merge_child_into_parent)
 	data = rgn_strdup(c, "moved");
 	on_destroy(c, 1);
 	on_destroy(g, 2);
+	if (contig()) {
+		tst_fails_with(rgn_merge(p, c), ENOTSUP);
+		ck_assert_uint_eq(tst_region(p).children, 1);   /* still c */
+		ck_assert_uint_eq(tst_region(c).children, 1);
+		ck_assert_str_eq(data, "moved");
+		rgn_destroy(p);
+		ASSERT_LOG(2, 1);
+		ck_assert_uint_eq(tst_space().live_regions, 0);
+		return;
+	}
 	ck_assert_int_eq(rgn_merge(p, c), 0);
 	ck_assert_uint_eq(tst_region(p).children, 1);   /* g, no longer c */
 	ck_assert_uint_eq(tst_region(p).cleanups, 1);
@@ -1346,8 +1433,25 @@ START_TEST(test_region_tail_returns_blocks)
 	s1 = tst_space();
 	r1 = tst_region(r);
 	ck_assert_uint_ge(r1.blocks, 16);
-	ck_assert_uint_eq(s1.used_blocks - s0.used_blocks, r1.blocks - r0.blocks);
 	tst_fill(p, 10000, 3);
+	if (contig()) {
+		char *q;
+
+		/* one range: the bytes not used stay the region's, and the
+		 * next allocation starts right after the used ones */
+		ck_assert_uint_eq(s1.used_blocks, s0.used_blocks);
+		ck_assert_uint_ge(r1.committed, r0.committed + 64 * KiB - 8 * KiB);
+		ck_assert_int_eq(rgn_tail_commit(r, 10000), 0);
+		r2 = tst_region(r);
+		ck_assert_uint_eq(r2.blocks, r1.blocks);
+		ck_assert_uint_ge(r2.used, r0.used + 10000);
+		q = rgn_alloc(r, 8);
+		ck_assert_ptr_eq(q, p + 10000);
+		ck_assert(tst_verify(p, 10000, 3));
+		rgn_destroy(r);
+		return;
+	}
+	ck_assert_uint_eq(s1.used_blocks - s0.used_blocks, r1.blocks - r0.blocks);
 
 	ck_assert_int_eq(rgn_tail_commit(r, 10000), 0);
 	s2 = tst_space();
@@ -1447,16 +1551,17 @@ START_TEST(test_region_push_pop)
 	c = rgn_push();
 	ck_assert_ptr_eq(rgn_current(), c);
 	on_destroy(c, 3);
+	on_destroy(new_child(c), 4);   /* of the backend under test */
 	ck_assert_ptr_nonnull(rgn_alloc(rgn_current(), 100));
 	rgn_pop();
-	ASSERT_LOG(3);
+	ASSERT_LOG(4, 3);
 	ck_assert_ptr_eq(rgn_current(), b);
 	rgn_pop();
-	ASSERT_LOG(3, 2);
+	ASSERT_LOG(4, 3, 2);
 	ck_assert_ptr_eq(rgn_current(), a);
 	ck_assert_uint_eq(tst_region(a).children, 0);
 	rgn_pop();
-	ASSERT_LOG(3, 2, 1);
+	ASSERT_LOG(4, 3, 2, 1);
 	ck_assert_ptr_null(rgn_current());
 	ck_assert_uint_eq(tst_space().live_regions, 0);
 }
@@ -1495,11 +1600,12 @@ START_TEST(test_region_scope_normal_exit)
 		ck_assert_ptr_ne(in, outer);
 		ck_assert_uint_eq(tst_region(outer).children, 1);
 		on_destroy(in, 1);
+		on_destroy(new_child(in), 2);
 		ck_assert_ptr_nonnull(rgn_alloc(in, 1000));
 		runs++;
 	}
 	ck_assert_int_eq(runs, 1);
-	ASSERT_LOG(1);
+	ASSERT_LOG(2, 1);
 	ck_assert_ptr_eq(rgn_current(), outer);
 	ck_assert_uint_eq(tst_region(outer).children, 0);
 	rgn_pop();
@@ -1585,15 +1691,27 @@ START_TEST(test_region_stats_fields)
 
 	ck_assert_ptr_nonnull(rgn_alloc(r, 100 * KiB));
 	s = tst_region(r);
-	ck_assert_uint_eq(s.large, s0.large + 1);
-	ck_assert_uint_ge(s.blocks, s0.blocks + 25);
 	ck_assert_uint_ge(s.used, s0.used + 100 * KiB);
 	ck_assert_uint_eq(s.chunks, s0.chunks);
+	if (contig()) {
+		/* one range, read-write as far as it is used */
+		ck_assert_uint_eq(s.large, 0);
+		ck_assert_uint_eq(s.reserved, tst_space_size);
+		ck_assert_uint_ge(s.committed, s.used + 4096);
+		ck_assert_uint_eq(s.blocks, s.committed / RGN_BLOCK_SIZE - 1);
+	} else {
+		ck_assert_uint_eq(s.large, s0.large + 1);
+		ck_assert_uint_ge(s.blocks, s0.blocks + 25);
+		ck_assert_uint_eq(s.reserved, 0);
+	}
 
 	for (int i = 0; i < 1000; i++)
 		ck_assert_ptr_nonnull(rgn_alloc(r, 1000));
 	s = tst_region(r);
-	ck_assert_uint_gt(s.chunks, s0.chunks);
+	if (contig())
+		ck_assert_uint_eq(s.chunks, 1);
+	else
+		ck_assert_uint_gt(s.chunks, s0.chunks);
 	ck_assert_uint_ge(s.used, s0.used + 100 * KiB + 1000 * 1000);
 	ck_assert_uint_ge(s.blocks, s.chunks + 25);
 	ck_assert_uint_ge(s.blocks * RGN_BLOCK_SIZE, s.used);
@@ -1667,16 +1785,21 @@ END_TEST
 START_TEST(test_region_new_with_null_opts)
 {
 	rgn_options zero = { 0 };
-	rgn_region *p, *c, *z;
+	rgn_region *p, *c, *z, *n;
 
 	tst_init(16 * MiB, 0);
 	clog_n = 0;
-	p = rgn_new_with(NULL, NULL);
-	ck_assert_ptr_nonnull(p);
+	n = rgn_new_with(NULL, NULL);          /* a root of the block backend */
+	ck_assert_ptr_nonnull(n);
+	ck_assert_int_eq(tst_region(n).backend, RGN_BACKEND_BLOCKS);
+	rgn_destroy(n);
+	p = new_root();                        /* the backend under test */
 	c = rgn_new_with(p, NULL);
 	ck_assert_ptr_nonnull(c);
 	z = rgn_new_with(p, &zero);
 	ck_assert_ptr_nonnull(z);
+	ck_assert_int_eq(tst_region(c).backend, RGN_BACKEND_BLOCKS);
+	ck_assert_int_eq(tst_region(z).backend, RGN_BACKEND_BLOCKS);
 	ck_assert_uint_eq(tst_region(p).children, 2);
 	on_destroy(c, 1);
 	on_destroy(z, 2);
@@ -1706,7 +1829,8 @@ START_TEST(test_region_chunk_max)
 	def_chunks = chunks_for(def);
 	ck_assert_uint_eq(tst_region(def).large, 0);
 	for (size_t i = 0; i < 2; i++) {
-		rgn_options o = { .chunk_max = caps[i] };
+		rgn_options o = { .backend = backend, .chunk_max = caps[i],
+		                  .reserve = contig() ? 64 * MiB : 0 };
 		struct rgn_region_stats st;
 		rgn_region *r = rgn_new_with(NULL, &o);
 
@@ -1714,6 +1838,14 @@ START_TEST(test_region_chunk_max)
 		chunks_for(r);
 		st = tst_region(r);
 		ck_assert_uint_eq(st.large, 0);
+		if (contig()) {
+			/* no chunks to cap: one range, whatever chunk_max says */
+			ck_assert_uint_eq(st.chunks, 1);
+			ck_assert_uint_eq(def_chunks, 1);
+			ck_assert_uint_ge(st.blocks * RGN_BLOCK_SIZE, st.used);
+			rgn_destroy(r);
+			continue;
+		}
 		/* no chunk is over the cap: blocks <= chunks * cap / block */
 		ck_assert_msg(st.blocks <= st.chunks * (caps[i] / RGN_BLOCK_SIZE),
 		              "cap %zu: %zu blocks in %zu chunks", caps[i],
@@ -1726,30 +1858,64 @@ START_TEST(test_region_chunk_max)
 }
 END_TEST
 
-START_TEST(test_region_contig_not_supported)
+/* Contiguous options: a reservation from 1 MiB to 32 GiB, a known release
+ * policy; the smallest one holds what fits and refuses the rest.  The
+ * parent is of the backend under test. */
+START_TEST(test_region_contig_options)
 {
-	rgn_options o = { .backend = RGN_BACKEND_CONTIG, .reserve = 1 * MiB };
+	static const size_t bad_reserve[] = {
+		1, 4096, 1 * MiB - 1, ((size_t)32 << 30) + 1, SIZE_MAX,
+	};
+	rgn_options o = { .backend = RGN_BACKEND_CONTIG };
 	rgn_region *p, *r;
+	char *x;
 
 	tst_init(16 * MiB, 0);
 	p = new_root();
+	for (size_t i = 0; i < sizeof bad_reserve / sizeof bad_reserve[0]; i++) {
+		o.reserve = bad_reserve[i];
+		errno = 0;
+		ck_assert_ptr_null(rgn_new_with(p, &o));
+		ck_assert_int_eq(errno, EINVAL);
+	}
+	o.reserve = 1 * MiB;
+	o.release = (rgn_release)7;
 	errno = 0;
-	r = rgn_new_with(NULL, &o);
-	ck_assert_ptr_null(r);
-	ck_assert_int_eq(errno, ENOTSUP);
+	ck_assert_ptr_null(rgn_new_with(p, &o));
+	ck_assert_int_eq(errno, EINVAL);
+	o.release = RGN_RELEASE_DEFAULT;
+	o.backend = (rgn_backend)5;
 	errno = 0;
-	r = rgn_new_with(p, &o);
-	ck_assert_ptr_null(r);
-	ck_assert_int_eq(errno, ENOTSUP);
+	ck_assert_ptr_null(rgn_new_with(p, &o));
+	ck_assert_int_eq(errno, EINVAL);
 	ck_assert_uint_eq(tst_region(p).children, 0);
 	ck_assert_uint_eq(tst_space().live_regions, 1);
+
+	o.backend = RGN_BACKEND_CONTIG;
+	r = rgn_new_with(p, &o);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(tst_region(r).reserved, 1 * MiB);
+	ck_assert_uint_eq(tst_region(p).children, 1);
+	errno = 0;
+	ck_assert_ptr_null(rgn_alloc(r, 1 * MiB));
+	ck_assert_int_eq(errno, ENOMEM);
+	x = rgn_alloc(r, 900 * KiB);
+	ck_assert_ptr_nonnull(x);
+	memset(x, 7, 900 * KiB);
+	errno = 0;
+	ck_assert_ptr_null(rgn_alloc(r, 200 * KiB));
+	ck_assert_int_eq(errno, ENOMEM);
+	ck_assert_ptr_nonnull(rgn_alloc(r, 1000));
 	rgn_destroy(p);
+	ck_assert_uint_eq(tst_space().live_regions, 0);
+	ck_assert_uint_eq(tst_contig().live, 0);
 }
 END_TEST
 
 /* ---- spans: large objects coalesce when their regions go ------------------- */
 
 #define NREGIONS 10000
+#define RGN_CONTIG_CACHE_DEFAULT_TST 8   /* rgn_contig_config.cache_max */
 
 START_TEST(test_region_spans_coalesce)
 {
@@ -1766,7 +1932,7 @@ START_TEST(test_region_spans_coalesce)
 	for (size_t i = 0; i < NREGIONS; i++) {
 		size_t n = tst_range(&seed, 32 * KiB + 1, 160 * KiB);
 
-		rs[i] = rgn_new(NULL);
+		rs[i] = make(NULL);
 		ck_assert_ptr_nonnull(rs[i]);
 		p = rgn_alloc(rs[i], n);
 		ck_assert_ptr_nonnull(p);
@@ -1784,8 +1950,10 @@ START_TEST(test_region_spans_coalesce)
 	ck_assert_uint_eq(s1.used_blocks, s0.used_blocks);
 	ck_assert_uint_eq(s1.cached_blocks, 0);
 	ck_assert_uint_eq(s1.live_regions, 0);
+	ck_assert_uint_eq(tst_contig().live, 0);
+	ck_assert_uint_le(tst_contig().cached, RGN_CONTIG_CACHE_DEFAULT_TST);
 
-	big = rgn_new(NULL);
+	big = make(NULL);
 	ck_assert_ptr_nonnull(big);
 	p = rgn_alloc(big, total);
 	ck_assert_ptr_nonnull(p);
@@ -1807,11 +1975,11 @@ START_TEST(test_region_reuse_free_span_at_frontier)
 	char *p;
 
 	tst_init(64 * MiB, 0);
-	r = rgn_new(NULL);
+	r = make(NULL);
 	ck_assert_ptr_nonnull(rgn_alloc(r, 40 * MiB));
 	rgn_destroy(r);
 	rgn_trim();
-	r = rgn_new(NULL);
+	r = make(NULL);
 	errno = 0;
 	p = rgn_alloc(r, 50 * MiB);
 	ck_assert_msg(p != NULL, "errno %d", errno);
@@ -1830,7 +1998,7 @@ START_TEST(test_region_tail_cancelled_by_alloc)
 	char *t, *p;
 
 	tst_init(64 * MiB, 0);
-	r = rgn_new(NULL);
+	r = make(NULL);
 	t = rgn_tail(r, 12288, &avail);
 	ck_assert_ptr_nonnull(t);
 	p = rgn_alloc(r, 8192);
@@ -1863,17 +2031,19 @@ static void alloc_in_cleanup(void *arg)
  * allocates is freed with the rest and the counts stay right. */
 START_TEST(test_region_rewind_cleanup_allocates)
 {
-	struct rgn_region_stats st;
+	struct rgn_region_stats st, st0;
 	rgn_region *r;
 	rgn_mark m;
 
 	tst_init(64 * MiB, 0);
-	r = alloc_in_cleanup_region = rgn_new(NULL);
+	r = alloc_in_cleanup_region = new_root();
+	st0 = tst_region(r);
 	m = rgn_save(r);
 	ck_assert_int_eq(rgn_on_destroy(r, alloc_in_cleanup, NULL), 0);
 	ck_assert_int_eq(rgn_rewind(r, m), 0);
 	st = tst_region(r);
-	ck_assert_uint_eq(st.blocks, 1);
+	assert_blocks_back(st.blocks, st0.blocks);
+	ck_assert_uint_eq(st.used, st0.used);
 	ck_assert_uint_eq(st.large, 0);
 	ck_assert_uint_eq(st.chunks, 1);
 	rgn_destroy(r);
@@ -1892,7 +2062,7 @@ START_TEST(test_region_rewind_refuses_stale_mark)
 	char *t;
 
 	tst_init(64 * MiB, 0);
-	r = rgn_new(NULL);
+	r = make(NULL);
 	t = rgn_tail(r, 10 * 4096, &avail);
 	ck_assert_ptr_nonnull(t);
 	ck_assert_int_eq(rgn_tail_commit(r, 9 * 4096), 0);
@@ -1911,12 +2081,22 @@ START_TEST(test_region_rewind_refuses_stale_mark)
 }
 END_TEST
 
-Suite *suite_region(void)
+/* Every test case gets the fixture that picks the backend. */
+static TCase *tcase(const char *name, rgn_backend b)
 {
-	Suite *s = suite_create("region");
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, b == RGN_BACKEND_CONTIG ? setup_contig
+	                                                       : setup_blocks, NULL);
+	return tc;
+}
+
+Suite *suite_region(rgn_backend b)
+{
+	Suite *s = suite_create(b == RGN_BACKEND_CONTIG ? "region-contig" : "region");
 	TCase *tc;
 
-	tc = tcase_create("lifecycle");
+	tc = tcase("lifecycle", b);
 	tcase_add_test(tc, test_region_new_root);
 	tcase_add_test(tc, test_region_destroy_null);
 	tcase_add_test(tc, test_region_children_die_with_parent);
@@ -1926,14 +2106,14 @@ Suite *suite_region(void)
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("cleanups");
+	tc = tcase("cleanups", b);
 	tcase_add_test(tc, test_region_cleanup_lifo_once);
 	tcase_add_test(tc, test_region_cleanup_many);
 	tcase_add_test(tc, test_region_cleanup_on_reset);
 	tcase_add_test(tc, test_region_cancel_cleanup);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("alloc");
+	tc = tcase("alloc", b);
 	tcase_add_test(tc, test_region_alloc_distinct);
 	tcase_add_test(tc, test_region_alloc_zero);
 	tcase_add_test(tc, test_region_used_exact);
@@ -1946,26 +2126,26 @@ Suite *suite_region(void)
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("strings");
+	tc = tcase("strings", b);
 	tcase_add_test(tc, test_region_strdup);
 	tcase_add_test(tc, test_region_printf);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("grow");
+	tc = tcase("grow", b);
 	tcase_add_test(tc, test_region_grow_in_place);
 	tcase_add_test(tc, test_region_grow_copy);
 	tcase_add_test(tc, test_region_grow_vector);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("marks");
+	tc = tcase("marks", b);
 	tcase_add_test(tc, test_region_rewind);
 	tcase_add_test(tc, test_region_rewind_nested);
 	tcase_add_test(tc, test_region_rewind_loop);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("ownership");
+	tc = tcase("ownership", b);
 	tcase_add_test(tc, test_region_adopt);
 	tcase_add_test(tc, test_region_adopt_to_root);
 	tcase_add_test(tc, test_region_adopt_cycle);
@@ -1974,7 +2154,7 @@ Suite *suite_region(void)
 	tcase_add_test(tc, test_region_merge_invalid);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("tail");
+	tc = tcase("tail", b);
 	tcase_add_test(tc, test_region_tail_commit);
 	tcase_add_test(tc, test_region_tail_returns_blocks);
 	tcase_add_test(tc, test_region_tail_many);
@@ -1982,7 +2162,7 @@ Suite *suite_region(void)
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("stack");
+	tc = tcase("stack", b);
 	tcase_add_test(tc, test_region_push_pop);
 	tcase_add_test(tc, test_region_push_deep);
 	tcase_add_test(tc, test_region_scope_normal_exit);
@@ -1990,26 +2170,26 @@ Suite *suite_region(void)
 	tcase_add_test(tc, test_region_scope_return);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("regressions");
+	tc = tcase("regressions", b);
 	tcase_add_test(tc, test_region_reuse_free_span_at_frontier);
 	tcase_add_test(tc, test_region_tail_cancelled_by_alloc);
 	tcase_add_test(tc, test_region_rewind_cleanup_allocates);
 	tcase_add_test(tc, test_region_rewind_refuses_stale_mark);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("stats");
+	tc = tcase("stats", b);
 	tcase_add_test(tc, test_region_stats_fields);
 	tcase_add_test(tc, test_region_null_arguments);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("options");
+	tc = tcase("options", b);
 	tcase_add_test(tc, test_region_new_with_null_opts);
 	tcase_add_test(tc, test_region_chunk_max);
-	tcase_add_test(tc, test_region_contig_not_supported);
+	tcase_add_test(tc, test_region_contig_options);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("spans");
+	tc = tcase("spans", b);
 	tcase_add_test(tc, test_region_spans_coalesce);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);

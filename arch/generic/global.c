@@ -30,6 +30,11 @@ int rgn_arch_enter(char *base)
 	return 0;
 }
 
+char *rgn_arch_active(void)
+{
+	return rgn_active_base_h_;
+}
+
 void rgn_arch_thread_start(void)
 {
 }

@@ -46,6 +46,11 @@ int rgn_arch_enter(char *base)
 	return !base || base == rgn_space_base_h_ ? 0 : ENOTSUP;
 }
 
+char *rgn_arch_active(void)
+{
+	return rgn_space_base_h_;
+}
+
 void rgn_arch_thread_start(void)
 {
 }

@@ -67,6 +67,11 @@ int rgn_arch_enter(char *base)
 
 /* A thread's first allocation sets it up, so that only threads that
  * decode without ever allocating need rgn_thread_init. */
+char *rgn_arch_active(void)
+{
+	return rgn_thread_base ? rgn_thread_base : rgn_space_base_h_;
+}
+
 void rgn_arch_thread_start(void)
 {
 	if (!rgn_thread_base)

@@ -51,4 +51,14 @@ int rgn_os_release(void *addr, size_t size);
 /* Make [addr, addr+size) inaccessible again, keeping it reserved. */
 int rgn_os_protect_none(void *addr, size_t size);
 
+/* Like rgn_os_decommit, but lazily: the OS may take the pages when it
+ * needs memory, and until then they keep their contents and cost nothing
+ * to touch again (MADV_FREE).  Where there is no such advice, this is
+ * rgn_os_decommit. */
+int rgn_os_decommit_lazy(void *addr, size_t size);
+
+/* Map the first size bytes of the file open on fd, read-only and private,
+ * anywhere; size a multiple of the page size or the file's length. */
+int rgn_os_map_file(int fd, size_t size, void **out);
+
 #endif /* RGN_OS_H */

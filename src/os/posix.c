@@ -122,3 +122,34 @@ int rgn_os_protect_none(void *addr, size_t size)
 	errno = saved;
 	return err;
 }
+
+int rgn_os_decommit_lazy(void *addr, size_t size)
+{
+#ifdef MADV_FREE
+	int saved = errno, err = 0;
+
+	if (madvise(addr, size, MADV_FREE) != 0)
+		err = errno;
+	errno = saved;
+	if (err != EINVAL)
+		return err;
+	/* a kernel older than 4.5: no MADV_FREE */
+#endif
+	return rgn_os_decommit(addr, size);
+}
+
+int rgn_os_map_file(int fd, size_t size, void **out)
+{
+	int saved = errno, err = 0;
+	void *p;
+
+	if (size == 0)
+		return EINVAL;
+	p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		err = errno;
+	else
+		*out = p;
+	errno = saved;
+	return err;
+}

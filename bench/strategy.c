@@ -1,0 +1,654 @@
+/*
+ * strategy.c - the block strategy and the contiguous strategy, measured
+ * side by side.  scripts/bench runs it through bench/strategy.py, which
+ * writes strategy.md, its plots and its CSVs.
+ *
+ *   bench-strategy SECTION [--full] [--rounds N] [--strategy S]
+ *
+ * Every output line is one CSV row:  section,case,strategy,round,metric,value
+ * (metric names end in their unit).  Sections:
+ *   alloc      allocation throughput by object size (16 B to 64 KiB)
+ *   life       region life cycle: create + first allocation + destroy,
+ *              cycles over warm memory, and the page costs under them
+ *   maxlive    how many regions one process holds (--strategy blocks,
+ *              contig-32g or contig-1m; one process each: it fills the
+ *              address space)
+ *   inflate    10,000 region lifetimes of skewed sizes, RSS over time
+ *              (--strategy blocks, unmap, cache, cache-dontneed, cache-free)
+ *   over32     more than 32 GiB live (--strategy blocks or contig)
+ *   image      write a region to a file, map it back, walk it
+ *   xref       a child region pointing into its parent
+ * Timed sections alternate the strategies within each round, so that noise
+ * on the machine falls on both alike.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rgn.h"
+
+#define KiB ((size_t)1 << 10)
+#define MiB ((size_t)1 << 20)
+#define GiB ((size_t)1 << 30)
+
+static int full;
+static int rounds = 3;
+static const char *only;            /* --strategy */
+static volatile uint64_t sink;
+
+static double now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+static void row(const char *sec, const char *cas, const char *strat, int round,
+                const char *metric, double value)
+{
+	printf("%s,%s,%s,%d,%s,%.6g\n", sec, cas, strat, round, metric, value);
+	fflush(stdout);
+}
+
+static size_t rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size = 0, res = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &res) != 2)
+		res = 0;
+	fclose(f);
+	return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static double minor_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_minflt;
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench-strategy: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 0x2545F4914F6CDD1DULL;
+}
+
+/* A region of strategy s: "blocks", or contiguous with the given reserve
+ * and release policy. */
+static rgn_region *make(int contig, size_t reserve, rgn_release rel,
+                        rgn_region *parent)
+{
+	rgn_options o = { .backend = RGN_BACKEND_CONTIG, .reserve = reserve,
+	                  .release = rel };
+	rgn_region *r = contig ? rgn_new_with(parent, &o) : rgn_new(parent);
+
+	if (!r)
+		die("region");
+	return r;
+}
+
+static void touch(char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i += 4096)
+		p[i] = 1;
+	if (n)
+		p[n - 1] = 1;
+}
+
+/* ==== 1. allocation throughput ============================================== */
+
+static void sec_alloc(void)
+{
+	static const size_t sizes[] = { 16, 64, 256, 4096, 65536 };
+	size_t total = full ? 256 * MiB : 64 * MiB;
+
+	for (int round = 1; round <= rounds; round++)
+		for (size_t si = 0; si < 5; si++)
+			for (int c = 0; c < 2; c++) {
+				int contig = (c + round) % 2;
+				size_t n = sizes[si], count = total / n;
+				rgn_options o = { .backend = RGN_BACKEND_CONTIG,
+				                  .reserve = 2 * GiB, .retain = SIZE_MAX };
+				rgn_region *r = contig ? rgn_new_with(NULL, &o) : rgn_new(NULL);
+				char cas[32];
+				double t0, t1, f0;
+
+				/* one pass to fault the memory in, then the timed one */
+				for (size_t i = 0; i < count; i++)
+					((char *)rgn_alloc(r, n))[0] = 1;
+				rgn_reset(r);
+				f0 = minor_faults();
+				t0 = now_ns();
+				for (size_t i = 0; i < count; i++) {
+					char *p = rgn_alloc(r, n);
+					p[0] = (char)i;
+				}
+				t1 = now_ns();
+				snprintf(cas, sizeof cas, "%zu", n);
+				row("alloc", cas, contig ? "contig" : "blocks", round,
+				    "alloc_ns", (t1 - t0) / (double)count);
+				row("alloc", cas, contig ? "contig" : "blocks", round,
+				    "faults_per_mib", (minor_faults() - f0) / (double)(total / MiB));
+				rgn_destroy(r);
+			}
+}
+
+/* ==== 2. life cycle and page costs ============================================ */
+
+struct life_strat {
+	const char *name;
+	int contig;
+	size_t reserve;
+	rgn_release rel;
+	rgn_purge purge;
+};
+
+static const struct life_strat life_strats[] = {
+	{ "blocks",              0, 0,        RGN_RELEASE_DEFAULT, RGN_PURGE_DONTNEED },
+	{ "contig-unmap-32g",    1, 32 * GiB, RGN_RELEASE_UNMAP,   RGN_PURGE_DONTNEED },
+	{ "contig-unmap-1m",     1, 1 * MiB,  RGN_RELEASE_UNMAP,   RGN_PURGE_DONTNEED },
+	{ "contig-cache-32g",    1, 32 * GiB, RGN_RELEASE_CACHE,   RGN_PURGE_DONTNEED },
+	{ "contig-cache-free",   1, 32 * GiB, RGN_RELEASE_CACHE,   RGN_PURGE_FREE },
+	{ "contig-cache-keep",   1, 32 * GiB, RGN_RELEASE_CACHE,   RGN_PURGE_NONE },
+};
+#define NLIFE (sizeof life_strats / sizeof life_strats[0])
+
+static void set_purge(rgn_purge p)
+{
+	rgn_contig_config cfg = { .purge = p };
+
+	if (rgn_contig_configure(&cfg) != 0)
+		die("configure");
+}
+
+/* Page costs through rgn: first touch, touching again, and touching again
+ * after rgn_reset gave the pages back with DONTNEED or FREE. */
+static void page_costs(int round)
+{
+	static const rgn_purge ps[] = { RGN_PURGE_DONTNEED, RGN_PURGE_FREE };
+	static const char *names[] = { "dontneed_retouch_ns", "free_retouch_ns" };
+	size_t n = (full ? 256 : 64) * MiB, pages = n / 4096;
+	rgn_options o = { .backend = RGN_BACKEND_CONTIG, .reserve = 1 * GiB,
+	                  .retain = 4096, .release = RGN_RELEASE_UNMAP };
+
+	for (int k = 0; k < 2; k++) {
+		rgn_region *r;
+		char *p;
+		double t0, t1, t2, t3;
+
+		set_purge(ps[k]);
+		r = rgn_new_with(NULL, &o);
+		if (!r)
+			die("region");
+		p = rgn_alloc(r, n);
+		t0 = now_ns();
+		touch(p, n);
+		t1 = now_ns();
+		touch(p, n);
+		t2 = now_ns();
+		rgn_reset(r);
+		p = rgn_alloc(r, n);
+		t3 = now_ns();
+		touch(p, n);
+		if (k == 0) {
+			row("life", "page", "contig", round, "first_touch_ns",
+			    (t1 - t0) / (double)pages);
+			row("life", "page", "contig", round, "resident_touch_ns",
+			    (t2 - t1) / (double)pages);
+		}
+		row("life", "page", "contig", round, names[k],
+		    (now_ns() - t3) / (double)pages);
+		rgn_destroy(r);
+	}
+	set_purge(RGN_PURGE_DONTNEED);
+}
+
+static void sec_life(void)
+{
+	int n1 = full ? 20000 : 5000, n2 = full ? 400 : 100;
+	size_t warm = 4 * MiB;
+
+	for (int round = 1; round <= rounds; round++) {
+		for (size_t k = 0; k < NLIFE; k++) {
+			const struct life_strat *s = &life_strats[(k + (size_t)round) % NLIFE];
+			double t0, t1;
+			rgn_region *r;
+
+			set_purge(s->purge);
+			/* create + alloc 64 B + destroy; the first one warms up */
+			r = make(s->contig, s->reserve, s->rel, NULL);
+			rgn_destroy(r);
+			t0 = now_ns();
+			for (int i = 0; i < n1; i++) {
+				r = make(s->contig, s->reserve, s->rel, NULL);
+				((char *)rgn_alloc(r, 64))[0] = 1;
+				rgn_destroy(r);
+			}
+			t1 = now_ns();
+			row("life", "create_alloc_destroy", s->name, round, "cycle_ns",
+			    (t1 - t0) / n1);
+			if (s->contig && s->reserve < 2 * warm)
+				continue;
+			/* create, fill 4 MiB, destroy: memory already warm */
+			r = make(s->contig, s->reserve, s->rel, NULL);
+			touch(rgn_alloc(r, warm), warm);
+			rgn_destroy(r);
+			t0 = now_ns();
+			for (int i = 0; i < n2; i++) {
+				r = make(s->contig, s->reserve, s->rel, NULL);
+				touch(rgn_alloc(r, warm), warm);
+				rgn_destroy(r);
+			}
+			t1 = now_ns();
+			row("life", "fill_4m_warm", s->name, round, "cycle_us",
+			    (t1 - t0) / n2 / 1e3);
+		}
+		set_purge(RGN_PURGE_DONTNEED);
+		page_costs(round);
+	}
+}
+
+/* ==== 3. maximum live regions ====================================================== */
+
+static void sec_maxlive(void)
+{
+	const char *s = only ? only : "contig-32g";
+	size_t reserve = strcmp(s, "contig-1m") == 0 ? 1 * MiB : 32 * GiB;
+	int contig = strcmp(s, "blocks") != 0;
+	size_t cap = contig ? 200000 : 10000000, n = 0;
+	rgn_region **v = malloc(cap * sizeof *v);
+	double t0, t1;
+	int err = 0;
+	void *m;
+
+	if (!v)
+		die("malloc");
+	t0 = now_ns();
+	for (; n < cap; n++) {
+		rgn_options o = { .backend = RGN_BACKEND_CONTIG, .reserve = reserve,
+		                  .release = RGN_RELEASE_UNMAP };
+
+		errno = 0;
+		v[n] = contig ? rgn_new_with(NULL, &o) : rgn_new(NULL);
+		if (!v[n]) {
+			err = errno;
+			break;
+		}
+	}
+	t1 = now_ns();
+	row("maxlive", "limit", s, 1, "regions", (double)n);
+	row("maxlive", "limit", s, 1, "errno", err);
+	row("maxlive", "limit", s, 1, "create_ns", n ? (t1 - t0) / (double)n : 0);
+	row("maxlive", "limit", s, 1, "rss_mib", (double)rss_bytes() / MiB);
+	/* at the limit, does the rest of the process still get memory? */
+	m = malloc(64 * MiB);
+	row("maxlive", "limit", s, 1, "malloc_64m_ok", m != NULL);
+	free(m);
+	m = malloc(64);
+	row("maxlive", "limit", s, 1, "malloc_64_ok", m != NULL);
+	free(m);
+	t0 = now_ns();
+	while (n > 0)
+		rgn_destroy(v[--n]);
+	t1 = now_ns();
+	row("maxlive", "limit", s, 1, "destroy_all_ms", (t1 - t0) / 1e6);
+	free(v);
+}
+
+/* ==== 4. long-running inflation ======================================================= */
+
+/* Most lifetimes small (4 KiB to 64 KiB), one in 16 medium (64 KiB to
+ * 4 MiB), one in 1000 huge (256 MiB). */
+static size_t lifetime_size(void)
+{
+	uint64_t x = rnd() % 1000;
+
+	if (x == 0)
+		return 256 * MiB;
+	if (x < 63)
+		return 64 * KiB + (size_t)(rnd() % (4 * MiB - 64 * KiB));
+	return 4 * KiB + (size_t)(rnd() % (60 * KiB));
+}
+
+static void sec_inflate(void)
+{
+	enum { SLOTS = 16, LIFETIMES = 10000, EVERY = 50 };
+	const char *s = only ? only : "blocks";
+	int contig = strcmp(s, "blocks") != 0;
+	rgn_release rel = strcmp(s, "unmap") == 0 ? RGN_RELEASE_UNMAP : RGN_RELEASE_CACHE;
+	rgn_purge p = strcmp(s, "cache-dontneed") == 0 ? RGN_PURGE_DONTNEED
+	            : strcmp(s, "cache-free") == 0 ? RGN_PURGE_FREE : RGN_PURGE_NONE;
+	rgn_region *slot[SLOTS] = { 0 };
+	size_t peak = 0, base_rss;
+	double t0, t1;
+
+	set_purge(p);
+	base_rss = rss_bytes();
+	t0 = now_ns();
+	for (int i = 0; i < LIFETIMES; i++) {
+		int k = (int)(rnd() % SLOTS);
+		size_t n = lifetime_size();
+		rgn_options o = { .backend = RGN_BACKEND_CONTIG, .reserve = 1 * GiB,
+		                  .release = rel };
+		rgn_region *r;
+		size_t done = 0;
+
+		rgn_destroy(slot[k]);
+		r = slot[k] = contig ? rgn_new_with(NULL, &o) : rgn_new(NULL);
+		if (!r)
+			die("region");
+		/* the lifetime's objects: 4 KiB each, the huge one whole */
+		while (done < n) {
+			size_t m = n >= 64 * MiB ? n : 4096;
+			char *q = rgn_alloc(r, m);
+
+			if (!q)
+				die("alloc");
+			touch(q, m);
+			done += m;
+		}
+		if (i % EVERY == 0 || i == LIFETIMES - 1) {
+			size_t rss = rss_bytes();
+
+			if (rss > peak)
+				peak = rss;
+			row("inflate", "rss", s, i, "rss_mib",
+			    (double)(rss - (rss > base_rss ? base_rss : rss)) / MiB);
+		}
+	}
+	t1 = now_ns();
+	row("inflate", "summary", s, 1, "peak_rss_mib",
+	    (double)(peak - (peak > base_rss ? base_rss : peak)) / MiB);
+	row("inflate", "summary", s, 1, "final_rss_mib",
+	    (double)(rss_bytes() - base_rss) / MiB);
+	row("inflate", "summary", s, 1, "time_ms", (t1 - t0) / 1e6);
+	for (int k = 0; k < SLOTS; k++)
+		rgn_destroy(slot[k]);
+}
+
+/* ==== 5. more than 32 GiB live ============================================================ */
+
+static void sec_over32(void)
+{
+	const char *s = only ? only : "contig";
+	int contig = strcmp(s, "contig") == 0;
+	size_t want = 40 * GiB, piece = 1 * GiB, live = 0;
+	rgn_region *root = contig ? NULL : make(0, 0, RGN_RELEASE_DEFAULT, NULL);
+	rgn_region *v[64];
+	int n = 0, err = 0;
+	double t0, t1;
+
+	t0 = now_ns();
+	while (live < want) {
+		char *p;
+
+		v[n] = contig ? make(1, 2 * GiB, RGN_RELEASE_UNMAP, NULL) : root;
+		errno = 0;
+		p = rgn_alloc(v[n], piece);
+		if (!p) {
+			err = errno;
+			if (contig)
+				rgn_destroy(v[n]);
+			break;
+		}
+		/* sparse: one page in every 1 MiB */
+		for (size_t i = 0; i < piece; i += MiB)
+			p[i] = 1;
+		live += piece;
+		n++;
+	}
+	t1 = now_ns();
+	row("over32", "live", s, 1, "live_gib", (double)live / GiB);
+	row("over32", "live", s, 1, "errno", err);
+	row("over32", "live", s, 1, "regions", contig ? n : 1);
+	row("over32", "live", s, 1, "rss_mib", (double)rss_bytes() / MiB);
+	row("over32", "live", s, 1, "time_ms", (t1 - t0) / 1e6);
+	if (contig)
+		while (n > 0)
+			rgn_destroy(v[--n]);
+	else
+		rgn_destroy(root);
+}
+
+/* ==== 6. serialization ===================================================================== */
+
+struct tnode {
+	rgn_ref left, right, name;
+	uint32_t key;
+};
+
+static rgn_ref build(rgn_region *r, uint32_t lo, uint32_t hi)
+{
+	struct tnode *t;
+	uint32_t mid;
+
+	if (lo > hi)
+		return 0;
+	mid = lo + (hi - lo) / 2;
+	t = rgn_alloc(r, sizeof *t);
+	t->key = mid;
+	t->name = rgn_ref_in(r, rgn_printf(r, "n%u", mid));
+	t->left = mid > lo ? build(r, lo, mid - 1) : 0;
+	t->right = build(r, mid + 1, hi);
+	return rgn_ref_in(r, t);
+}
+
+static uint64_t walk(const rgn_region *r, rgn_ref ref)
+{
+	const struct tnode *t;
+
+	if (!ref)
+		return 0;
+	t = rgn_ptr_in(r, ref);
+	return t->key + (uint64_t)(unsigned char)RGN_AT_IN(r, char, t->name)[1] +
+	       walk(r, t->left) + walk(r, t->right);
+}
+
+static void sec_image(void)
+{
+	uint32_t nodes = full ? 4000000 : 1000000;
+
+	for (int round = 1; round <= rounds; round++) {
+		char path[] = "/tmp/rgn-strategy-XXXXXX";
+		rgn_region *r = make(1, 32 * GiB, RGN_RELEASE_UNMAP, NULL), *b;
+		const rgn_region *img;
+		rgn_ref root, root2;
+		uint64_t w1, w2;
+		double t0, t1, t2, t3, t4;
+		size_t bytes;
+		int fd = mkstemp(path);
+
+		if (fd < 0)
+			die("mkstemp");
+		unlink(path);
+		root = build(r, 0, nodes - 1);
+		t0 = now_ns();
+		w1 = walk(r, root);
+		t1 = now_ns();
+		if (rgn_image_write(r, fd, root) != 0)
+			die("rgn_image_write");
+		t2 = now_ns();
+		img = rgn_image_open(fd, &root2);
+		if (!img)
+			die("rgn_image_open");
+		t3 = now_ns();
+		w2 = walk(img, root2);
+		t4 = now_ns();
+		if (w1 != w2)
+			die("image walk differs");
+		bytes = rgn_image_size(img);
+		row("image", "roundtrip", "contig", round, "bytes", (double)bytes);
+		row("image", "roundtrip", "contig", round, "write_ns_per_byte",
+		    (t2 - t1) / (double)bytes);
+		row("image", "roundtrip", "contig", round, "open_ns_per_byte",
+		    (t3 - t2) / (double)bytes);
+		row("image", "roundtrip", "contig", round, "walk_original_ms",
+		    (t1 - t0) / 1e6);
+		row("image", "roundtrip", "contig", round, "walk_mapped_ms",
+		    (t4 - t3) / 1e6);
+		rgn_image_close(img);
+		close(fd);
+		rgn_destroy(r);
+		/* the block strategy: no image of a block region */
+		b = make(0, 0, RGN_RELEASE_DEFAULT, NULL);
+		errno = 0;
+		row("image", "roundtrip", "blocks", round, "write_supported",
+		    rgn_image_write(b, 1, 0) == 0 ? 1 : -errno);
+		rgn_destroy(b);
+	}
+}
+
+/* ==== 7. cross-region references =========================================================== */
+
+/* A parent region holds a dictionary of strings; each request is a child
+ * region that builds a list of nodes naming dictionary entries, then
+ * reads it.  Blocks: a node stores the entry's 32-bit ref, valid in every
+ * block region.  Contiguous: a ref into the parent means nothing in the
+ * child, so a node stores a raw 8-byte pointer (16-byte nodes), or copies
+ * the string into the child to keep 32-bit refs and a self-contained
+ * (serializable) child. */
+struct xnode_ref { rgn_ref next, name; };
+struct xnode_ptr { const char *name; rgn_ref next; uint32_t pad; };
+
+static void sec_xref(void)
+{
+	enum { WORDS = 4096 };
+	int requests = full ? 2000 : 500, per = 2000;
+
+	for (int round = 1; round <= rounds; round++)
+		for (int v = 0; v < 3; v++) {
+			static const char *names[] = { "blocks-ref", "contig-ptr", "contig-copy" };
+			int variant = (v + round) % 3, contig = variant != 0;
+			rgn_region *parent = make(contig, 1 * GiB, RGN_RELEASE_CACHE, NULL);
+			char *words[WORDS];
+			uint64_t sum = 0;
+			size_t used = 0;
+			double t0, t1;
+
+			for (int i = 0; i < WORDS; i++)
+				words[i] = rgn_printf(parent, "word-%d-%x", i, i * 2654435761u);
+			t0 = now_ns();
+			for (int q = 0; q < requests; q++) {
+				rgn_region *c = make(contig, 64 * MiB, RGN_RELEASE_CACHE, parent);
+				rgn_ref head = 0;
+				struct rgn_region_stats st;
+
+				for (int i = 0; i < per; i++) {
+					const char *w = words[rnd() % WORDS];
+
+					if (variant == 0) {
+						struct xnode_ref *x = rgn_alloc(c, sizeof *x);
+						x->name = rgn_ref_of(w);
+						x->next = head;
+						head = rgn_ref_of(x);
+					} else if (variant == 1) {
+						struct xnode_ptr *x = rgn_alloc(c, sizeof *x);
+						x->name = w;
+						x->next = head;
+						head = rgn_ref_in(c, x);
+					} else {
+						struct xnode_ref *x = rgn_alloc(c, sizeof *x);
+						x->name = rgn_ref_in(c, rgn_strdup(c, w));
+						x->next = head;
+						head = rgn_ref_in(c, x);
+					}
+				}
+				while (head) {
+					if (variant == 1) {
+						struct xnode_ptr *x = rgn_ptr_in(c, head);
+						sum += (unsigned char)x->name[5];
+						head = x->next;
+					} else {
+						struct xnode_ref *x = rgn_ptr_in(c, head);
+						sum += (unsigned char)RGN_AT_IN(c, char, x->name)[5];
+						head = x->next;
+					}
+				}
+				rgn_region_stats(c, &st);
+				used += st.used;
+				rgn_destroy(c);
+			}
+			t1 = now_ns();
+			sink += sum;
+			row("xref", "child_into_parent", names[variant], round, "node_ns",
+			    (t1 - t0) / ((double)requests * per));
+			row("xref", "child_into_parent", names[variant], round,
+			    "bytes_per_node", (double)used / ((double)requests * per));
+			rgn_destroy(parent);
+		}
+}
+
+int main(int argc, char **argv)
+{
+	const char *sec = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--full") == 0)
+			full = 1;
+		else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
+			rounds = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--strategy") == 0 && i + 1 < argc)
+			only = argv[++i];
+		else if (argv[i][0] != '-' && !sec)
+			sec = argv[i];
+		else
+			sec = NULL, i = argc;
+	}
+	if (!sec || rounds < 1) {
+		fprintf(stderr, "usage: bench-strategy alloc|life|maxlive|inflate|"
+		        "over32|image|xref [--full] [--rounds N] [--strategy S]\n");
+		return 2;
+	}
+	/* In the timed sections, blocks freed by a reset stay resident, as a
+	 * contiguous region's pages do below its retained size: they measure
+	 * allocation, not page faults.  The memory sections (maxlive, inflate,
+	 * over32) run with the defaults.  RGN_RETAIN still wins. */
+	{
+		int timed = strcmp(sec, "alloc") == 0 || strcmp(sec, "life") == 0 ||
+		            strcmp(sec, "image") == 0 || strcmp(sec, "xref") == 0;
+		rgn_config cfg = { .retain_limit = timed && !getenv("RGN_RETAIN") ? 4 * GiB : 0 };
+
+		if (rgn_init(&cfg) != 0 && errno != EBUSY)
+			die("rgn_init");
+	}
+	if (strcmp(sec, "alloc") == 0)
+		sec_alloc();
+	else if (strcmp(sec, "life") == 0)
+		sec_life();
+	else if (strcmp(sec, "maxlive") == 0)
+		sec_maxlive();
+	else if (strcmp(sec, "inflate") == 0)
+		sec_inflate();
+	else if (strcmp(sec, "over32") == 0)
+		sec_over32();
+	else if (strcmp(sec, "image") == 0)
+		sec_image();
+	else if (strcmp(sec, "xref") == 0)
+		sec_xref();
+	else {
+		fprintf(stderr, "bench-strategy: no section %s\n", sec);
+		return 2;
+	}
+	return 0;
+}

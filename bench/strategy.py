@@ -1,0 +1,438 @@
+#!/usr/bin/env python3
+"""strategy.py - run bench-strategy and write the strategy report.
+
+    strategy.py --exe build-release/bench/bench-strategy --out DIR [--full]
+                [--rounds N] [--command "scripts/bench ..."]
+
+Runs the sections (the quick subset by default, all seven with --full),
+writes DIR/strategy-<section>.csv (the exact commands on the first line,
+then every raw row), PNG plots drawn by gnuplot, and DIR/strategy.md.
+Every figure in the report is a median over rounds of one run in which
+both strategies were measured side by side; ratios are contiguous over
+blocks.  Nothing here is a hard-coded result.
+"""
+import argparse
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from plots import gnuplot_terminal, plot  # noqa: E402
+
+QUICK = ["alloc", "life", "inflate", "image", "xref"]
+FULL = ["alloc", "life", "maxlive", "inflate", "over32", "image", "xref"]
+INFLATE = ["blocks", "unmap", "cache", "cache-dontneed", "cache-free"]
+MAXLIVE = ["blocks", "contig-1m", "contig-32g"]
+
+
+def runs_for(section, exe, full, rounds):
+    """The commands (argv lists, environment additions) of one section."""
+    base = [exe, section] + (["--full"] if full else [])
+    if section == "maxlive":
+        # the block strategy in a 1 GiB space: at 32 GiB its limit would
+        # need 32 GiB of RAM (one resident block per region)
+        return [(base + ["--strategy", s], {"RGN_SPACE": "1G"} if s == "blocks" else {})
+                for s in MAXLIVE]
+    if section == "inflate":
+        return [(base + ["--strategy", s], {}) for s in INFLATE]
+    if section == "over32":
+        return [(base + ["--strategy", s], {}) for s in ["blocks", "contig"]]
+    return [(base + ["--rounds", str(rounds)], {})]
+
+
+def show(argv, env):
+    pre = " ".join("%s=%s" % kv for kv in sorted(env.items()))
+    return (pre + " " if pre else "") + " ".join(shlex.quote(a) for a in argv)
+
+
+def run_section(section, exe, full, rounds, out):
+    rows, cmds = [], []
+    for argv, env in runs_for(section, exe, full, rounds):
+        cmds.append(show(argv, env))
+        e = dict(os.environ)
+        e.update(env)
+        t0 = time.time()
+        p = subprocess.run(argv, capture_output=True, text=True, env=e)
+        sys.stderr.write("strategy: %s (%.1f s)\n" % (cmds[-1], time.time() - t0))
+        if p.returncode != 0:
+            sys.stderr.write("strategy: failed: %s\n" % p.stderr.strip())
+        for line in p.stdout.splitlines():
+            f = line.split(",")
+            if len(f) == 6:
+                rows.append((f[0], f[1], f[2], int(f[3]), f[4], float(f[5])))
+    with open(os.path.join(out, "strategy-%s.csv" % section), "w") as f:
+        f.write("# command: %s\n" % " ; ".join(cmds))
+        f.write("section,case,strategy,round,metric,value\n")
+        for r in rows:
+            f.write("%s,%s,%s,%d,%s,%g\n" % r)
+    return rows
+
+
+class Data:
+    def __init__(self, rows):
+        self.rows = rows
+
+    def values(self, case, strat, metric):
+        return [r[5] for r in self.rows
+                if r[1] == case and r[2] == strat and r[4] == metric]
+
+    def med(self, case, strat, metric):
+        v = self.values(case, strat, metric)
+        return statistics.median(v) if v else None
+
+
+def fmt(v, unit=""):
+    if v is None:
+        return "n/a"
+    if abs(v) >= 100:
+        s = "%.0f" % v
+    elif abs(v) >= 10:
+        s = "%.1f" % v
+    elif abs(v) >= 1:
+        s = "%.2f" % v
+    else:
+        s = "%.3g" % v
+    return s + unit
+
+
+def ratio(a, b):
+    return "%.2fx" % (a / b) if a is not None and b else "n/a"
+
+
+# ---- sections ---------------------------------------------------------------------
+
+def report_alloc(d, outdir, term):
+    sizes = ["16", "64", "256", "4096", "65536"]
+    lines = ["## 1. Allocation throughput by object size", "",
+             "Each object is allocated and its first byte written, in a region "
+             "already warmed by one pass and reset (its memory resident): "
+             "ns per allocation, median of rounds.", "",
+             "| object | blocks (ns) | contiguous (ns) | contiguous / blocks | page faults per MiB (blocks / contiguous) |",
+             "| --- | --- | --- | --- | --- |"]
+    for s in sizes:
+        b, c = d.med(s, "blocks", "alloc_ns"), d.med(s, "contig", "alloc_ns")
+        lines.append("| %s B | %s | %s | %s | %s / %s |" % (
+            s, fmt(b), fmt(c), ratio(c, b), fmt(d.med(s, "blocks", "faults_per_mib")),
+            fmt(d.med(s, "contig", "faults_per_mib"))))
+    if term:
+        with open(os.path.join(outdir, "strategy-alloc.dat"), "w") as f:
+            f.write("# size blocks contig (ns per allocation, medians)\n")
+            for s in sizes:
+                f.write("%s %g %g\n" % (s, d.med(s, "blocks", "alloc_ns") or 0,
+                                        d.med(s, "contig", "alloc_ns") or 0))
+        png = plot(outdir, "strategy-alloc", """set title "Allocation time by object size (median)"
+set ylabel "ns per allocation"
+set logscale y
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key top left
+plot 'strategy-alloc.dat' using 2:xtic(1) title 'blocks', '' using 3 title 'contiguous'
+""", term)
+        if png:
+            lines += ["", "![allocation by size](%s)" % png]
+    small = [d.med(s, "contig", "alloc_ns") / d.med(s, "blocks", "alloc_ns")
+             for s in sizes[:3] if d.med(s, "blocks", "alloc_ns")]
+    big_b, big_c = d.med("65536", "blocks", "alloc_ns"), d.med("65536", "contig", "alloc_ns")
+    if small and big_b and big_c:
+        lines += ["", "Small objects take the same inline bump path on both "
+                  "(contiguous / blocks %.2fx to %.2fx over 16 to 256 B). "
+                  "Objects of 64 KiB are above the block backend's large-object "
+                  "threshold (32 KiB), so each takes a span of its own; in a "
+                  "contiguous region they are one more bump: %s against %s ns "
+                  "(%s)." % (min(small), max(small), fmt(big_c), fmt(big_b),
+                             ratio(big_c, big_b))]
+    return lines
+
+
+LIFE = ["blocks", "contig-cache-32g", "contig-cache-keep", "contig-cache-free",
+        "contig-unmap-1m", "contig-unmap-32g"]
+LIFE_SAYS = {
+    "blocks": "blocks (thread's spare region)",
+    "contig-cache-32g": "contiguous 32 GiB, cache, DONTNEED",
+    "contig-cache-keep": "contiguous 32 GiB, cache, pages kept",
+    "contig-cache-free": "contiguous 32 GiB, cache, MADV_FREE",
+    "contig-unmap-1m": "contiguous 1 MiB, unmap",
+    "contig-unmap-32g": "contiguous 32 GiB, unmap",
+}
+
+
+def report_life(d, outdir, term):
+    b = d.med("create_alloc_destroy", "blocks", "cycle_ns")
+    lines = ["## 2. Region life cycle", "",
+             "*create + first allocation (64 B) + destroy*, in a loop; *fill 4 MiB "
+             "warm*: create, allocate and touch 4 MiB, destroy, in a loop, so that "
+             "the memory of the last cycle is there for the next (the contiguous "
+             "regions retain 1 MiB; what lies above goes back as the policy says).", "",
+             "| strategy | create+alloc+destroy (ns) | vs blocks | fill 4 MiB warm (µs) | vs blocks |",
+             "| --- | --- | --- | --- | --- |"]
+    bw = d.med("fill_4m_warm", "blocks", "cycle_us")
+    for s in LIFE:
+        c = d.med("create_alloc_destroy", s, "cycle_ns")
+        w = d.med("fill_4m_warm", s, "cycle_us")
+        lines.append("| %s | %s | %s | %s | %s |" % (
+            LIFE_SAYS[s], fmt(c), ratio(c, b), fmt(w) if w else "(too small)",
+            ratio(w, bw) if w else ""))
+    if term:
+        with open(os.path.join(outdir, "strategy-life.dat"), "w") as f:
+            f.write("# strategy cycle_ns (median)\n")
+            for s in LIFE:
+                f.write('"%s" %g\n' % (LIFE_SAYS[s],
+                                       d.med("create_alloc_destroy", s, "cycle_ns") or 0))
+        png = plot(outdir, "strategy-life", """set termoption noenhanced
+set title "create + alloc 64 B + destroy (median)"
+set ylabel "ns per cycle"
+set logscale y
+set style data histogram
+set style fill solid 0.8 border -1
+set xtics rotate by -20
+set key off
+plot 'strategy-life.dat' using 2:xtic(1) linetype 2
+""", term)
+        if png:
+            lines += ["", "![life cycle](%s)" % png]
+    lines += ["", "**Page costs measured through rgn** (a contiguous region of "
+              "1 GiB, 64 MiB touched page by page; ns per 4 KiB page):", "",
+              "| first touch | resident page | rgn_reset with DONTNEED, re-touch | with MADV_FREE, re-touch |",
+              "| --- | --- | --- | --- |",
+              "| %s | %s | %s | %s |" % tuple(fmt(d.med("page", "contig", m)) for m in (
+                  "first_touch_ns", "resident_touch_ns", "dontneed_retouch_ns",
+                  "free_retouch_ns"))]
+    u, k = d.med("create_alloc_destroy", "contig-unmap-32g", "cycle_ns"), \
+        d.med("create_alloc_destroy", "contig-cache-32g", "cycle_ns")
+    if u and k and b:
+        lines += ["", "A reservation of its own costs system calls: mmap, one "
+                  "mprotect and munmap make a 32 GiB region's cycle %s ns, %s the "
+                  "block backend's; the reuse cache brings it to %s ns (%s), a "
+                  "locked cache pop and push." % (fmt(u), ratio(u, b), fmt(k), ratio(k, b))]
+    return lines
+
+
+def report_maxlive(d):
+    lines = ["## 3. Maximum live regions", "",
+             "Regions created until creation fails, in one process each "
+             "(contiguous: RGN_RELEASE_UNMAP, no cap; blocks: in a 1 GiB space, "
+             "since at 32 GiB the limit needs one resident 4 KiB block per region, "
+             "32 GiB of RAM).", "",
+             "| strategy | regions | errno | ns per create | RSS (MiB) | malloc(64 MiB) after | destroy all (ms) |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    says = {"blocks": "blocks, 1 GiB space", "contig-1m": "contiguous, 1 MiB each",
+            "contig-32g": "contiguous, 32 GiB each"}
+    for s in MAXLIVE:
+        n = d.med("limit", s, "regions")
+        if n is None:
+            continue
+        e = d.med("limit", s, "errno")
+        lines.append("| %s | %d | %s | %s | %s | %s | %s |" % (
+            says[s], n, "ENOMEM" if e == 12 else "%d" % e,
+            fmt(d.med("limit", s, "create_ns")), fmt(d.med("limit", s, "rss_mib")),
+            "works" if d.med("limit", s, "malloc_64m_ok") else "fails",
+            fmt(d.med("limit", s, "destroy_all_ms"))))
+    n32, n1, nb = (d.med("limit", s, "regions") for s in ("contig-32g", "contig-1m", "blocks"))
+    if n32 and n1 and nb:
+        lines += ["", "A 47-bit address space holds %d reservations of 32 GiB beside "
+                  "the shared space (whose own reservation is the same size); small reservations stop at %d, where each "
+                  "region's three mappings (guard, read-write part, rest) reach the "
+                  "kernel's 65530-mapping limit.  Either way the failure is ENOMEM "
+                  "from rgn_new_with, and the live-reservation cap "
+                  "(rgn_contig_config.max_live) makes it happen earlier on "
+                  "purpose.  The block strategy holds a region per 4 KiB block of "
+                  "its space (%d in 1 GiB, about 8.4 million in 32 GiB), limited by "
+                  "memory, not by address space or mappings." % (n32, n1, nb)]
+    return lines
+
+
+def report_inflate(d, outdir, term):
+    says = {"blocks": "blocks", "unmap": "contiguous, unmap",
+            "cache": "contiguous, cache, pages kept",
+            "cache-dontneed": "contiguous, cache + DONTNEED",
+            "cache-free": "contiguous, cache + MADV_FREE"}
+    lines = ["## 4. Long-running inflation", "",
+             "10,000 region lifetimes, 16 alive at a time, each destroying a "
+             "random slot's region and filling a new one: 94 % of 4-64 KiB, 6 % of "
+             "64 KiB-4 MiB, 0.1 % of 256 MiB (in 4 KiB objects; the 256 MiB one "
+             "whole).  Contiguous regions reserve 1 GiB each and retain 1 MiB; "
+             "the block space keeps its default 64 MiB retain limit.  RSS above "
+             "the program's start, sampled every 50 lifetimes.", "",
+             "| strategy | peak RSS (MiB) | final RSS (MiB) | time (ms) |",
+             "| --- | --- | --- | --- |"]
+    for s in INFLATE:
+        lines.append("| %s | %s | %s | %s |" % (
+            says[s], fmt(d.med("summary", s, "peak_rss_mib")),
+            fmt(d.med("summary", s, "final_rss_mib")), fmt(d.med("summary", s, "time_ms"))))
+    if term:
+        with open(os.path.join(outdir, "strategy-inflate.dat"), "w") as f:
+            f.write("# lifetime " + " ".join(INFLATE) + " (RSS MiB)\n")
+            steps = sorted({r[3] for r in d.rows if r[1] == "rss"})
+            for st in steps:
+                vals = []
+                for s in INFLATE:
+                    v = [r[5] for r in d.rows if r[1] == "rss" and r[2] == s and r[3] == st]
+                    vals.append("%g" % v[0] if v else "NaN")
+                f.write("%d %s\n" % (st, " ".join(vals)))
+        cols = ", ".join("'strategy-inflate.dat' using 1:%d with lines title '%s'" %
+                         (i + 2, says[s]) for i, s in enumerate(INFLATE))
+        png = plot(outdir, "strategy-inflate", """set termoption noenhanced
+set title "RSS over 10,000 region lifetimes (the MADV_FREE line lies on the pages-kept one)"
+set xlabel "lifetime"
+set ylabel "RSS above start (MiB)"
+set key top left
+plot %s
+""" % cols, term)
+        if png:
+            lines += ["", "![inflation](%s)" % png]
+    k, dn, fr, b = (d.med("summary", s, "final_rss_mib")
+                    for s in ("cache", "cache-dontneed", "cache-free", "blocks"))
+    if None not in (k, dn, fr, b):
+        lines += ["", "Does every region become maximally inflated?  With the reuse "
+                  "cache and no purge, %s: a reservation that once held a 256 MiB "
+                  "lifetime keeps those pages resident for every later small region "
+                  "that reuses it, and RSS ends at %s MiB.  With MADV_FREE it ends "
+                  "at %s MiB: %s.  Purging above the retained size with DONTNEED "
+                  "(the default) ends at %s MiB, and the block strategy, whose "
+                  "256 MiB objects are spans given back to the shared space, at "
+                  "%s MiB." % (
+                      "yes" if k > 4 * max(dn, b, 1) else "not here",
+                      fmt(k), fmt(fr),
+                      "the kernel takes lazily freed pages only under memory "
+                      "pressure, so RSS stays as high as with no purge at all"
+                      if fr > 0.8 * k else "the kernel took the lazily freed pages back",
+                      fmt(dn), fmt(b))]
+    return lines
+
+
+def report_over32(d):
+    lines = ["## 5. More than 32 GiB live", "",
+             "1 GiB objects, one page touched in every MiB (sparse), until 40 GiB "
+             "are live or allocation fails.", "",
+             "| strategy | live (GiB) | regions | outcome | RSS (MiB) | time (ms) |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for s in ("blocks", "contig"):
+        g = d.med("live", s, "live_gib")
+        if g is None:
+            continue
+        e = d.med("live", s, "errno")
+        lines.append("| %s | %s | %d | %s | %s | %s |" % (
+            s, fmt(g), d.med("live", s, "regions"),
+            "ENOMEM" if e == 12 else ("reached 40 GiB" if e == 0 else "errno %d" % e),
+            fmt(d.med("live", s, "rss_mib")), fmt(d.med("live", s, "time_ms"))))
+    g = d.med("live", "blocks", "live_gib")
+    if g is not None:
+        lines += ["", "The block strategy stops at its space: %s GiB, then rgn_alloc "
+                  "returns NULL with ENOMEM (the out-of-memory handler is called "
+                  "first); every later allocation that needs new blocks fails the "
+                  "same way until memory is given back.  A 32-bit reference cannot "
+                  "reach past 32 GiB, so a larger space would need wider references. "
+                  "Contiguous regions each have their own reference range of up to "
+                  "32 GiB: the total is bounded by the address space (section 3)." % fmt(g)]
+    return lines
+
+
+def report_image(d):
+    lines = ["## 6. Serialization", "",
+             "A binary tree of nodes with 32-bit references (children and a name "
+             "string) built in a contiguous region, written with rgn_image_write, "
+             "mapped back with rgn_image_open at another address, and walked; the "
+             "walk's checksum must match the original's.", "",
+             "| image (MiB) | write (ns/byte) | open (ns/byte) | walk original (ms) | walk mapped (ms) |",
+             "| --- | --- | --- | --- | --- |",
+             "| %s | %s | %s | %s | %s |" % (
+                 fmt((d.med("roundtrip", "contig", "bytes") or 0) / 2**20),
+                 fmt(d.med("roundtrip", "contig", "write_ns_per_byte")),
+                 fmt(d.med("roundtrip", "contig", "open_ns_per_byte")),
+                 fmt(d.med("roundtrip", "contig", "walk_original_ms")),
+                 fmt(d.med("roundtrip", "contig", "walk_mapped_ms")))]
+    ws = d.med("roundtrip", "blocks", "write_supported")
+    lines += ["", "The file is the region's bytes with a one-page header, so "
+              "writing is one writev (page-cache bandwidth) and opening is a "
+              "pread and an mmap whatever the size; the first walk of the mapping "
+              "faults its pages in from the page cache.  For the block strategy "
+              "rgn_image_write fails with %s: a block region's objects are spread "
+              "over blocks of the shared space, mixed with other regions', and its "
+              "references are space offsets, so an image needs a tracing copy "
+              "that moves the live objects into one contiguous range and rewrites "
+              "their references (planned; it costs a walk of every object, where "
+              "the contiguous write costs nothing per object)." %
+              ("ENOTSUP" if ws == -95 else "errno %s" % fmt(ws))]
+    return lines
+
+
+def report_xref(d):
+    says = {"blocks-ref": "blocks: 32-bit ref into the parent",
+            "contig-ptr": "contiguous: 8-byte pointer into the parent",
+            "contig-copy": "contiguous: copy the string, 32-bit ref"}
+    b = d.med("child_into_parent", "blocks-ref", "node_ns")
+    lines = ["## 7. Cross-region references", "",
+             "A parent region holds a dictionary of 4096 strings; each request is "
+             "a child region that builds a list of 2000 nodes naming random "
+             "entries, then walks it.  A block-space reference is valid in every "
+             "block region, so a node is two 32-bit refs.  A contiguous child "
+             "cannot hold a reference into its parent (refs count from each "
+             "region's own base): it stores a raw pointer, or copies the string "
+             "in to stay self-contained (what an image needs).", "",
+             "| variant | ns per node | vs blocks | bytes per node |",
+             "| --- | --- | --- | --- |"]
+    for s in ("blocks-ref", "contig-ptr", "contig-copy"):
+        v = d.med("child_into_parent", s, "node_ns")
+        lines.append("| %s | %s | %s | %s |" % (
+            says[s], fmt(v), ratio(v, b), fmt(d.med("child_into_parent", s, "bytes_per_node"))))
+    bb, pb, cb = (d.med("child_into_parent", s, "bytes_per_node")
+                  for s in ("blocks-ref", "contig-ptr", "contig-copy"))
+    if bb and pb and cb:
+        lines += ["", "What it costs the contiguous side is memory and "
+                  "self-containment: a pointer doubles the node (%s "
+                  "against %s bytes) and the child is no longer position-independent "
+                  "(its image would hold addresses of this process); a copy keeps "
+                  "32-bit refs but takes %s bytes a node here.  Time per node is in "
+                  "the table (the block variant encodes each ref against the "
+                  "global base, reloaded after every call)." % (fmt(pb), fmt(bb), fmt(cb))]
+    return lines
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--exe", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--full", action="store_true")
+    ap.add_argument("--rounds", type=int, default=0)
+    ap.add_argument("--command", default="bench/strategy.py")
+    a = ap.parse_args()
+    rounds = a.rounds or (5 if a.full else 3)
+    os.makedirs(a.out, exist_ok=True)
+    sections = FULL if a.full else QUICK
+    rows = []
+    t0 = time.time()
+    for s in sections:
+        rows += run_section(s, a.exe, a.full, rounds, a.out)
+    d = Data(rows)
+    term = gnuplot_terminal()
+    md = ["# rgn: block strategy against contiguous strategy", "",
+          "Command: `%s` (%s, %d rounds; %s).  Raw rows: `strategy-<section>.csv`, "
+          "each with the commands that made it on its first line.  Figures are "
+          "medians over rounds; ratios are contiguous / blocks.  Built with the "
+          "release tree of the main report (machine and versions in "
+          "`machine.txt` beside this file)." % (
+              a.command, "all seven sections" if a.full else
+              "quick subset: sections 1, 2, 4, 6, 7; `--full` adds 3 and 5",
+              rounds, "%.0f s" % (time.time() - t0)), ""]
+    if not term:
+        md += ["(gnuplot is not installed: no plots.)", ""]
+    md += report_alloc(d, a.out, term) + [""]
+    md += report_life(d, a.out, term) + [""]
+    if "maxlive" in sections:
+        md += report_maxlive(d) + [""]
+    md += report_inflate(d, a.out, term) + [""]
+    if "over32" in sections:
+        md += report_over32(d) + [""]
+    md += report_image(d) + [""]
+    md += report_xref(d) + [""]
+    with open(os.path.join(a.out, "strategy.md"), "w") as f:
+        f.write("\n".join(md))
+    print("strategy report: %s" % os.path.join(a.out, "strategy.md"))
+
+
+if __name__ == "__main__":
+    main()

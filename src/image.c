@@ -1,0 +1,278 @@
+/*
+ * image.c - a contiguous region written to a file, and mapped back.
+ *
+ * A contiguous region's references count from its reservation's base, so
+ * its bytes mean the same thing wherever they are mapped.  An image is
+ * those bytes, [base, bump pointer), written straight to a file, with the
+ * guard page's place taken by a header:
+ *
+ *   file offset 0            header (struct image_head, then zeros), one
+ *                            guard page long
+ *   file offset GUARD ...    the region's bytes at the same offsets from
+ *                            its base (its own header is written as zeros:
+ *                            it holds addresses of this process only)
+ *
+ * Opening maps the whole file read-only and makes its first page
+ * inaccessible, so the mapping is laid out exactly as the region was:
+ * rgn_ptr_in(img, ref) == map + ref * 8, and ref 0 faults.  Writing is one
+ * writev, reading is one pread and one mmap: the cost is the file system's,
+ * not a walk over the objects.  Pointers stored in the region are not
+ * rewritten (only references survive); tracing copies that rewrite them
+ * are a different tool.
+ *
+ * Errors are sorted so that a caller can tell them apart: ENOEXEC for a
+ * file that is not an image of this format (magic, version, byte order,
+ * granule, guard size), EBADMSG for a header that is damaged (checksum,
+ * fields out of range), ENODATA for a file shorter than its header says.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+#include "os/os.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define IMAGE_VERSION 1u
+#define IMAGE_ENDIAN  0x01020304u
+
+static const char image_magic[8] = { 'R', 'G', 'N', 'I', 'M', 'G', '\r', '\n' };
+
+struct image_head {
+	char     magic[8];
+	uint32_t version;   /* IMAGE_VERSION */
+	uint32_t endian;    /* IMAGE_ENDIAN as the writer stored it */
+	uint32_t granule;   /* RGN_GRANULE */
+	uint32_t guard;     /* bytes of the header page == file offset of data */
+	uint64_t used;      /* bytes of the image, header page included */
+	uint32_t root;      /* the root reference (0: none) */
+	uint32_t zero;
+	uint64_t check;     /* FNV-1a of the bytes above */
+};
+
+/* The handle: struct rgn_handle_ first, so that rgn_ptr_in and rgn_enter
+ * see a base like a region's; bump.cur == bump.end == NULL, so that
+ * rgn_alloc on it (through a cast) takes the slow path and fails. */
+struct image {
+	struct rgn_handle_ h;
+	size_t             map_size;
+	size_t             used;
+};
+
+static uint64_t fnv1a(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= c[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* ---- writing ---------------------------------------------------------------------- */
+
+/* writev all of iov, across short writes and EINTR.  0 or an errno. */
+static int write_all(int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t k = writev(fd, iov, n > IOV_MAX ? IOV_MAX : n);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		while (n > 0 && (size_t)k >= iov->iov_len) {
+			k -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + k;
+			iov->iov_len -= (size_t)k;
+		}
+	}
+	return 0;
+}
+
+RGN_API int rgn_image_write(rgn_region *r, int fd, rgn_ref root)
+{
+	static const char zeros[RGN_CONTIG_GUARD];
+	union {
+		struct image_head h;
+		char page[RGN_CONTIG_GUARD];
+	} head;
+	const size_t hdr = RGN_CONTIG_GUARD;
+	struct iovec iov[3];
+	char *base;
+	size_t used, objects, skip;
+	int err;
+
+	err = rgn_region_used_range(r, &base, &objects, &used);
+	if (!err && (fd < 0 || (root && ((size_t)root << 3) >= used)))
+		err = EINVAL;
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	memset(&head, 0, sizeof(head));
+	memcpy(head.h.magic, image_magic, sizeof(image_magic));
+	head.h.version = IMAGE_VERSION;
+	head.h.endian = IMAGE_ENDIAN;
+	head.h.granule = RGN_GRANULE;
+	head.h.guard = (uint32_t)RGN_CONTIG_GUARD;
+	head.h.used = used;
+	head.h.root = root;
+	head.h.check = fnv1a(&head.h, offsetof(struct image_head, check));
+	/* the region header, first thing after the guard page, becomes
+	 * zeros: the objects start after it */
+	skip = objects - hdr;
+	iov[0] = (struct iovec){ head.page, sizeof(head.page) };
+	iov[1] = (struct iovec){ (void *)zeros, skip };
+	iov[2] = (struct iovec){ base + hdr + skip, used - hdr - skip };
+	err = write_all(fd, iov, 3);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- reading ---------------------------------------------------------------------- */
+
+/* Check a header read from a file of file_size bytes: 0 or an errno. */
+static int head_check(const struct image_head *h, size_t file_size)
+{
+	struct rgn_os_info info;
+
+	if (memcmp(h->magic, image_magic, sizeof(image_magic)) != 0)
+		return ENOEXEC;
+	if (h->check != fnv1a(h, offsetof(struct image_head, check)))
+		return EBADMSG;
+	if (h->version != IMAGE_VERSION || h->endian != IMAGE_ENDIAN ||
+	    h->granule != RGN_GRANULE)
+		return ENOEXEC;
+	rgn_os_info(&info);
+	if (h->guard != RGN_CONTIG_GUARD || h->guard % info.page_size != 0)
+		return ENOEXEC;
+	if (h->used < (uint64_t)h->guard + 8 || h->used > RGN_CONTIG_MAX ||
+	    h->used % RGN_GRANULE != 0 ||
+	    (h->root && (uint64_t)h->root << 3 >= h->used) ||
+	    (h->root && (uint64_t)h->root << 3 < h->guard))
+		return EBADMSG;
+	if (file_size < h->used)
+		return ENODATA;
+	if (file_size > h->used)
+		return EBADMSG; /* trailing bytes: not what a writer leaves */
+	return 0;
+}
+
+static ssize_t read_head(int fd, struct image_head *h)
+{
+	for (;;) {
+		ssize_t k = pread(fd, h, sizeof(*h), 0);
+
+		if (k >= 0 || errno != EINTR)
+			return k;
+	}
+}
+
+RGN_API const rgn_region *rgn_image_open(int fd, rgn_ref *root)
+{
+	struct image_head h;
+	struct stat st;
+	struct image *img;
+	void *map;
+	ssize_t k;
+	int err;
+
+	if (fd < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	err = rgn_space_ensure(); /* the decode base exists before any enter */
+	if (err) {
+		errno = err;
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0)
+		return NULL;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	k = read_head(fd, &h);
+	if (k < 0)
+		return NULL;
+	if ((size_t)k < sizeof(h)) {
+		/* too short for a header: a cut-off image, or not one at all */
+		errno = (size_t)k >= sizeof(image_magic) &&
+		        memcmp(h.magic, image_magic, sizeof(image_magic)) == 0
+		        ? ENODATA : ENOEXEC;
+		return NULL;
+	}
+	err = head_check(&h, (size_t)st.st_size);
+	if (!err) {
+		img = malloc(sizeof(*img));
+		err = img ? rgn_os_map_file(fd, (size_t)h.used, &map) : ENOMEM;
+		if (err)
+			free(img);
+	}
+	if (!err) {
+		/* the header page becomes the guard: ref 0 faults */
+		err = rgn_os_protect_none(map, h.guard);
+		if (err) {
+			rgn_os_release(map, (size_t)h.used);
+			free(img);
+		}
+	}
+	if (err) {
+		errno = err;
+		return NULL;
+	}
+	memset(img, 0, sizeof(*img));
+	img->h.bump.base = map;
+	img->h.magic = RGN_MAGIC_IMAGE;
+	img->map_size = (size_t)h.used;
+	img->used = (size_t)h.used;
+	if (root)
+		*root = h.root;
+	return (const rgn_region *)(void *)img;
+}
+
+static struct image *image_of(const rgn_region *r)
+{
+	struct image *img = (struct image *)(void *)r;
+
+	if (!img || img->h.magic != RGN_MAGIC_IMAGE)
+		return NULL;
+	return img;
+}
+
+RGN_API size_t rgn_image_size(const rgn_region *r)
+{
+	struct image *img = image_of(r);
+
+	if (!img) {
+		errno = EINVAL;
+		return 0;
+	}
+	return img->used;
+}
+
+RGN_API void rgn_image_close(const rgn_region *r)
+{
+	struct image *img = image_of(r);
+
+	if (!img)
+		return;
+	rgn_decode_forget_(img->h.bump.base);
+	img->h.magic = 0;
+	rgn_os_release(img->h.bump.base, img->map_size);
+	free(img);
+}
