@@ -64,8 +64,7 @@ static void fork_register(void)
 
 void rgn_decode_forget_(char *base)
 {
-	if (rgn_arch_active() == base)
-		(void)rgn_arch_enter(NULL);
+	rgn_arch_forget(base);
 }
 
 RGN_API int rgn_enter(const rgn_region *r)
@@ -295,6 +294,15 @@ void rgn_resv_put(struct rgn_resv *v, rgn_release rel, size_t keep)
 	rgn_track_taken(v->base + RGN_CONTIG_GUARD, v->committed - RGN_CONTIG_GUARD);
 	pthread_mutex_lock(&ct.lock);
 	ct.purged_bytes += purged;
+	if (ct.ncached > ct.cfg.cache_max || ct.cfg.cache_max == 0) {
+		/* rgn_contig_configure shrank the cache since we looked, and
+		 * trims it outside the lock: do not add to it */
+		ct.reserved -= v->size;
+		ct.unmaps++;
+		pthread_mutex_unlock(&ct.lock);
+		unmap(v);
+		return;
+	}
 	if (ct.ncached == ct.cfg.cache_max) {
 		/* full: the oldest makes room (the newest is the warmest) */
 		struct rgn_resv old = ct.cache[0];

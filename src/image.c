@@ -114,7 +114,9 @@ RGN_API int rgn_image_write(rgn_region *r, int fd, rgn_ref root)
 	int err;
 
 	err = rgn_region_used_range(r, &base, &objects, &used);
-	if (!err && (fd < 0 || (root && ((size_t)root << 3) >= used)))
+	/* a root the reader would refuse: past the end, or in the guard */
+	if (!err && (fd < 0 || (root && (((size_t)root << 3) >= used ||
+	                                 ((size_t)root << 3) < RGN_CONTIG_GUARD))))
 		err = EINVAL;
 	if (err) {
 		errno = err;
@@ -152,11 +154,13 @@ static int head_check(const struct image_head *h, size_t file_size)
 
 	if (memcmp(h->magic, image_magic, sizeof(image_magic)) != 0)
 		return ENOEXEC;
-	if (h->check != fnv1a(h, offsetof(struct image_head, check)))
-		return EBADMSG;
+	/* what another build or byte order wrote is foreign before it is
+	 * damaged: its checksum would not match here either */
 	if (h->version != IMAGE_VERSION || h->endian != IMAGE_ENDIAN ||
 	    h->granule != RGN_GRANULE)
 		return ENOEXEC;
+	if (h->check != fnv1a(h, offsetof(struct image_head, check)))
+		return EBADMSG;
 	rgn_os_info(&info);
 	if (h->guard != RGN_CONTIG_GUARD || h->guard % info.page_size != 0)
 		return ENOEXEC;

@@ -195,9 +195,10 @@ rgn_hidden void rgn_arch_publish(char *base);
 rgn_hidden int rgn_arch_enter(char *base);
 /* Called once per thread, on its first allocation. */
 rgn_hidden void rgn_arch_thread_start(void);
-/* The calling thread's (global: the process's) active decode base, the
- * space's when nothing else was entered. */
-rgn_hidden char *rgn_arch_active(void);
+/* base is going away: where it is the active decode base (the calling
+ * thread's; global: the process's, atomically against rgn_enter), make
+ * the shared space active again. */
+rgn_hidden void rgn_arch_forget(char *base);
 
 /* Make the blocks below new_top accessible.  Caller holds the lock. */
 rgn_hidden int rgn_space_commit_to_locked(uint32_t new_top);

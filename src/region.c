@@ -1117,11 +1117,14 @@ RGN_API void *rgn_tail_grow(rgn_region *r, size_t used, size_t min, size_t *avai
 		return einval();
 	if (min < used)
 		min = used;
-	if (min > rgn_space_g.size)
+	if (min > max_size(r))
 		return rgn_oom(min);
 	/* in place: the floor stays where rgn_tail put it, so the blocks
 	 * added here may go back at the commit too */
 	if (min > have && chunk_extend(r, min - have) != 0) {
+		/* a contiguous region has no other place to go */
+		if (is_contig(r))
+			return rgn_oom(min); /* the old tail is still pending */
 		/* moved: a chunk of its own, the used bytes copied over, and
 		 * the old chunk trimmed back to what it held before the tail */
 		old = r->bump.cur;

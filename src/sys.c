@@ -240,10 +240,12 @@ RGN_API char **rgn_read_lines(rgn_region *r, int fd, size_t *n)
 	rgn_mark m;
 	size_t len, count = 0, i = 0;
 	char *p, *s, *end, **v;
+	off_t off;
 
 	if (!r)
 		return einval();
 	m = rgn_save(r);
+	off = lseek(fd, 0, SEEK_CUR); /* -1 for a pipe: nothing to put back */
 	p = rgn_read_fd(r, fd, &len);
 	if (!p)
 		return NULL;
@@ -253,7 +255,12 @@ RGN_API char **rgn_read_lines(rgn_region *r, int fd, size_t *n)
 	count += len > 0 && end[-1] != '\n';
 	v = rgn_alloc_array(r, count + 1, sizeof(*v));
 	if (!v) {
+		int err = errno;
+
 		undo(r, m);
+		if (off >= 0)
+			(void)lseek(fd, off, SEEK_SET); /* as rgn_read_fd would */
+		errno = err;
 		return NULL;
 	}
 	/* by newlines alone: a NUL byte inside a line does not split it */

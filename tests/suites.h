@@ -29,7 +29,7 @@
 	static void name##_body(int _i);                                    \
 	static void name##_fn(int _i)                                       \
 	{                                                                   \
-		char *saved __attribute__((cleanup(rgn_reenter_end_))) =    \
+		char *saved __attribute__((cleanup(rgn_x28_restore_))) =    \
 			RGN_X28_();                                         \
 		name##_body(_i);                                            \
 	}                                                                   \

@@ -172,12 +172,54 @@ START_TEST(test_contig_live_cap)
 }
 END_TEST
 
+/* A pending tail cannot grow past the reservation: ENOMEM, the tail is
+ * still pending and commits, and neither the region nor the shared space
+ * gained anything (it must not borrow blocks of the space). */
+START_TEST(test_contig_tail_grow_past_reserve)
+{
+	struct rgn_space_stats s0, s1;
+	struct rgn_region_stats r0, r1;
+	rgn_region *c;
+	size_t avail;
+	char *t;
+
+	tst_init(64 * MiB, 0);
+	c = contig_new(NULL, 1 * MiB);
+	ck_assert_ptr_nonnull(rgn_alloc(c, 100));
+	s0 = tst_space();
+	r0 = tst_region(c);
+	t = rgn_tail(c, 64 * KiB, &avail);
+	ck_assert_ptr_nonnull(t);
+	memset(t, 7, 100);
+	errno = 0;
+	ck_assert_ptr_null(rgn_tail_grow(c, 100, 2 * MiB, &avail));
+	ck_assert_int_eq(errno, ENOMEM);
+	ck_assert_ptr_null(rgn_tail_grow(c, 100, 64 * GiB, &avail));
+	ck_assert_int_eq(rgn_tail_commit(c, 0), 0);
+	r1 = tst_region(c);
+	s1 = tst_space();
+	ck_assert_uint_eq(r1.used, r0.used);
+	ck_assert_uint_eq(r1.chunks, r0.chunks);
+	ck_assert_uint_eq(s1.used_blocks, s0.used_blocks);
+	/* and it still allocates inside its own range */
+	t = rgn_alloc(c, 1000);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_ptr_eq(rgn_ptr_in(c, rgn_ref_in(c, t)), t);
+	ck_assert_uint_lt((size_t)rgn_ref_in(c, t) * 8, 1 * MiB);
+	rgn_destroy(c);
+	ck_assert_uint_eq(tst_space().used_blocks, s0.used_blocks);
+}
+END_TEST
+
 /* The OS refusing the address space is ENOMEM, not a crash. */
 START_TEST(test_contig_os_refuses)
 {
-#ifdef TST_ASAN
+#if defined(TST_ASAN)
 	printf("test_contig_os_refuses: skipped: AddressSanitizer maps its "
 	       "own memory beyond any address-space limit a test can set\n");
+#elif defined(TST_EMULATED)
+	printf("test_contig_os_refuses: skipped: user-mode emulation does not "
+	       "apply the guest's address-space limit to its own mappings\n");
 #else
 	struct rlimit lim;
 	FILE *f;
@@ -526,6 +568,10 @@ START_TEST(test_contig_image_roundtrip)
 	fd = tmpfile_fd();
 	ck_assert_int_eq(rgn_image_write(r, fd, root), 0);
 	ck_assert_int_eq(rgn_image_write(r, -1, root), -1);
+	/* a root the reader would refuse (in the guard page) is refused here */
+	errno = 0;
+	ck_assert_int_eq(rgn_image_write(r, fd, 1), -1);
+	ck_assert_int_eq(errno, EINVAL);
 	rgn_destroy(r);                      /* the region is gone */
 
 	img = rgn_image_open(fd, &root2);
@@ -676,6 +722,7 @@ Suite *suite_contig(void)
 	tc = tcase_create("limits");
 	tcase_add_test(tc, test_contig_live_cap);
 	tcase_add_test(tc, test_contig_os_refuses);
+	tcase_add_test(tc, test_contig_tail_grow_past_reserve);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("policies");

@@ -1914,7 +1914,11 @@ END_TEST
 
 /* ---- spans: large objects coalesce when their regions go ------------------- */
 
+#ifdef TST_EMULATED
+#define NREGIONS 500    /* qemu-user: each contiguous reservation costs ms */
+#else
 #define NREGIONS 10000
+#endif
 #define RGN_CONTIG_CACHE_DEFAULT_TST 8   /* rgn_contig_config.cache_max */
 
 START_TEST(test_region_spans_coalesce)

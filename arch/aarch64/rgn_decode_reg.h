@@ -58,7 +58,22 @@ static inline char *rgn_x28_read_(void)
 #define RGN_X28_SET_(v)  __asm__ volatile("mov x28, %0" : : "r"(v) : "x28")
 #endif
 
-static inline void rgn_reenter_end_(char **saved)
+/* What RGN_REENTER keeps: the caller's x28, and the base it loaded. */
+struct rgn_reenter_ {
+	char *x28;
+	char *base;
+};
+
+/* Leaving the block: the caller's x28 back, unless the caller held this
+ * thread's base and the block moved it (rgn_enter, or destroying the
+ * entered region): then the new base, never a stale one. */
+static inline void rgn_reenter_end_(struct rgn_reenter_ *s)
+{
+	RGN_X28_SET_(s->x28 == s->base ? rgn_thread_base : s->x28);
+}
+
+/* Put back an x28 saved with RGN_X28_(), whatever happened since. */
+static inline void rgn_x28_restore_(char **saved)
 {
 	RGN_X28_SET_(*saved);
 }
@@ -79,8 +94,9 @@ static inline void rgn_reenter_end_(char **saved)
 #define RGN_REENTER_CAT_(a, b)  RGN_REENTER_CAT2_(a, b)
 /* A declaration: put it first in the block it covers. */
 #define RGN_REENTER()                                                     \
-	char *RGN_REENTER_CAT_(rgn_x28_saved_, __LINE__)                  \
-		__attribute__((cleanup(rgn_reenter_end_))) = RGN_X28_();  \
-	RGN_X28_SET_(rgn_reenter_base_())
+	struct rgn_reenter_ RGN_REENTER_CAT_(rgn_x28_saved_, __LINE__)    \
+		__attribute__((cleanup(rgn_reenter_end_))) =              \
+		{ RGN_X28_(), rgn_reenter_base_() };                      \
+	RGN_X28_SET_(RGN_REENTER_CAT_(rgn_x28_saved_, __LINE__).base)
 
 #endif /* RGN_DECODE_H */

@@ -21,18 +21,26 @@ void rgn_arch_publish(char *base)
 	rgn_active_base = base;
 }
 
+/* The exported copy follows the hidden one; both are written with
+ * relaxed atomics because any thread may destroy the entered region
+ * (rgn_arch_forget) while another enters one. */
 int rgn_arch_enter(char *base)
 {
 	if (!base)
 		base = rgn_space_base_h_;
-	rgn_active_base_h_ = base;
-	rgn_active_base = base;
+	__atomic_store_n(&rgn_active_base_h_, base, __ATOMIC_RELAXED);
+	__atomic_store_n(&rgn_active_base, base, __ATOMIC_RELAXED);
 	return 0;
 }
 
-char *rgn_arch_active(void)
+void rgn_arch_forget(char *base)
 {
-	return rgn_active_base_h_;
+	char *expect = base;
+
+	if (__atomic_compare_exchange_n(&rgn_active_base_h_, &expect,
+	                                rgn_space_base_h_, false,
+	                                __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		__atomic_store_n(&rgn_active_base, rgn_space_base_h_, __ATOMIC_RELAXED);
 }
 
 void rgn_arch_thread_start(void)

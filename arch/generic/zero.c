@@ -46,9 +46,10 @@ int rgn_arch_enter(char *base)
 	return !base || base == rgn_space_base_h_ ? 0 : ENOTSUP;
 }
 
-char *rgn_arch_active(void)
+
+void rgn_arch_forget(char *base)
 {
-	return rgn_space_base_h_;
+	(void)base; /* nothing else can have been entered */
 }
 
 void rgn_arch_thread_start(void)

@@ -67,9 +67,12 @@ int rgn_arch_enter(char *base)
 
 /* A thread's first allocation sets it up, so that only threads that
  * decode without ever allocating need rgn_thread_init. */
-char *rgn_arch_active(void)
+
+/* Only the calling thread's base can be switched back from here. */
+void rgn_arch_forget(char *base)
 {
-	return rgn_thread_base ? rgn_thread_base : rgn_space_base_h_;
+	if (rgn_thread_base == base)
+		(void)rgn_arch_enter(NULL);
 }
 
 void rgn_arch_thread_start(void)
