@@ -28,17 +28,11 @@
 #error "rgn decode mode reg needs AArch64 Linux"
 #endif
 
-#include "rgn_base.h"
-
 #define RGN_DECODE_MODE "reg"
 #define RGN_DECODE_REG  1
 
-/* The calling thread's active base (what x28 should hold); NULL until
- * the thread is set up.  Written by the library only. */
-RGN_API extern __thread char *rgn_thread_base
-	__attribute__((tls_model("initial-exec")));
+#include "rgn_base.h"   /* and the per-thread base, rgn_thread_base */
 
-RGN_API void rgn_decode_unset_(void) __attribute__((noreturn, cold));
 /* The calling thread's base, setting the thread up if it is not. */
 RGN_API char *rgn_reenter_base_(void);
 

@@ -28,17 +28,10 @@
 #error "rgn decode mode gs needs x86-64 Linux"
 #endif
 
-#include "rgn_base.h"
-
 #define RGN_DECODE_MODE "gs"
 #define RGN_DECODE_GS   1
 
-/* The calling thread's active base (what GS holds); NULL until the
- * thread is set up.  Written by the library only. */
-RGN_API extern __thread char *rgn_thread_base
-	__attribute__((tls_model("initial-exec")));
-
-RGN_API void rgn_decode_unset_(void) __attribute__((noreturn, cold));
+#include "rgn_base.h"   /* and the per-thread base, rgn_thread_base */
 
 #if defined(RGN_DEBUG) && RGN_DEBUG >= 1
 #define RGN_GS_INDEX_(ref) \
