@@ -1,5 +1,6 @@
 /*
- * adapt-rgn.h - rgn, block backend (see adapter.h).
+ * adapt-rgn.h - rgn (see adapter.h): the block backend, or, built with
+ * -DBENCH_RGN_CONTIG (bench-rgn-contig), the contiguous backend.
  *
  * One root region per benchmark region; rgn_reset to reuse one, rgn_printf
  * for strings, and 32-bit references (rgn_ref, decoded with RGN_AT) in
@@ -12,11 +13,12 @@
  * glibc in its heaps, APR in its allocator's free lists).  RGN_RETAIN in
  * the environment, when set, wins.
  *
- * The contiguous backend is measured against this one in a report of its
- * own (bench/strategy.c, strategy.md); as an allocator here it would be a
- * second executable of this adapter built with -DBENCH_RGN_CONTIG, ba_new
- * passing rgn_options with .backend = RGN_BACKEND_CONTIG and references
- * made region-relative (rgn_ref_in / rgn_ptr_in).
+ * The contiguous backend gives every benchmark region a reservation of
+ * its own (the default 32 GiB, and the default reuse cache); references
+ * are then region-relative (rgn_ref_in / rgn_ptr_in), which the workloads
+ * allow: each one links nodes within one region only.  The strategy
+ * report (bench/strategy.c, strategy.md) compares the two backends
+ * further.
  */
 #ifndef BENCH_ADAPT_RGN_H
 #define BENCH_ADAPT_RGN_H
@@ -29,7 +31,13 @@
 
 #include "rgn.h"
 
+#ifdef BENCH_RGN_CONTIG
+#define BA_NAME "rgn-contig"
+#define BA_BACKEND_NAME "contiguous backend"
+#else
 #define BA_NAME "rgn"
+#define BA_BACKEND_NAME "block backend"
+#endif
 #define BA_FREES_EACH 0
 
 static int ba_setup(size_t live_bytes, FILE *out)
@@ -45,8 +53,8 @@ static int ba_setup(size_t live_bytes, FILE *out)
 		fprintf(stderr, "rgn_init: %s\n", strerror(errno));
 		return -1;
 	}
-	fprintf(out, "info allocator rgn %s (block backend, decode %s)\n",
-	        RGN_VERSION_STRING, RGN_DECODE_MODE);
+	fprintf(out, "info allocator rgn %s (%s, decode %s)\n",
+	        RGN_VERSION_STRING, BA_BACKEND_NAME, RGN_DECODE_MODE);
 	fprintf(out, "info rgn space %zu MiB, retain_limit %zu MiB\n",
 	        st.size >> 20, st.retain_limit >> 20);
 	return 0;
@@ -54,7 +62,13 @@ static int ba_setup(size_t live_bytes, FILE *out)
 
 static inline ba_region *ba_new(void)
 {
+#ifdef BENCH_RGN_CONTIG
+	static const rgn_options contig = { .backend = RGN_BACKEND_CONTIG };
+
+	return (ba_region *)rgn_new_with(NULL, &contig);
+#else
 	return (ba_region *)rgn_new(NULL);
+#endif
 }
 
 static inline void *ba_alloc(ba_region *r, size_t n)
@@ -77,11 +91,15 @@ static inline ba_region *ba_reset(ba_region *r)
 #define ba_printf(r, ...) rgn_printf((rgn_region *)(r), __VA_ARGS__)
 
 #define BA_REF           rgn_ref
-#define BA_REF_OF(r, p)  ((void)(r), rgn_ref_of(p))
-#ifdef RGN_DECODE_GS
+#if defined(BENCH_RGN_CONTIG)
+#define BA_REF_OF(r, p)  rgn_ref_in((rgn_region *)(r), (p))
+#define BA_AT(T, r, ref) ((T *)rgn_ptr_in((rgn_region *)(r), (ref)))
+#elif defined(RGN_DECODE_GS)
 /* RGN_AT is a segment pointer there; the workloads want a plain one */
+#define BA_REF_OF(r, p)  ((void)(r), rgn_ref_of(p))
 #define BA_AT(T, r, ref) ((void)(r), (T *)rgn_ptr(ref))
 #else
+#define BA_REF_OF(r, p)  ((void)(r), rgn_ref_of(p))
 #define BA_AT(T, r, ref) ((void)(r), RGN_AT(T, ref))
 #endif
 
