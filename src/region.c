@@ -623,8 +623,15 @@ static inline void chain_push(rgn_region *r, uint32_t b, uint32_t n, uint32_t ta
 /* Make a new chunk of n blocks current.  0 or -1 with errno. */
 static int chunk_add(rgn_region *r, uint32_t n)
 {
-	uint32_t b = n == 1 ? rgn_blk_get1() : rgn_blk_alloc(n, NULL);
+	uint32_t b;
 
+	/* a contiguous region is one range: it can take no chunk of the
+	 * shared space, whatever its tail or growth path asks */
+	if (is_contig(r)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	b = n == 1 ? rgn_blk_get1() : rgn_blk_alloc(n, NULL);
 	if (!b)
 		return -1;
 	chain_push(r, b, n, RGN_TAG_CHUNK);
@@ -1070,8 +1077,8 @@ RGN_API void *rgn_tail(rgn_region *r, size_t min, size_t *avail)
 	} else if (chunk_extend(r, min - have) == 0) {
 		r->tail_floor = old_end; /* the blocks added may go back */
 	} else {
-		if (is_contig(r) || chunk_add(r, blocks_for(min)) != 0)
-			return is_contig(r) ? rgn_oom(min) : alloc_failed(min);
+		if (chunk_add(r, blocks_for(min)) != 0)
+			return alloc_failed(min);
 		r->tail_floor = r->chunk_start;
 	}
 	r->tail_at = r->bump.cur;
@@ -1122,9 +1129,6 @@ RGN_API void *rgn_tail_grow(rgn_region *r, size_t used, size_t min, size_t *avai
 	/* in place: the floor stays where rgn_tail put it, so the blocks
 	 * added here may go back at the commit too */
 	if (min > have && chunk_extend(r, min - have) != 0) {
-		/* a contiguous region has no other place to go */
-		if (is_contig(r))
-			return rgn_oom(min); /* the old tail is still pending */
 		/* moved: a chunk of its own, the used bytes copied over, and
 		 * the old chunk trimmed back to what it held before the tail */
 		old = r->bump.cur;
