@@ -27,6 +27,8 @@
 #define _GNU_SOURCE
 #include <rgn.h>
 
+#include "common.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,23 +60,8 @@ struct ctree {              /* compressed: 16 bytes (refs need 8-byte
 	uint32_t pay;
 };
 
-static uint64_t rng = 0x9e3779b97f4a7c15u;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
+static struct bench_rng rng = { 1 };
+#define rnd() rng_next(&rng)
 
 static void *xmalloc(size_t n)
 {

@@ -26,6 +26,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common.h"
+
 /* Sizes: the default run, --full, the smoke test, and the two sizes run
  * under cachegrind (per-operation figures are the difference of the two,
  * so that start-up costs cancel out). */
@@ -68,36 +70,6 @@ static inline void *need(void *p)
 	if (!p)
 		die("allocation failed");
 	return p;
-}
-
-static inline uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* splitmix64: small, fast, and the same sequence everywhere */
-struct bench_rng {
-	uint64_t s;
-};
-
-static inline uint64_t rng_next(struct bench_rng *g)
-{
-	uint64_t z = (g->s += 0x9e3779b97f4a7c15u);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
-
-/* uniform in [lo, hi], by multiply and shift rather than a division */
-static inline uint32_t rng_range(struct bench_rng *g, uint32_t lo, uint32_t hi)
-{
-	uint64_t span = (uint64_t)hi - lo + 1;
-
-	return lo + (uint32_t)(((rng_next(g) >> 32) * span) >> 32);
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -34,6 +34,8 @@
 
 #include "rgn.h"
 
+#include "common.h"
+
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
 #define GiB ((size_t)1 << 30)
@@ -42,14 +44,6 @@ static int full;
 static int rounds = 3;
 static const char *only;            /* --strategy */
 static volatile uint64_t sink;
-
-static double now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
 
 static void row(const char *sec, const char *cas, const char *strat, int round,
                 const char *metric, double value)
@@ -85,14 +79,8 @@ static void die(const char *what)
 	exit(1);
 }
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545F4914F6CDD1DULL;
-}
+static struct bench_rng rng = { 1 };
+#define rnd() rng_next(&rng)
 
 /* A region of strategy s: "blocks", or contiguous with the given reserve
  * and release policy. */

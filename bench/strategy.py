@@ -28,6 +28,14 @@ INFLATE = ["blocks", "unmap", "cache", "cache-dontneed", "cache-free"]
 MAXLIVE = ["blocks", "contig-1m", "contig-32g"]
 
 
+def max_map_count():
+    try:
+        with open("/proc/sys/vm/max_map_count") as f:
+            return f.read().strip()
+    except OSError:
+        return "unknown"
+
+
 def runs_for(section, exe, full, rounds):
     """The commands (argv lists, environment additions) of one section."""
     base = [exe, section] + (["--full"] if full else [])
@@ -236,12 +244,13 @@ def report_maxlive(d):
         lines += ["", "A 47-bit address space holds %d reservations of 32 GiB beside "
                   "the shared space (whose own reservation is the same size); small reservations stop at %d, where each "
                   "region's three mappings (guard, read-write part, rest) reach the "
-                  "kernel's 65530-mapping limit.  Either way the failure is ENOMEM "
+                  "kernel's mapping limit (vm.max_map_count, %s here).  Either way the failure is ENOMEM "
                   "from rgn_new_with, and the live-reservation cap "
                   "(rgn_contig_config.max_live) makes it happen earlier on "
                   "purpose.  The block strategy holds a region per 4 KiB block of "
-                  "its space (%d in 1 GiB, about 8.4 million in 32 GiB), limited by "
-                  "memory, not by address space or mappings." % (n32, n1, nb)]
+                  "its space (%d in 1 GiB, about %.1f million in 32 GiB), limited by "
+                  "memory, not by address space or mappings." % (
+                      n32, n1, max_map_count(), nb, nb * 32 / 1e6)]
     return lines
 
 
@@ -275,13 +284,17 @@ def report_inflate(d, outdir, term):
                 f.write("%d %s\n" % (st, " ".join(vals)))
         cols = ", ".join("'strategy-inflate.dat' using 1:%d with lines title '%s'" %
                          (i + 2, says[s]) for i, s in enumerate(INFLATE))
+        kept, lazy = (d.med("summary", s, "final_rss_mib") for s in ("cache", "cache-free"))
+        # say so when one line hides the other (measured, not assumed)
+        hidden = (" (the MADV_FREE line lies on the pages-kept one)"
+                  if kept and lazy and abs(kept - lazy) <= 0.02 * max(kept, lazy) else "")
         png = plot(outdir, "strategy-inflate", """set termoption noenhanced
-set title "RSS over 10,000 region lifetimes (the MADV_FREE line lies on the pages-kept one)"
+set title "RSS over 10,000 region lifetimes%s"
 set xlabel "lifetime"
 set ylabel "RSS above start (MiB)"
 set key top left
 plot %s
-""" % cols, term)
+""" % (hidden, cols), term)
         if png:
             lines += ["", "![inflation](%s)" % png]
     k, dn, fr, b = (d.med("summary", s, "final_rss_mib")

@@ -37,6 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 struct tally {
 	uint64_t files, bytes, sum;
 };
@@ -235,10 +237,7 @@ static long peak_rss_kib(void)
 
 static double now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+	return (double)now_ns() / 1e6;
 }
 
 static struct tally run(const char *variant, const char *dir, double *ms)
