@@ -2,7 +2,7 @@
  * adapt-rgn.h - rgn (see adapter.h): the block backend, or, built with
  * -DBENCH_RGN_CONTIG (bench-rgn-contig), the contiguous backend.
  *
- * One root region per benchmark region; rgn_reset to reuse one, rgn_printf
+ * One root region per benchmark region; rgn_reset to reuse one, rgn_format
  * for strings, and 32-bit references (rgn_ref, decoded with RGN_AT) in
  * the workloads whose nodes point at each other.
  *
@@ -88,7 +88,7 @@ static inline ba_region *ba_reset(ba_region *r)
 	return r;
 }
 
-#define ba_printf(r, ...) rgn_printf((rgn_region *)(r), __VA_ARGS__)
+#define ba_printf(r, ...) rgn_format((rgn_region *)(r), __VA_ARGS__)
 
 #define BA_REF           rgn_ref
 #if defined(BENCH_RGN_CONTIG)

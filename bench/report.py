@@ -183,7 +183,7 @@ METHOD = """\
   `mi_heap_destroy`.  talloc: `talloc_new(NULL)` / `talloc_size` /
   `talloc_free`.  obstack: `obstack_init` / `obstack_alloc` /
   `obstack_free`.  textbook: 16 KiB malloc'd chunks, chained.
-- Strings: `rgn_printf` for rgn; for the others, formatted into a stack
+- Strings: `rgn_format` for rgn; for the others, formatted into a stack
   buffer and copied into memory from the allocator.
 - binary-trees follows the Benchmarks Game's rules and prints its exact
   output; region allocators take a region per group of trees and reset it

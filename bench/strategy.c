@@ -436,21 +436,23 @@ static rgn_ref build(rgn_region *r, uint32_t lo, uint32_t hi)
 	mid = lo + (hi - lo) / 2;
 	t = rgn_alloc(r, sizeof *t);
 	t->key = mid;
-	t->name = rgn_ref_in(r, rgn_printf(r, "n%u", mid));
+	t->name = rgn_ref_in(r, rgn_format(r, "n%u", mid));
 	t->left = mid > lo ? build(r, lo, mid - 1) : 0;
 	t->right = build(r, mid + 1, hi);
 	return rgn_ref_in(r, t);
 }
 
-static uint64_t walk(const rgn_region *r, rgn_ref ref)
+/* A tree whose references count from base: a region's ref 0
+ * (rgn_ptr_in(r, 0)) or an image's (rgn_image_ptr(img, 0)). */
+static uint64_t walk(const char *base, rgn_ref ref)
 {
 	const struct tnode *t;
 
 	if (!ref)
 		return 0;
-	t = rgn_ptr_in(r, ref);
-	return t->key + (uint64_t)(unsigned char)RGN_AT_IN(r, char, t->name)[1] +
-	       walk(r, t->left) + walk(r, t->right);
+	t = (const struct tnode *)(const void *)(base + ((size_t)ref << 3));
+	return t->key + (uint64_t)(unsigned char)base[((size_t)t->name << 3) + 1] +
+	       walk(base, t->left) + walk(base, t->right);
 }
 
 static void sec_image(void)
@@ -460,7 +462,7 @@ static void sec_image(void)
 	for (int round = 1; round <= rounds; round++) {
 		char path[] = "/tmp/rgn-strategy-XXXXXX";
 		rgn_region *r = make(1, 32 * GiB, RGN_RELEASE_UNMAP, NULL), *b;
-		const rgn_region *img;
+		rgn_image *img;
 		rgn_ref root, root2;
 		uint64_t w1, w2;
 		double t0, t1, t2, t3, t4;
@@ -472,7 +474,7 @@ static void sec_image(void)
 		unlink(path);
 		root = build(r, 0, nodes - 1);
 		t0 = now_ns();
-		w1 = walk(r, root);
+		w1 = walk(rgn_ptr_in(r, 0), root);
 		t1 = now_ns();
 		if (rgn_image_write(r, fd, root) != 0)
 			die("rgn_image_write");
@@ -481,7 +483,7 @@ static void sec_image(void)
 		if (!img)
 			die("rgn_image_open");
 		t3 = now_ns();
-		w2 = walk(img, root2);
+		w2 = walk(rgn_image_ptr(img, 0), root2);
 		t4 = now_ns();
 		if (w1 != w2)
 			die("image walk differs");
@@ -535,7 +537,7 @@ static void sec_xref(void)
 			double t0, t1;
 
 			for (int i = 0; i < WORDS; i++)
-				words[i] = rgn_printf(parent, "word-%d-%x", i, i * 2654435761u);
+				words[i] = rgn_format(parent, "word-%d-%x", i, i * 2654435761u);
 			t0 = now_ns();
 			for (int q = 0; q < requests; q++) {
 				rgn_region *c = make(contig, 64 * MiB, RGN_RELEASE_CACHE, parent);

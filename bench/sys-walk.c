@@ -76,7 +76,7 @@ static void walk_rgn(rgn_region *parent, const char *dir, struct tally *t)
 		got[i].p = NULL;
 		if (v[i].type != DT_REG)
 			continue;
-		char *path = rgn_printf(r, "%s/%s", dir, v[i].name);
+		char *path = rgn_format(r, "%s/%s", dir, v[i].name);
 		if (!path || !(got[i].p = rgn_read_file(r, path, &got[i].n)))
 			die("read", path ? path : dir);
 	}
@@ -87,7 +87,7 @@ static void walk_rgn(rgn_region *parent, const char *dir, struct tally *t)
 		if (v[i].type != DT_DIR)
 			continue;
 		rgn_mark m = rgn_save(r);
-		walk_rgn(r, rgn_printf(r, "%s/%s", dir, v[i].name), t);
+		walk_rgn(r, rgn_format(r, "%s/%s", dir, v[i].name), t);
 		rgn_rewind(r, m);
 	}
 	rgn_destroy(r);

@@ -3,7 +3,7 @@
  *
  * Each request gets a region of its own for its short life:
  *   - 50 to 500 small objects of 8 to 120 bytes, each filled in;
- *   - one or two strings built with printf (rgn_printf for rgn, a
+ *   - one or two strings built with printf (rgn_format for rgn, a
  *     formatted copy in region memory for the others), a request line
  *     and sometimes a header;
  *   - one time in 16, a 64 KiB buffer, filled as a read would fill it;

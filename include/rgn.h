@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rgn_version.h"
+#include "rgn/version.h"
 
 /* ---- attributes (same order on every declaration: API, nodiscard,
  *      alloc_size, alloc_align) --------------------------------------------
@@ -63,11 +63,27 @@
 #define RGN_UNLIKELY(x)    (x)
 #endif
 
+#define RGN_CAT2_(a, b) a##b
+#define RGN_CAT_(a, b)  RGN_CAT2_(a, b)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#include "rgn_decode.h"
+/* Checks a reference in a debug build (rgn/base.h); active: decoded
+ * through the active base (RGN_AT) rather than the space's (rgn_ptr). */
+RGN_API uint32_t rgn_ref_check_(uint32_t ref, int active);
+#if defined(RGN_DEBUG_BUILD) && RGN_DEBUG_BUILD >= 1
+#define RGN_CHECK_REF_(ref, active) rgn_ref_check_((uint32_t)(ref), (active))
+#else
+#define RGN_CHECK_REF_(ref, active) (ref)
+#endif
+
+#include "rgn/decode.h"
+
+/* The out-of-line allocation path is named for the decode mode (see
+ * rgn/decode.h). */
+#define rgn_alloc_slow_ RGN_CAT_(rgn_alloc_slow_, RGN_DECODE_TAG_)
 
 /* ==== the space ========================================================== */
 
@@ -115,7 +131,7 @@ RGN_API int rgn_space_stats(struct rgn_space_stats *st);
 
 /* Give the calling thread's cached blocks back to the shared free lists
  * and return every free block's memory to the OS. */
-RGN_API void rgn_trim(void);
+RGN_API void rgn_space_trim(void);
 
 /* Called (with the size that could not be had) before an allocation
  * fails with ENOMEM.  It may abort, longjmp, or return, in which case the
@@ -223,17 +239,18 @@ char *rgn_strdup(rgn_region *r, const char *s);
 RGN_API RGN_NODISCARD
 char *rgn_strndup(rgn_region *r, const char *s, size_t n);
 RGN_API RGN_NODISCARD RGN_PRINTF(2, 3)
-char *rgn_printf(rgn_region *r, const char *fmt, ...);
+char *rgn_format(rgn_region *r, const char *fmt, ...);
 RGN_API RGN_NODISCARD RGN_PRINTF(2, 0)
-char *rgn_vprintf(rgn_region *r, const char *fmt, va_list ap);
+char *rgn_vformat(rgn_region *r, const char *fmt, va_list ap);
 
-/* Resize p (old bytes, allocated from r) to new_size bytes.  When p is
- * the region's last allocation and its chunk (or the blocks after it) has
- * room, this is done in place; otherwise a new allocation receives
- * min(old, new_size) bytes and p's memory stays with the region.  p NULL
- * is rgn_alloc.  On failure p is untouched and NULL is returned. */
+/* Resize p (old bytes, allocated from r) to new_size bytes, larger or
+ * smaller.  When p is the region's last allocation and its chunk (or the
+ * blocks after it) has room, this is done in place and p is returned;
+ * shrinking always returns p; otherwise a new allocation receives old
+ * bytes and p's memory stays with the region.  p NULL is rgn_alloc.  On
+ * failure p is untouched and NULL is returned (ENOMEM, EINVAL). */
 RGN_API RGN_NODISCARD
-void *rgn_grow(rgn_region *r, void *p, size_t old, size_t new_size);
+void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size);
 
 /* ---- marks --------------------------------------------------------------- */
 
@@ -243,7 +260,7 @@ typedef struct rgn_mark {
 	uintptr_t priv_[6];
 } rgn_mark;
 
-RGN_API rgn_mark rgn_save(rgn_region *r);
+RGN_API rgn_mark rgn_save(const rgn_region *r);
 /* Free everything allocated in r since m was saved and run (last first)
  * the cleanups registered since; child regions are left alone. */
 RGN_API int rgn_rewind(rgn_region *r, rgn_mark m);
@@ -257,7 +274,7 @@ typedef void (*rgn_cleanup_fn)(void *arg);
 RGN_API int rgn_on_destroy(rgn_region *r, rgn_cleanup_fn fn, void *arg);
 /* Drop the most recently registered cleanup equal to (fn, arg) without
  * running it.  -1/ENOENT if there is none. */
-RGN_API int rgn_cancel_cleanup(rgn_region *r, rgn_cleanup_fn fn, void *arg);
+RGN_API int rgn_on_destroy_cancel(rgn_region *r, rgn_cleanup_fn fn, void *arg);
 
 /* Make child (and its subtree) a child of parent (NULL: a root).
  * EINVAL if parent is child or one of its descendants. */
@@ -298,8 +315,6 @@ RGN_API rgn_region *rgn_push(void);
 RGN_API void rgn_pop(void);
 RGN_API rgn_region *rgn_current(void);
 
-#define RGN_CAT2_(a, b) a##b
-#define RGN_CAT_(a, b)  RGN_CAT2_(a, b)
 #if defined(__GNUC__) || defined(__clang__)
 struct rgn_scope_ { rgn_region *r; int once; };
 static inline void rgn_scope_end_(struct rgn_scope_ *s) { (void)s; rgn_pop(); }
@@ -336,7 +351,7 @@ struct rgn_region_stats {
 	size_t committed; /* RGN_BACKEND_CONTIG: bytes made read-write */
 };
 
-RGN_API int rgn_region_stats(rgn_region *r, struct rgn_region_stats *st);
+RGN_API int rgn_region_stats(const rgn_region *r, struct rgn_region_stats *st);
 
 /* ==== references ========================================================== */
 
@@ -380,9 +395,15 @@ static inline void *rgn_ptr(rgn_ref ref)
  * needed.  0, or -1 with errno. */
 RGN_API int rgn_thread_init(void);
 
-/* The decode mode librgn was built with; equal to RGN_DECODE_MODE unless
- * the program was compiled against another build's headers. */
+/* The decode mode librgn was built with; equal to RGN_DECODE_MODE (a
+ * program compiled against another mode's headers does not link: see
+ * rgn_decode.h). */
 RGN_API const char *rgn_decode_mode(void);
+
+/* The version of the librgn running the program, as RGN_VERSION
+ * (major * 10000 + minor * 100 + patch); RGN_VERSION is the one the
+ * program was compiled against. */
+RGN_API int rgn_version(void);
 
 /* ---- region-relative references (any backend) ------------------------------
  * A contiguous region's references are granule indexes from its own base
@@ -390,7 +411,7 @@ RGN_API const char *rgn_decode_mode(void);
  * is mapped (see the images below) but mean nothing in another region.
  * For a block region these are the shared space's references: the same
  * values rgn_ref_of and rgn_ptr give, valid in every block region.
- * r must be a live region or an open image; no branch on the backend. */
+ * r must be a live region; no branch on the backend. */
 static inline rgn_ref rgn_ref_in(const rgn_region *r, const void *p)
 {
 	const struct rgn_bump_ *b = (const struct rgn_bump_ *)(const void *)r;
@@ -411,7 +432,8 @@ static inline void *rgn_ptr_in(const rgn_region *r, rgn_ref ref)
 #define RGN_AT_IN(r, T, ref) ((T *)rgn_ptr_in((r), (ref)))
 
 /* Make r's references the ones RGN_AT decodes (rgn_ptr and rgn_ref_of
- * always mean the shared space): r a contiguous region or an open image;
+ * always mean the shared space): r a contiguous region (images:
+ * rgn_image_enter);
  * a block region or NULL means the shared space again.  Whose decode base
  * changes depends on the decode mode:
  *   global   one process-wide variable: every thread at once, so a
@@ -476,26 +498,58 @@ RGN_API int rgn_contig_stats(struct rgn_contig_stats *st);
  * pointer) to fd at its current offset, behind a one-page header that
  * names root (a reference of r, or 0) and becomes the inaccessible first
  * page when mapped.  Pointers stored in the region are written as they
- * are: only references survive the trip.  0, or -1 with errno:
- * EINVAL (bad region or fd), ENOTSUP (a block region), or write's. */
-RGN_API int rgn_image_write(rgn_region *r, int fd, rgn_ref root);
+ * are: only references survive the trip.  r is only read.  0, or -1 with
+ * errno: EINVAL (bad region or fd), ENOTSUP (a block region), or write's. */
+RGN_API int rgn_image_write(const rgn_region *r, int fd, rgn_ref root);
+
+/* An image mapped read-only: its own type, not a region.  Only
+ * rgn_image_* take it. */
+typedef struct rgn_image rgn_image;
+
+/* Internal to the inline decoders: the first member of every image. */
+struct rgn_image_base_ {
+	const char *base;   /* the mapping's first byte: reference 0 */
+};
 
 /* Map an image read-only (from the start of fd; fd may be closed after).
- * The handle works with rgn_ptr_in, rgn_ref_in and rgn_enter, and with
- * nothing else: it is const, and every other function rejects it.
  * *root (may be NULL) receives the root reference.  NULL with errno:
  *   ENOEXEC  not an rgn image, or one of another version, byte order or
  *            granule (a foreign file)
  *   EBADMSG  a damaged header (checksum, or fields out of range)
  *   ENODATA  a truncated file (shorter than its header says)
- *   EINVAL   a bad fd; ENOMEM, or the error of fstat/pread/mmap. */
+ *   EINVAL   a bad fd; ENOMEM, or the error of fstat/pread/mmap.
+ * Thread-safe; the image may be read from any number of threads. */
 RGN_API RGN_NODISCARD
-const rgn_region *rgn_image_open(int fd, rgn_ref *root);
+rgn_image *rgn_image_open(int fd, rgn_ref *root);
 /* Bytes of the image (its references decode below base + size). */
-RGN_API size_t rgn_image_size(const rgn_region *img);
+RGN_API size_t rgn_image_size(const rgn_image *img);
 /* Unmap an image (NULL does nothing).  If it is the entered one, the
  * shared space is entered again. */
-RGN_API void rgn_image_close(const rgn_region *img);
+RGN_API void rgn_image_close(rgn_image *img);
+
+/* An image's references: granule indexes from its first byte, as they
+ * were in the region it was written from.  Ref 0 decodes to the
+ * inaccessible header page. */
+static inline const void *rgn_image_ptr(const rgn_image *img, rgn_ref ref)
+{
+	const struct rgn_image_base_ *b = (const struct rgn_image_base_ *)(const void *)img;
+
+	return b->base + ((uintptr_t)ref << 3);
+}
+
+static inline rgn_ref rgn_image_ref(const rgn_image *img, const void *p)
+{
+	const struct rgn_image_base_ *b = (const struct rgn_image_base_ *)(const void *)img;
+
+	return p ? (rgn_ref)((uintptr_t)((const char *)p - b->base) >> 3)
+	         : RGN_NULL_REF;
+}
+
+#define RGN_IMAGE_AT(img, T, ref) ((const T *)rgn_image_ptr((img), (ref)))
+
+/* rgn_enter for an image: RGN_AT decodes its references (read them
+ * only: the mapping is read-only).  Same rules and errors as rgn_enter. */
+RGN_API int rgn_image_enter(const rgn_image *img);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 /*
- * blocks.c - blocks and spans: the shared free structure, the per-thread
- * caches in front of it, and the policy that gives memory back to the OS.
+ * blocks.c - blocks and spans: the shared free structure and the policy
+ * that gives memory back to the OS.
  *
  * The space below its frontier (`top`) is tiled by spans of contiguous
  * blocks, each USED or FREE; the invariants are stated with struct
@@ -14,14 +14,10 @@
  * at once, found in O(1) through the boundary descriptors, so free spans
  * are never adjacent.
  *
- * Per-thread caches.  A region's first chunk and most small chunks are a
- * single block, and create/destroy churn moves single blocks only.  Each
- * thread keeps up to RGN_TCACHE_MAX single blocks of its own, refilled
- * and drained RGN_TCACHE_BATCH at a time under the lock, so a thread
- * churning regions takes the lock once per 32 blocks.  Cached blocks are
- * USED as far as the shared structure knows; they do not coalesce until
- * drained (rgn_trim, thread exit, or a span allocation that would
- * otherwise fail).
+ * The per-thread caches in front of this structure are tcache.c's: to
+ * this file, a block a cache holds is a USED single-block span like any
+ * other, and the caches refill and drain through rgn_blocks_take_singles
+ * and rgn_blocks_free_many.
  *
  * Giving memory back.  A free span carries `dirty`, an upper bound on how
  * many of its blocks may still be resident; the space's `retained` is
@@ -34,22 +30,42 @@
  * so the bound stays an upper bound, and a span with dirty == 0 is known
  * to read as zero (rgn_calloc uses that).
  *
- * Locking: one mutex (space.lock) guards the bins, the frontier and the
- * counters.  No syscall is made under it except the mprotect that moves
- * the frontier, which must be serialised with carving anyway.
+ * Locking: one lock (rgn_blocks_g.lock) guards the bins, the frontier top
+ * and the counters; every function named _locked asserts that it is held.
+ * No syscall is made under it except the mprotect that moves the frontier
+ * (space.c, under its own lock of a higher rank), which must be
+ * serialised with carving anyway.  With RGN_DEBUG >= 3 the whole
+ * structure is checked (rgn_blk_check) after every operation on spans.
  */
 #include "internal.h"
 #include "os/os.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-rgn_thread struct rgn_tcache rgn_tc;
+static void fork_prepare(void);
 
-static pthread_key_t tcache_key;
+struct rgn_blocks rgn_blocks_g = {
+	.lock = RGN_LOCK_INIT(RGN_RANK_BLOCKS, fork_prepare, NULL),
+	.top = 1, /* block 0 is never a span: ref 0 must fault */
+	.purge_done = PTHREAD_COND_INITIALIZER,
+};
 
-#define S (&rgn_space_g)
+#define S (&rgn_blocks_g)
+#define G (&rgn_space_g)
 #define D(b) (&rgn_space_g.desc[(b)])
+
+/* fork(): the lock is held across it; a purge running outside the lock
+ * has spans out of the lists until it ends, so wait for it. */
+static void fork_prepare(void)
+{
+	while (S->purging)
+		rgn_lock_wait(&S->purge_done, &S->lock);
+}
+
+/* After each operation on spans, at RGN_DEBUG >= 3 (lock not held). */
+#define check_spans() rgn_assert_expensive(rgn_blk_check() == 0)
 
 /* ---- bins ------------------------------------------------------------------ */
 
@@ -155,6 +171,7 @@ static uint32_t find_fit_locked(uint32_t n)
 {
 	unsigned b = bin_of(n);
 
+	rgn_assert_locked(&S->lock);
 	if (b >= RGN_BINS_EXACT) {
 		for (uint32_t h = S->bin[b]; h; h = D(h)->next)
 			if (D(h)->len >= n)
@@ -174,6 +191,7 @@ static uint32_t alloc_locked(uint32_t n, uint32_t *dirty)
 {
 	uint32_t h = find_fit_locked(n);
 
+	rgn_assert_locked(&S->lock);
 	if (h) {
 		uint32_t len = D(h)->len, d = D(h)->dirty;
 		free_remove(h);
@@ -190,9 +208,9 @@ static uint32_t alloc_locked(uint32_t n, uint32_t *dirty)
 		uint32_t tail = 0, tail_dirty = 0;
 		if (S->top > 1 && D(S->top - 1)->state == RGN_SPAN_FREE)
 			tail = D(S->top - 1)->len;
-		if (n - tail > S->nblocks - S->top)
+		if (n - tail > G->nblocks - S->top)
 			return 0;
-		if (rgn_space_commit_to_locked(S->top - tail + n) != 0)
+		if (rgn_space_commit(S->top - tail + n) != 0)
 			return 0;
 		if (tail) {
 			tail_dirty = D(S->top - tail)->dirty;
@@ -216,6 +234,7 @@ static void free_locked(uint32_t b, uint32_t n, uint32_t dirty)
 {
 	uint32_t h = b, len = n;
 
+	rgn_assert_locked(&S->lock);
 	rgn_assert_internal(D(b)->state == RGN_SPAN_USED && D(b)->len == n);
 	rgn_track_taken(rgn_blk_addr(b), (size_t)n << RGN_BLOCK_SHIFT);
 	S->used_blocks -= n;
@@ -245,7 +264,8 @@ static void free_locked(uint32_t b, uint32_t n, uint32_t dirty)
 
 static inline bool over_retain_locked(void)
 {
-	return S->retained > S->retain_blocks && !S->purging;
+	rgn_assert_locked(&S->lock);
+	return S->retained > G->retain_blocks && !S->purging;
 }
 
 static void purge(uint32_t target, bool wait);
@@ -255,185 +275,34 @@ static void purge(uint32_t target, bool wait);
 static void after_free(bool over)
 {
 	if (rgn_unlikely(over))
-		purge(S->retain_blocks / 2, false);
+		purge(G->retain_blocks / 2, false);
+	check_spans();
 }
 
-/* ---- public to the library ----------------------------------------------------- */
+/* ---- the layer's operations ------------------------------------------------------ */
 
-static void tcache_exit(void *tc)
+uint32_t rgn_blocks_alloc(uint32_t n, uint32_t *dirty)
 {
-	rgn_tcache_flush(tc);
-}
+	uint32_t h;
 
-/* fork(): hold the lock across it, so the child never inherits it held
- * by a thread that does not exist there.  In the child only the forking
- * thread's cache is still real; the blocks other threads had cached stay
- * USED for the child's lifetime. */
-static void fork_prepare(void)
-{
-	rgn_space_fork_lock();
-	pthread_mutex_lock(&S->lock);
-	while (S->purging) /* its spans are out of the lists until it ends */
-		pthread_cond_wait(&S->purge_done, &S->lock);
-}
-
-static void fork_parent(void)
-{
-	pthread_mutex_unlock(&S->lock);
-	rgn_space_fork_unlock();
-}
-
-static void fork_child(void)
-{
-	struct rgn_tcache *tc = &rgn_tc;
-
-	for (struct rgn_tcache *o = S->caches; o; o = o->next)
-		if (o != tc)
-			S->orphan_regions += atomic_load_explicit(&o->regions,
-			                                          memory_order_relaxed) -
-			    (atomic_load_explicit(&o->spare, memory_order_relaxed) != NULL);
-	S->caches = tc->limit ? tc : NULL;
-	tc->next = tc->prev = NULL;
-	pthread_mutex_unlock(&S->lock);
-	rgn_space_fork_unlock();
-}
-
-/* Registered when the library is loaded, before any program code can
- * register handlers of its own or fork in the middle of rgn's set-up. */
-__attribute__((constructor)) static void blocks_load(void)
-{
-	pthread_atfork(fork_prepare, fork_parent, fork_child);
-}
-
-void rgn_blk_init_locked(void)
-{
-	S->top = 1; /* block 0 is never a span: ref 0 must fault */
-	pthread_key_create(&tcache_key, tcache_exit);
-}
-
-/* ---- the per-thread span cache -----------------------------------------------
- * Regions grow through chunks of 2, 4, 8, 16 blocks and programs keep
- * asking for the same buffer sizes, so a thread keeps a few spans of each
- * of those lengths: a region that outgrows its first block no longer
- * takes the space lock on every request (measured: two threads running
- * the request benchmark took the lock about three times per request). */
-
-/* The class of a span of n blocks, or -1 when it is not cached. */
-static inline int span_class(uint32_t n)
-{
-	if (n < 2 || n > (2u << (RGN_SPAN_CLASSES - 1)) || (n & (n - 1)))
-		return -1;
-	return __builtin_ctz(n) - 1;
-}
-
-static inline void span_blocks_add(struct rgn_tcache *tc, int64_t d)
-{
-	atomic_store_explicit(&tc->span_blocks,
-	    (uint32_t)(atomic_load_explicit(&tc->span_blocks, memory_order_relaxed) + d),
-	    memory_order_relaxed);
-}
-
-static bool span_put(uint32_t b, uint32_t n)
-{
-	struct rgn_tcache *tc = &rgn_tc;
-	int c = span_class(n);
-
-	if (c < 0 || tc->nspan[c] == RGN_SPAN_CACHE)
-		return false;
-	if (!tc->limit)
-		rgn_tcache_register(tc);
-	rgn_track_taken(rgn_blk_addr(b), (size_t)n << RGN_BLOCK_SHIFT);
-	tc->span[c][tc->nspan[c]++] = b;
-	span_blocks_add(tc, n);
-	return true;
-}
-
-static uint32_t span_get(uint32_t n)
-{
-	struct rgn_tcache *tc = &rgn_tc;
-	int c = span_class(n);
-	uint32_t b;
-
-	if (c < 0 || tc->nspan[c] == 0)
-		return 0;
-	b = tc->span[c][--tc->nspan[c]];
-	span_blocks_add(tc, -(int64_t)n);
-	rgn_track_given(rgn_blk_addr(b), (size_t)n << RGN_BLOCK_SHIFT);
-	return b;
-}
-
-/* Does the thread's cache hold anything a failed allocation could use? */
-static inline bool tcache_holds(const struct rgn_tcache *tc)
-{
-	return atomic_load_explicit(&tc->n, memory_order_relaxed) ||
-	       atomic_load_explicit(&tc->spare, memory_order_relaxed) ||
-	       atomic_load_explicit(&tc->span_blocks, memory_order_relaxed);
-}
-
-/* alloc_locked, and when the space is short, once more after giving the
- * thread's cached blocks back: they may be what is missing.  Called and
- * returns with the lock held; drops it in between. */
-static uint32_t alloc_or_flush_locked(uint32_t n, uint32_t *dirty)
-{
-	uint32_t h = alloc_locked(n, dirty);
-
-	if (!h && tcache_holds(&rgn_tc)) {
-		pthread_mutex_unlock(&S->lock);
-		rgn_tcache_flush(&rgn_tc);
-		pthread_mutex_lock(&S->lock);
-		h = alloc_locked(n, dirty);
-	}
+	rgn_lock(&S->lock);
+	h = alloc_locked(n, dirty);
+	rgn_unlock(&S->lock);
+	check_spans();
+	if (!h)
+		errno = ENOMEM;
 	return h;
 }
 
-uint32_t rgn_blk_alloc(uint32_t n, bool *zeroed)
+uint32_t rgn_blocks_alloc_aligned(uint32_t n, uint32_t align)
 {
-	uint32_t h, dirty = 0;
-	int err = rgn_space_ensure();
-
-	if (err) {
-		errno = err;
-		return 0;
-	}
-	if (n == 0 || n >= S->nblocks) {
-		errno = ENOMEM;
-		return 0;
-	}
-	if ((h = span_get(n)) != 0) {
-		if (zeroed)
-			*zeroed = false;
-		return h;
-	}
-	pthread_mutex_lock(&S->lock);
-	h = alloc_or_flush_locked(n, &dirty);
-	pthread_mutex_unlock(&S->lock);
-	if (!h) {
-		errno = ENOMEM;
-		return 0;
-	}
-	if (zeroed)
-		*zeroed = dirty == 0 && S->decommit_zeroes;
-	rgn_track_given(rgn_blk_addr(h), (size_t)n << RGN_BLOCK_SHIFT);
-	return h;
-}
-
-uint32_t rgn_blk_alloc_aligned(uint32_t n, uint32_t align)
-{
-	uint32_t h, a, total, front, back, dirty = 0;
+	uint32_t h, a, total = n + align - 1, front, back, dirty = 0;
 	bool over;
 
-	if (align <= 1)
-		return rgn_blk_alloc(n, NULL);
-	if (rgn_space_ensure() != 0 || n == 0 || align > S->nblocks ||
-	    n > S->nblocks - align) {
-		errno = ENOMEM;
-		return 0;
-	}
-	total = n + align - 1;
-	pthread_mutex_lock(&S->lock);
-	h = alloc_or_flush_locked(total, &dirty);
+	rgn_lock(&S->lock);
+	h = alloc_locked(total, &dirty);
 	if (!h) {
-		pthread_mutex_unlock(&S->lock);
+		rgn_unlock(&S->lock);
 		errno = ENOMEM;
 		return 0;
 	}
@@ -453,112 +322,60 @@ uint32_t rgn_blk_alloc_aligned(uint32_t n, uint32_t align)
 		free_locked(a + n, back, dirty < back ? dirty : back);
 	}
 	over = over_retain_locked();
-	pthread_mutex_unlock(&S->lock);
+	rgn_unlock(&S->lock);
 	after_free(over);
-	rgn_track_given(rgn_blk_addr(a), (size_t)n << RGN_BLOCK_SHIFT);
 	return a;
 }
 
-void rgn_blk_free(uint32_t b, uint32_t n)
+uint32_t rgn_blocks_take_singles(uint32_t *out, uint32_t max)
+{
+	uint32_t dirty, h, got = 0;
+
+	rgn_lock(&S->lock);
+	/* one span split into single-block spans; when the space is too
+	 * fragmented or full for that, single blocks one by one */
+	h = alloc_locked(max, &dirty);
+	if (h) {
+		for (uint32_t i = 0; i < max; i++) {
+			uint32_t b = h + max - 1 - i;
+			span_mark(b, 1, RGN_SPAN_USED);
+			D(b)->next = 0;
+			D(b)->tag = 0;
+			out[got++] = b;
+		}
+	} else {
+		while (got < max && (h = alloc_locked(1, &dirty)))
+			out[got++] = h;
+	}
+	rgn_unlock(&S->lock);
+	check_spans();
+	return got;
+}
+
+void rgn_blocks_free_many(const uint32_t *b, const uint32_t *n, uint32_t k)
 {
 	bool over;
 
-	if (n == 1) {
-		rgn_blk_put1(b);
+	if (k == 0)
 		return;
-	}
-	pthread_mutex_lock(&S->lock);
-	free_locked(b, n, n);
+	rgn_lock(&S->lock);
+	for (uint32_t i = 0; i < k; i++)
+		free_locked(b[i], n ? n[i] : 1, n ? n[i] : 1);
 	over = over_retain_locked();
-	pthread_mutex_unlock(&S->lock);
+	rgn_unlock(&S->lock);
 	after_free(over);
 }
 
-void rgn_blk_release(uint32_t b, uint32_t n)
+/* The part of an extension past the caller's own blocks: extra blocks at
+ * nb, from a free span there, the frontier, or a free span up to the
+ * frontier and fresh blocks after it.  0 or ENOMEM. */
+static int extend_locked(uint32_t nb, uint32_t extra)
 {
-	if (!span_put(b, n))
-		rgn_blk_free(b, n);
-}
-
-void rgn_blk_free_chain(uint32_t b, uint32_t stop)
-{
-	bool locked = false, over = false;
-
-	while (b && b != stop) {
-		uint32_t next = D(b)->next, n = D(b)->len;
-		if (n == 1 || span_class(n) >= 0) {
-			/* to the thread cache, which may drain and take the
-			 * lock itself */
-			if (locked) {
-				over |= over_retain_locked();
-				pthread_mutex_unlock(&S->lock);
-				locked = false;
-			}
-			rgn_blk_release(b, n);
-		} else {
-			if (!locked) {
-				pthread_mutex_lock(&S->lock);
-				locked = true;
-			}
-			free_locked(b, n, n);
-		}
-		b = next;
-	}
-	if (locked) {
-		over |= over_retain_locked();
-		pthread_mutex_unlock(&S->lock);
-	}
-	after_free(over);
-}
-
-/* ---- growing a span in place ------------------------------------------------
- * A region's first block comes from the thread's cache, which was filled
- * from one span of RGN_TCACHE_BATCH blocks: the blocks right after it are
- * usually still in that cache, USED as far as the shared structure knows.
- * rgn_blk_extend takes such a run first, so a fresh region can grow its
- * own block in place (a tail reservation, rgn_grow) instead of starting a
- * chunk beside it, and takes the rest from a free span or the frontier. */
-
-/* How many blocks from nb on (at most max, at most 64) the calling
- * thread's single-block cache holds as an unbroken run. */
-static uint32_t cache_run(const struct rgn_tcache *tc, uint32_t nb, uint32_t max)
-{
-	uint32_t n = atomic_load_explicit(&tc->n, memory_order_relaxed);
-	uint64_t seen = 0;
-
-	if (max > 64)
-		max = 64;
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t d = tc->blk[i] - nb; /* wraps for blocks below nb */
-		if (d < max)
-			seen |= 1ull << d;
-	}
-	return seen == ~0ull ? 64 : (uint32_t)__builtin_ctzll(~seen);
-}
-
-/* Take the blocks [nb, nb+k) out of the thread's cache (they are there:
- * cache_run said so), keeping the others in their order. */
-static void cache_take_run(struct rgn_tcache *tc, uint32_t nb, uint32_t k)
-{
-	uint32_t n = atomic_load_explicit(&tc->n, memory_order_relaxed), j = 0;
-
-	for (uint32_t i = 0; i < n; i++)
-		if (tc->blk[i] - nb >= k)
-			tc->blk[j++] = tc->blk[i];
-	rgn_assert_internal(j + k == n);
-	atomic_store_explicit(&tc->n, j, memory_order_relaxed);
-}
-
-/* The part of an extension past the cached run: extra blocks at nb, from
- * a free span there, the frontier, or a free span up to the frontier and
- * fresh blocks after it.  0 or ENOMEM.  Caller holds the lock. */
-static int extend_shared_locked(uint32_t nb, uint32_t extra)
-{
+	rgn_assert_locked(&S->lock);
 	if (extra == 0)
 		return 0;
 	if (nb == S->top) {
-		if (extra > S->nblocks - S->top ||
-		    rgn_space_commit_to_locked(S->top + extra) != 0)
+		if (extra > G->nblocks - S->top || rgn_space_commit(S->top + extra) != 0)
 			return ENOMEM;
 		S->top += extra;
 	} else if (nb < S->top && D(nb)->state == RGN_SPAN_FREE &&
@@ -574,8 +391,8 @@ static int extend_shared_locked(uint32_t nb, uint32_t extra)
 		D(nb)->state = 0;
 	} else if (nb < S->top && D(nb)->state == RGN_SPAN_FREE &&
 	           nb + D(nb)->len == S->top &&
-	           extra - D(nb)->len <= S->nblocks - S->top &&
-	           rgn_space_commit_to_locked(nb + extra) == 0) {
+	           extra - D(nb)->len <= G->nblocks - S->top &&
+	           rgn_space_commit(nb + extra) == 0) {
 		/* a free span up to the frontier, then fresh blocks */
 		free_remove(nb);
 		D(nb)->state = 0;
@@ -587,72 +404,85 @@ static int extend_shared_locked(uint32_t nb, uint32_t extra)
 	return 0;
 }
 
-int rgn_blk_extend(uint32_t b, uint32_t n, uint32_t extra)
+int rgn_blocks_extend(uint32_t b, uint32_t n, uint32_t own, uint32_t extra)
 {
-	struct rgn_tcache *tc = &rgn_tc;
-	uint32_t nb = b + n, last, cached;
+	uint32_t last = b + n + extra - 1;
 	int err;
 
-	/* cached blocks are USED already: they change hands, not state */
-	cached = cache_run(tc, nb, extra);
-	pthread_mutex_lock(&S->lock);
-	err = extend_shared_locked(nb + cached, extra - cached);
+	rgn_lock(&S->lock);
+	err = extend_locked(b + n + own, extra - own);
 	if (!err) {
-		cache_take_run(tc, nb, cached);
-		/* the cached blocks' own boundary descriptors are interior now;
-		 * they say USED, which no neighbour test looks for */
-		last = b + n + extra - 1;
+		/* the caller's own blocks were USED single spans: their
+		 * boundary descriptors are interior now, and say USED, which
+		 * no neighbour test looks for */
 		if (n > 1)
 			D(b + n - 1)->state = 0; /* old last block is interior now */
 		D(b)->len = n + extra;
 		D(last)->len = n + extra;
 		D(last)->state = RGN_SPAN_USED;
 	}
-	pthread_mutex_unlock(&S->lock);
-	if (!err)
-		rgn_track_given(rgn_blk_addr(b + n), (size_t)extra << RGN_BLOCK_SHIFT);
+	rgn_unlock(&S->lock);
+	check_spans();
 	return err;
 }
 
-/* Shrinking gives the blocks cut off to the thread's single-block cache
- * while it has room for all of them, the shared lists otherwise.  A tail
- * that grew into cached blocks and was trimmed back returns them where
- * it found them, and the region's next tail finds them there again.
- * Measured on a walk reading 20,000 small files (bench/sys-walk.c): the
- * space's high water went from 370 blocks to 244 and peak RSS from 2.9 to
- * 2.3 MB; the difference was free fragments between cached blocks, each
- * too short for a cache refill of RGN_TCACHE_BATCH. */
-void rgn_blk_shrink(uint32_t b, uint32_t n, uint32_t keep)
+void rgn_blocks_shrink(uint32_t b, uint32_t n, uint32_t keep, uint32_t *singles)
 {
-	struct rgn_tcache *tc = &rgn_tc;
-	uint32_t give = n - keep, cn;
+	uint32_t give = n - keep, k = 0;
 	bool over = false;
 
-	rgn_assert(keep >= 1 && keep <= n);
-	if (keep == n)
-		return;
-	cn = atomic_load_explicit(&tc->n, memory_order_relaxed);
-	pthread_mutex_lock(&S->lock);
+	rgn_assert(keep >= 1 && keep < n);
+	rgn_lock(&S->lock);
 	D(b)->len = keep;
 	D(b + keep - 1)->len = keep;
 	D(b + keep - 1)->state = RGN_SPAN_USED;
-	if (give <= tc->limit - cn && tc->limit) {
+	if (singles) {
 		/* highest first, so the lowest is the next one handed out */
 		for (uint32_t x = b + n; x-- > b + keep;) {
 			span_mark(x, 1, RGN_SPAN_USED);
 			D(x)->next = 0;
 			D(x)->tag = 0;
-			tc->blk[cn++] = x;
+			singles[k++] = x;
 		}
-		atomic_store_explicit(&tc->n, cn, memory_order_relaxed);
-		rgn_track_taken(rgn_blk_addr(b + keep), (size_t)give << RGN_BLOCK_SHIFT);
 	} else {
 		span_mark(b + keep, give, RGN_SPAN_USED);
 		free_locked(b + keep, give, give);
 		over = over_retain_locked();
 	}
-	pthread_mutex_unlock(&S->lock);
+	rgn_unlock(&S->lock);
 	after_free(over);
+}
+
+void rgn_blocks_stats(struct rgn_space_stats *st)
+{
+	rgn_lock(&S->lock);
+	st->high_water_blocks = S->top;
+	st->used_blocks = S->used_blocks;
+	st->free_blocks = S->free_blocks;
+	st->retained_blocks = S->retained;
+	st->purged_bytes = S->purged_bytes;
+	st->purges = S->purges;
+	rgn_unlock(&S->lock);
+}
+
+/* The debug check of the inline decoders (rgn/base.h): a reference that
+ * points past every block ever carved cannot be an object's.  References
+ * decoded through an entered contiguous region are not checked here. */
+RGN_API uint32_t rgn_ref_check_(uint32_t ref, int active)
+{
+	uint32_t top;
+	size_t off;
+
+	if (ref == 0 || !atomic_load_explicit(&rgn_space_ready, memory_order_acquire) ||
+	    !rgn_decode_space_offset(ref, active, &off))
+		return ref;
+	top = __atomic_load_n(&S->top, __ATOMIC_RELAXED);
+	if (off >= (size_t)top << RGN_BLOCK_SHIFT) {
+		fprintf(stderr, "rgn: reference %#x decodes beyond the space's high-water "
+		        "mark (%u blocks): not a reference to any object\n", ref, top);
+		abort();
+	}
+	return ref;
 }
 
 /* ---- purge ---------------------------------------------------------------------- */
@@ -663,13 +493,13 @@ static void purge(uint32_t target, bool wait)
 {
 	uint32_t h[PURGE_BATCH], len[PURGE_BATCH], dirty[PURGE_BATCH];
 
-	pthread_mutex_lock(&S->lock);
+	rgn_lock(&S->lock);
 	while (S->purging) {
 		if (!wait) {
-			pthread_mutex_unlock(&S->lock);
+			rgn_unlock(&S->lock);
 			return;
 		}
-		pthread_cond_wait(&S->purge_done, &S->lock);
+		rgn_lock_wait(&S->purge_done, &S->lock);
 	}
 	S->purging = true;
 	while (S->retained > target) {
@@ -691,12 +521,12 @@ static void purge(uint32_t target, bool wait)
 		}
 		if (k == 0)
 			break;
-		pthread_mutex_unlock(&S->lock);
+		rgn_unlock(&S->lock);
 		for (unsigned i = 0; i < k; i++)
 			if (rgn_os_decommit(rgn_blk_addr(h[i]),
 			                    (size_t)len[i] << RGN_BLOCK_SHIFT) != 0)
 				dirty[i] = len[i] + 1; /* failed: still resident */
-		pthread_mutex_lock(&S->lock);
+		rgn_lock(&S->lock);
 		for (unsigned i = 0; i < k; i++) {
 			bool failed = dirty[i] > len[i];
 			free_locked(h[i], len[i], failed ? len[i] : 0);
@@ -710,148 +540,12 @@ static void purge(uint32_t target, bool wait)
 	}
 	S->purging = false;
 	pthread_cond_broadcast(&S->purge_done);
-	pthread_mutex_unlock(&S->lock);
+	rgn_unlock(&S->lock);
 }
 
 void rgn_blk_purge(uint32_t target)
 {
 	purge(target, true);
-}
-
-/* ---- per-thread caches ------------------------------------------------------------ */
-
-void rgn_tcache_register(struct rgn_tcache *tc)
-{
-	pthread_mutex_lock(&S->lock);
-	tc->prev = NULL;
-	tc->next = S->caches;
-	if (S->caches)
-		S->caches->prev = tc;
-	S->caches = tc;
-	pthread_mutex_unlock(&S->lock);
-	pthread_setspecific(tcache_key, tc);
-	tc->limit = RGN_TCACHE_MAX;
-	rgn_arch_thread_start();
-}
-
-/* Drain the whole cache.  Also the thread-exit destructor: afterwards the
- * cache is unregistered and its region count goes to the orphan count. */
-void rgn_tcache_flush(struct rgn_tcache *tc)
-{
-	uint32_t n = atomic_load_explicit(&tc->n, memory_order_relaxed);
-	void *spare = atomic_load_explicit(&tc->spare, memory_order_relaxed);
-	bool over;
-
-	if (!tc->limit)
-		return;
-	pthread_mutex_lock(&S->lock);
-	for (uint32_t i = 0; i < n; i++)
-		free_locked(tc->blk[i], 1, 1);
-	atomic_store_explicit(&tc->n, 0, memory_order_relaxed);
-	if (spare) {
-		/* a spare region is still counted live: it stops being so now */
-		free_locked(rgn_blk_index(spare), 1, 1);
-		atomic_store_explicit(&tc->spare, NULL, memory_order_relaxed);
-		atomic_store_explicit(&tc->regions,
-		    atomic_load_explicit(&tc->regions, memory_order_relaxed) - 1,
-		    memory_order_relaxed);
-	}
-	for (int c = 0; c < RGN_SPAN_CLASSES; c++) {
-		while (tc->nspan[c])
-			free_locked(tc->span[c][--tc->nspan[c]], 2u << c, 2u << c);
-	}
-	atomic_store_explicit(&tc->span_blocks, 0, memory_order_relaxed);
-	rgn_assert(tc == &rgn_tc); /* only ever the calling thread's own */
-	if (pthread_getspecific(tcache_key) == NULL) {
-		/* thread exit: the key's value was cleared before this call */
-		S->orphan_regions += atomic_load_explicit(&tc->regions,
-		                                          memory_order_relaxed);
-		atomic_store_explicit(&tc->regions, 0, memory_order_relaxed);
-		if (tc->prev)
-			tc->prev->next = tc->next;
-		else
-			S->caches = tc->next;
-		if (tc->next)
-			tc->next->prev = tc->prev;
-		tc->limit = 0;
-	}
-	over = over_retain_locked();
-	pthread_mutex_unlock(&S->lock);
-	after_free(over);
-}
-
-uint32_t rgn_blk_get1_slow(void)
-{
-	struct rgn_tcache *tc = &rgn_tc;
-	uint32_t dirty, h, got = 0;
-	int err = rgn_space_ensure();
-
-	if (err) {
-		errno = err;
-		return 0;
-	}
-	if (!tc->limit)
-		rgn_tcache_register(tc);
-	pthread_mutex_lock(&S->lock);
-	/* one span of a batch split into single-block spans; when the space
-	 * is too fragmented or full for that, single blocks one by one */
-	h = alloc_locked(RGN_TCACHE_BATCH, &dirty);
-	if (h) {
-		for (uint32_t i = 0; i < RGN_TCACHE_BATCH; i++) {
-			uint32_t b = h + RGN_TCACHE_BATCH - 1 - i;
-			span_mark(b, 1, RGN_SPAN_USED);
-			D(b)->next = 0;
-			D(b)->tag = 0;
-			tc->blk[got++] = b;
-		}
-	} else {
-		while (got < RGN_TCACHE_BATCH && (h = alloc_locked(1, &dirty)))
-			tc->blk[got++] = h;
-	}
-	pthread_mutex_unlock(&S->lock);
-	if (!got) {
-		errno = ENOMEM;
-		return 0;
-	}
-	for (uint32_t i = 0; i < got; i++)
-		rgn_track_taken(rgn_blk_addr(tc->blk[i]), RGN_BLOCK_SIZE);
-	atomic_store_explicit(&tc->n, got - 1, memory_order_relaxed);
-	rgn_track_given(rgn_blk_addr(tc->blk[got - 1]), RGN_BLOCK_SIZE);
-	return tc->blk[got - 1];
-}
-
-void rgn_blk_put1_slow(uint32_t b)
-{
-	struct rgn_tcache *tc = &rgn_tc;
-	uint32_t n;
-	bool over;
-
-	if (!tc->limit)
-		rgn_tcache_register(tc);
-	n = atomic_load_explicit(&tc->n, memory_order_relaxed);
-	if (n == RGN_TCACHE_MAX) {
-		/* drain the older half; the newer (warmer) blocks stay */
-		pthread_mutex_lock(&S->lock);
-		for (uint32_t i = 0; i < RGN_TCACHE_BATCH; i++)
-			free_locked(tc->blk[i], 1, 1);
-		over = over_retain_locked();
-		pthread_mutex_unlock(&S->lock);
-		memmove(tc->blk, tc->blk + RGN_TCACHE_BATCH,
-		        (n - RGN_TCACHE_BATCH) * sizeof(tc->blk[0]));
-		n -= RGN_TCACHE_BATCH;
-		atomic_store_explicit(&tc->n, n, memory_order_relaxed);
-		after_free(over);
-	}
-	tc->blk[n] = b;
-	atomic_store_explicit(&tc->n, n + 1, memory_order_relaxed);
-}
-
-RGN_API void rgn_trim(void)
-{
-	if (rgn_space_ensure() != 0)
-		return;
-	rgn_tcache_flush(&rgn_tc);
-	rgn_blk_purge(0);
 }
 
 /* ---- consistency check --------------------------------------------------------------- */
@@ -874,7 +568,7 @@ int rgn_blk_check(void)
 
 	if (!atomic_load_explicit(&rgn_space_ready, memory_order_acquire))
 		return 0;
-	pthread_mutex_lock(&S->lock);
+	rgn_lock(&S->lock);
 	for (h = 1; h < S->top; h += D(h)->len) {
 		struct rgn_desc *d = D(h);
 		CHECK(d->len >= 1 && d->len <= S->top - h);
@@ -920,6 +614,6 @@ int rgn_blk_check(void)
 		CHECK(prev == S->dirty_new);
 	}
 out:
-	pthread_mutex_unlock(&S->lock);
+	rgn_unlock(&S->lock);
 	return rc;
 }

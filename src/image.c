@@ -14,7 +14,7 @@
  *
  * Opening maps the whole file read-only and makes its first page
  * inaccessible, so the mapping is laid out exactly as the region was:
- * rgn_ptr_in(img, ref) == map + ref * 8, and ref 0 faults.  Writing is one
+ * rgn_image_ptr(img, ref) == map + ref * 8, and ref 0 faults.  Writing is one
  * writev, reading is one pread and one mmap: the cost is the file system's,
  * not a walk over the objects.  Pointers stored in the region are not
  * rewritten (only references survive); tracing copies that rewrite them
@@ -53,13 +53,13 @@ struct image_head {
 	uint64_t check;     /* FNV-1a of the bytes above */
 };
 
-/* The handle: struct rgn_handle_ first, so that rgn_ptr_in and rgn_enter
- * see a base like a region's; bump.cur == bump.end == NULL, so that
- * rgn_alloc on it (through a cast) takes the slow path and fails. */
-struct image {
-	struct rgn_handle_ h;
-	size_t             map_size;
-	size_t             used;
+/* The handle: the base the inline decoders read first (rgn.h), then a
+ * magic number that close clears, so a closed or foreign handle is
+ * refused while its memory is still malloc's. */
+struct rgn_image {
+	struct rgn_image_base_ b;
+	uint32_t               magic;    /* RGN_MAGIC_IMAGE while open */
+	size_t                 used;     /* bytes mapped, header page included */
 };
 
 static uint64_t fnv1a(const void *p, size_t n)
@@ -100,7 +100,7 @@ static int write_all(int fd, struct iovec *iov, int n)
 	return 0;
 }
 
-RGN_API int rgn_image_write(rgn_region *r, int fd, rgn_ref root)
+RGN_API int rgn_image_write(const rgn_region *r, int fd, rgn_ref root)
 {
 	static const char zeros[RGN_CONTIG_GUARD];
 	union {
@@ -109,11 +109,11 @@ RGN_API int rgn_image_write(rgn_region *r, int fd, rgn_ref root)
 	} head;
 	const size_t hdr = RGN_CONTIG_GUARD;
 	struct iovec iov[3];
-	char *base;
+	const char *base;
 	size_t used, objects, skip;
 	int err;
 
-	err = rgn_region_used_range(r, &base, &objects, &used);
+	err = rgn_contig_used_range(r, &base, &objects, &used);
 	/* a root the reader would refuse: past the end, or in the guard */
 	if (!err && (fd < 0 || (root && (((size_t)root << 3) >= used ||
 	                                 ((size_t)root << 3) < RGN_CONTIG_GUARD))))
@@ -136,7 +136,7 @@ RGN_API int rgn_image_write(rgn_region *r, int fd, rgn_ref root)
 	skip = objects - hdr;
 	iov[0] = (struct iovec){ head.page, sizeof(head.page) };
 	iov[1] = (struct iovec){ (void *)zeros, skip };
-	iov[2] = (struct iovec){ base + hdr + skip, used - hdr - skip };
+	iov[2] = (struct iovec){ (void *)(base + hdr + skip), used - hdr - skip };
 	err = write_all(fd, iov, 3);
 	if (err) {
 		errno = err;
@@ -186,11 +186,11 @@ static ssize_t read_head(int fd, struct image_head *h)
 	}
 }
 
-RGN_API const rgn_region *rgn_image_open(int fd, rgn_ref *root)
+RGN_API rgn_image *rgn_image_open(int fd, rgn_ref *root)
 {
 	struct image_head h;
 	struct stat st;
-	struct image *img;
+	rgn_image *img;
 	void *map;
 	ssize_t k;
 	int err;
@@ -239,44 +239,45 @@ RGN_API const rgn_region *rgn_image_open(int fd, rgn_ref *root)
 		errno = err;
 		return NULL;
 	}
-	memset(img, 0, sizeof(*img));
-	img->h.bump.base = map;
-	img->h.magic = RGN_MAGIC_IMAGE;
-	img->map_size = (size_t)h.used;
+	img->b.base = map;
+	img->magic = RGN_MAGIC_IMAGE;
 	img->used = (size_t)h.used;
 	if (root)
 		*root = h.root;
-	return (const rgn_region *)(void *)img;
-}
-
-static struct image *image_of(const rgn_region *r)
-{
-	struct image *img = (struct image *)(void *)r;
-
-	if (!img || img->h.magic != RGN_MAGIC_IMAGE)
-		return NULL;
 	return img;
 }
 
-RGN_API size_t rgn_image_size(const rgn_region *r)
+static bool image_open(const rgn_image *img)
 {
-	struct image *img = image_of(r);
+	return img && img->magic == RGN_MAGIC_IMAGE;
+}
 
-	if (!img) {
+RGN_API size_t rgn_image_size(const rgn_image *img)
+{
+	if (!image_open(img)) {
 		errno = EINVAL;
 		return 0;
 	}
 	return img->used;
 }
 
-RGN_API void rgn_image_close(const rgn_region *r)
+RGN_API int rgn_image_enter(const rgn_image *img)
 {
-	struct image *img = image_of(r);
+	int err = image_open(img) ? rgn_decode_enter((char *)img->b.base) : EINVAL;
 
-	if (!img)
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+RGN_API void rgn_image_close(rgn_image *img)
+{
+	if (!image_open(img))
 		return;
-	rgn_decode_forget_(img->h.bump.base);
-	img->h.magic = 0;
-	rgn_os_release(img->h.bump.base, img->map_size);
+	rgn_decode_forget((char *)img->b.base);
+	img->magic = 0;
+	rgn_os_release((char *)img->b.base, img->used);
 	free(img);
 }

@@ -21,6 +21,9 @@
  *
  * The space is never unmapped: blocks handed out must stay valid until
  * the process ends, and references are meaningless without it.
+ *
+ * This file also keeps the out-of-line parts every layer above shares:
+ * the out-of-memory handler and the assertion message.
  */
 #include "internal.h"
 #include "os/os.h"
@@ -29,17 +32,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The two copies of the base (arch/generic/rgn_base.h says why). */
-RGN_API char *rgn_space_base;
-rgn_hidden char *rgn_space_base_h_;
-
-struct rgn_space rgn_space_g = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.purge_done = PTHREAD_COND_INITIALIZER,
-};
+struct rgn_space rgn_space_g;
 atomic_bool rgn_space_ready;
 
-static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Lock order: the rank of each (internal.h). */
+static struct rgn_lock setup_lock = RGN_LOCK_INIT(RGN_RANK_SETUP, NULL, NULL);
+/* The read-write frontier: blocks.c carves under its own lock and asks
+ * for more here; rgn_space_stats reads it. */
+static struct rgn_lock frontier_lock = RGN_LOCK_INIT(RGN_RANK_FRONTIER, NULL, NULL);
+static struct rgn_resv frontier;
+static struct rgn_lock oom_lock = RGN_LOCK_INIT(RGN_RANK_OOM, NULL, NULL);
+static rgn_oom_handler oom_fn;   /* with oom_arg, under oom_lock */
+static void *oom_arg;
 
 void rgn_assert_fail(const char *expr, const char *file, int line)
 {
@@ -134,7 +138,7 @@ static int resolve_config(const rgn_config *cfg, size_t *size, size_t *retain,
 
 static int space_create(size_t size, size_t retain)
 {
-	struct rgn_space *s = &rgn_space_g;
+	struct rgn_space *sp = &rgn_space_g;
 	struct rgn_os_info info;
 	void *base, *desc;
 	size_t desc_bytes;
@@ -143,7 +147,7 @@ static int space_create(size_t size, size_t retain)
 	rgn_os_info(&info);
 	if (info.page_size > RGN_BLOCK_SIZE)
 		return ENOTSUP; /* blocks must be whole pages */
-	err = rgn_arch_reserve(size, &base);
+	err = rgn_decode_reserve(size, &base);
 	if (err)
 		return err;
 	desc_bytes = (size >> RGN_BLOCK_SHIFT) * sizeof(struct rgn_desc);
@@ -159,22 +163,18 @@ static int space_create(size_t size, size_t retain)
 		return err;
 	}
 
-	s->base = base;
-	s->size = size;
-	s->nblocks = (uint32_t)(size >> RGN_BLOCK_SHIFT);
-	s->desc = desc;
-	s->desc_bytes = desc_bytes;
-	s->retain_limit = retain;
-	s->retain_blocks = (uint32_t)((retain >> RGN_BLOCK_SHIFT) > s->nblocks
-	                              ? s->nblocks : retain >> RGN_BLOCK_SHIFT);
-	s->decommit_zeroes = info.decommit_zeroes;
-	s->committed = RGN_BLOCK_SIZE; /* block 0 counts as done: never opened */
-	pthread_mutex_lock(&s->lock);
-	rgn_blk_init_locked();
-	pthread_mutex_unlock(&s->lock);
-	rgn_space_base_h_ = base;
-	rgn_space_base = base;
-	rgn_arch_publish(base);
+	sp->base = base;
+	sp->size = size;
+	sp->nblocks = (uint32_t)(size >> RGN_BLOCK_SHIFT);
+	sp->desc = desc;
+	sp->desc_bytes = desc_bytes;
+	sp->retain_limit = retain;
+	sp->retain_blocks = (uint32_t)((retain >> RGN_BLOCK_SHIFT) > sp->nblocks
+	                               ? sp->nblocks : retain >> RGN_BLOCK_SHIFT);
+	sp->decommit_zeroes = info.decommit_zeroes;
+	/* block 0 is the guard: never opened */
+	rgn_resv_adopt(&frontier, base, size, RGN_BLOCK_SIZE, RGN_COMMIT_STEP);
+	rgn_decode_publish(base);
 	atomic_store_explicit(&rgn_space_ready, true, memory_order_release);
 	return 0;
 }
@@ -188,9 +188,9 @@ static int space_init(const rgn_config *cfg, bool explicit_call)
 	bool chosen;
 	int err;
 
-	pthread_mutex_lock(&init_lock);
+	rgn_lock(&setup_lock);
 	if (atomic_load_explicit(&rgn_space_ready, memory_order_acquire)) {
-		pthread_mutex_unlock(&init_lock);
+		rgn_unlock(&setup_lock);
 		return explicit_call ? EBUSY : 0;
 	}
 	err = resolve_config(cfg, &size, &retain, &chosen);
@@ -204,20 +204,8 @@ static int space_init(const rgn_config *cfg, bool explicit_call)
 		size >>= 1;
 		err = space_create(size, retain);
 	}
-	pthread_mutex_unlock(&init_lock);
+	rgn_unlock(&setup_lock);
 	return err;
-}
-
-/* fork(): the set-up lock is held across it too (blocks.c registers the
- * handlers). */
-void rgn_space_fork_lock(void)
-{
-	pthread_mutex_lock(&init_lock);
-}
-
-void rgn_space_fork_unlock(void)
-{
-	pthread_mutex_unlock(&init_lock);
 }
 
 int rgn_space_init_slow(void)
@@ -230,7 +218,7 @@ RGN_API int rgn_init(const rgn_config *cfg)
 	int err = space_init(cfg, true);
 
 	if (!err)
-		err = rgn_arch_enter(NULL); /* the calling thread decodes now */
+		err = rgn_decode_enter(NULL); /* the calling thread decodes now */
 	if (err) {
 		errno = err;
 		return -1;
@@ -243,7 +231,7 @@ RGN_API int rgn_thread_init(void)
 	int err = rgn_space_ensure();
 
 	if (!err)
-		err = rgn_arch_enter(NULL);
+		err = rgn_decode_enter(NULL);
 	if (err) {
 		errno = err;
 		return -1;
@@ -251,78 +239,64 @@ RGN_API int rgn_thread_init(void)
 	return 0;
 }
 
-RGN_API const char *rgn_decode_mode(void)
+RGN_API int rgn_version(void)
 {
-	return RGN_DECODE_MODE;
+	return RGN_VERSION;
 }
 
-/* Make blocks below new_top read-write.  The frontier moves in whole
- * RGN_COMMIT_STEPs so that mprotect is rare; the caller holds the lock,
- * which keeps two threads from opening the same range. */
-int rgn_space_commit_to_locked(uint32_t new_top)
+/* Make blocks below top read-write.  The frontier moves in whole
+ * RGN_COMMIT_STEPs so that mprotect is rare. */
+int rgn_space_commit(uint32_t top)
 {
-	struct rgn_space *s = &rgn_space_g;
-	size_t need = (size_t)new_top << RGN_BLOCK_SHIFT;
-	size_t to;
+	size_t before, after;
 	int err;
 
-	if (need <= s->committed)
-		return 0;
-	to = (need + RGN_COMMIT_STEP - 1) & ~(RGN_COMMIT_STEP - 1);
-	if (to > s->size)
-		to = s->size;
-	err = rgn_os_commit(s->base + s->committed, to - s->committed);
-	if (err)
-		return err;
+	rgn_lock(&frontier_lock);
+	before = frontier.committed;
+	err = rgn_resv_commit(&frontier, (size_t)top << RGN_BLOCK_SHIFT);
+	after = frontier.committed;
+	rgn_unlock(&frontier_lock);
 	/* not handed out yet: poisoned until the block layer gives it */
-	rgn_track_taken(s->base + s->committed, to - s->committed);
-	s->committed = to;
-	return 0;
+	if (after > before)
+		rgn_track_taken(rgn_space_g.base + before, after - before);
+	return err;
 }
 
-/* ---- statistics ------------------------------------------------------------ */
-
-RGN_API int rgn_space_stats(struct rgn_space_stats *st)
+size_t rgn_space_committed(void)
 {
-	struct rgn_space *s = &rgn_space_g;
-	struct rgn_tcache *tc;
-	size_t cached = 0;
-	int64_t regions;
-	int err;
+	size_t c;
 
-	if (!st) {
-		errno = EINVAL;
-		return -1;
-	}
-	err = rgn_space_ensure();
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	memset(st, 0, sizeof(*st));
-	pthread_mutex_lock(&s->lock);
-	regions = s->orphan_regions;
-	for (tc = s->caches; tc; tc = tc->next) {
-		bool spare = atomic_load_explicit(&tc->spare, memory_order_relaxed) != NULL;
-		cached += atomic_load_explicit(&tc->n, memory_order_relaxed);
-		cached += spare;
-		regions -= spare; /* destroyed, but counted until reused */
-		cached += atomic_load_explicit(&tc->span_blocks, memory_order_relaxed);
-		regions += atomic_load_explicit(&tc->regions, memory_order_relaxed);
-	}
-	st->base = s->base;
-	st->size = s->size;
-	st->block_size = RGN_BLOCK_SIZE;
-	st->committed = s->committed - RGN_BLOCK_SIZE;
-	st->high_water_blocks = s->top;
-	st->used_blocks = s->used_blocks >= cached ? s->used_blocks - cached : 0;
-	st->free_blocks = s->free_blocks;
-	st->cached_blocks = cached;
-	st->retained_blocks = s->retained;
-	st->retain_limit = s->retain_limit;
-	st->purged_bytes = s->purged_bytes;
-	st->purges = s->purges;
-	st->live_regions = regions > 0 ? (size_t)regions : 0;
-	pthread_mutex_unlock(&s->lock);
-	return 0;
+	rgn_lock(&frontier_lock);
+	c = frontier.committed - frontier.guard;
+	rgn_unlock(&frontier_lock);
+	return c;
+}
+
+/* ---- out of memory ------------------------------------------------------------ */
+
+void *rgn_oom(size_t size)
+{
+	rgn_oom_handler fn;
+	void *arg;
+
+	rgn_lock(&oom_lock);
+	fn = oom_fn;
+	arg = oom_arg;
+	rgn_unlock(&oom_lock);
+	if (fn)
+		fn(size, arg);
+	errno = ENOMEM;
+	return NULL;
+}
+
+RGN_API rgn_oom_handler rgn_set_oom_handler(rgn_oom_handler fn, void *arg)
+{
+	rgn_oom_handler old;
+
+	rgn_lock(&oom_lock);
+	old = oom_fn;
+	oom_fn = fn;
+	oom_arg = arg;
+	rgn_unlock(&oom_lock);
+	return old;
 }

@@ -445,7 +445,7 @@ RGN_API int rgn_close(rgn_region *r, int fd)
 		errno = EINVAL;
 		return -1;
 	}
-	if (fd < 0 || rgn_cancel_cleanup(r, close_fd, (void *)(intptr_t)fd) != 0) {
+	if (fd < 0 || rgn_on_destroy_cancel(r, close_fd, (void *)(intptr_t)fd) != 0) {
 		errno = EBADF;
 		return -1;
 	}

@@ -32,7 +32,7 @@ int main(void)
 		return 1;
 	for (int i = 0; i < 10; i++) {
 		struct node *n = rgn_alloc(r, sizeof *n);
-		char *name = rgn_printf(r, "node %d", i);
+		char *name = rgn_format(r, "node %d", i);
 		if (!n || !name)
 			return 1;
 		n->name = rgn_ref_of(name);

@@ -27,7 +27,7 @@ if [ -n "$bad" ]; then
 	printf '  %s\n' $bad >&2
 	status=1
 fi
-for want in rgn_new rgn_alloc_slow_ rgn_destroy rgn_space_base; do
+for want in rgn_new rgn_alloc_slow_global rgn_destroy rgn_version; do
 	if ! printf '%s\n' "$syms" | grep -qx "$want"; then
 		echo "$want is not exported by $lib" >&2
 		status=1

@@ -38,12 +38,16 @@ TARGETS = [
 
 def disassemble(cc, objdump, arch, mode, flags, tmp):
     inc = os.path.join(tmp, mode)
-    os.makedirs(inc, exist_ok=True)
-    shutil.copy(os.path.join(src, HEADERS[mode]), os.path.join(inc, 'rgn_decode.h'))
+    os.makedirs(os.path.join(inc, 'rgn'), exist_ok=True)
+    shutil.copy(os.path.join(src, HEADERS[mode]), os.path.join(inc, 'rgn', 'decode.h'))
+    # the release sequences: a debug build's header would add the checks
+    with open(os.path.join(build, 'include', 'rgn', 'version.h')) as f:
+        version_h = re.sub(r'#define RGN_DEBUG_BUILD \d+', '#define RGN_DEBUG_BUILD 0', f.read())
+    with open(os.path.join(inc, 'rgn', 'version.h'), 'w') as f:
+        f.write(version_h)
     obj = os.path.join(inc, cc + '.o')
     subprocess.run([cc, '-O2', '-fPIE', '-DRGN_STATIC', *flags, '-I', inc,
                     '-I', os.path.join(src, 'include'),
-                    '-I', os.path.join(src, 'arch/generic'), '-I', build,
                     '-c', os.path.join(src, 'tests/codegen-probe.c'), '-o', obj],
                    check=True)
     out = subprocess.run([objdump, '-d', '--no-show-raw-insn', obj],

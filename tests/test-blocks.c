@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define G (rgn_space_g)
+#define G (rgn_blocks_g)
 
 static void blk_init(size_t space, size_t retain)
 {
@@ -108,7 +108,7 @@ START_TEST(test_blocks_alloc_too_big)
 
 	blk_init(16 * MiB, 0);
 	errno = 0;
-	ck_assert_uint_eq(rgn_blk_alloc(G.nblocks, NULL), 0);
+	ck_assert_uint_eq(rgn_blk_alloc(rgn_space_g.nblocks, NULL), 0);
 	ck_assert_int_eq(errno, ENOMEM);
 	errno = 0;
 	ck_assert_uint_eq(rgn_blk_alloc(UINT32_MAX, NULL), 0);
@@ -230,7 +230,7 @@ static int extend_possible(uint32_t b, uint32_t n, uint32_t extra)
 	extra -= cached;
 	if (extra == 0)
 		return 1;
-	if ((uint64_t)next + extra > G.nblocks)
+	if ((uint64_t)next + extra > rgn_space_g.nblocks)
 		return 0;
 	if (next >= G.top)
 		return 1;
@@ -297,7 +297,7 @@ START_TEST(test_blocks_extend)
 		ck_assert_int_eq(rgn_blk_check(), 0);
 	}
 	/* not past the end of the space */
-	ck_assert_int_eq(rgn_blk_extend(s[blocked], 8, G.nblocks), ENOMEM);
+	ck_assert_int_eq(rgn_blk_extend(s[blocked], 8, rgn_space_g.nblocks), ENOMEM);
 	assert_span_used(s[blocked], 8);
 
 	rgn_blk_free(s[blocked], 8);
@@ -400,7 +400,7 @@ START_TEST(test_blocks_alloc_aligned)
 			got[n++][1] = sizes[j];
 		}
 	errno = 0;
-	ck_assert_uint_eq(rgn_blk_alloc_aligned(1, G.nblocks * 2u), 0);
+	ck_assert_uint_eq(rgn_blk_alloc_aligned(1, rgn_space_g.nblocks * 2u), 0);
 	ck_assert_int_eq(errno, ENOMEM);
 	for (uint32_t i = 0; i < n; i++)
 		rgn_blk_free(got[i][0], got[i][1]);
@@ -495,7 +495,7 @@ START_TEST(test_blocks_retained_accounting)
 	size_t purged0, purges0;
 
 	blk_init(256 * MiB, 0);                /* retains 64 MiB */
-	ck_assert_uint_eq(G.retain_blocks, RGN_RETAIN_DEFAULT >> RGN_BLOCK_SHIFT);
+	ck_assert_uint_eq(rgn_space_g.retain_blocks, RGN_RETAIN_DEFAULT >> RGN_BLOCK_SHIFT);
 	r0 = G.retained;
 	for (int i = 0; i < 10; i++) {
 		s[i] = rgn_blk_alloc(10, NULL);
@@ -554,8 +554,8 @@ START_TEST(test_blocks_retain_limit)
 	uint32_t s[20];
 
 	blk_init(256 * MiB, 1 * MiB);
-	ck_assert_uint_eq(G.retain_limit, 1 * MiB);
-	ck_assert_uint_eq(G.retain_blocks, 256);
+	ck_assert_uint_eq(rgn_space_g.retain_limit, 1 * MiB);
+	ck_assert_uint_eq(rgn_space_g.retain_blocks, 256);
 	for (int i = 0; i < 20; i++) {
 		s[i] = rgn_blk_alloc(50, NULL);
 		ck_assert_uint_ne(s[i], 0);
@@ -675,7 +675,7 @@ START_TEST(test_blocks_mixed_churn)
 			peak = live;
 		if (op % 5000 == 4999) {
 			ck_assert_int_eq(rgn_blk_check(), 0);
-			ck_assert_uint_le(G.retained, G.retain_blocks);
+			ck_assert_uint_le(G.retained, rgn_space_g.retain_blocks);
 		}
 	}
 	ck_assert_int_eq(rgn_blk_check(), 0);
@@ -765,7 +765,7 @@ START_TEST(test_blocks_aligned_uses_cache)
 	b = rgn_blk_get1();                  /* a cache of 31 more */
 	ck_assert_uint_ne(b, 0);
 	/* everything else up to the end of the space */
-	big = rgn_blk_alloc(G.nblocks - G.top, NULL);
+	big = rgn_blk_alloc(rgn_space_g.nblocks - G.top, NULL);
 	ck_assert_uint_ne(big, 0);
 	ck_assert_uint_gt(atomic_load(&rgn_tc.n), 8);
 	ck_assert_uint_ne(rgn_blk_alloc_aligned(1, 2), 0);
@@ -775,7 +775,7 @@ END_TEST
 
 /* Spans of 2, 4, 8 or 16 blocks a region gives back stay with the
  * thread and serve the next region without the shared structure; they
- * count as cached and go back to the shared lists on rgn_trim. */
+ * count as cached and go back to the shared lists on rgn_space_trim. */
 START_TEST(test_blocks_span_cache)
 {
 	struct rgn_space_stats st;
@@ -804,7 +804,7 @@ START_TEST(test_blocks_span_cache)
 	memset(p, 7, 16 * RGN_BLOCK_SIZE);
 	rgn_destroy(r);
 
-	rgn_trim();
+	rgn_space_trim();
 	ck_assert_int_eq(rgn_space_stats(&st), 0);
 	ck_assert_uint_eq(st.cached_blocks, 0);
 	ck_assert_uint_eq(st.used_blocks, 0);
@@ -825,13 +825,13 @@ static void *hold_space_lock(void *arg)
 {
 	struct lock_holder *h = arg;
 
-	pthread_mutex_lock(&rgn_space_g.lock);
+	rgn_lock(&rgn_blocks_g.lock);
 	pthread_mutex_lock(&h->m);
 	h->held = 1;
 	pthread_cond_signal(&h->cv);
 	pthread_mutex_unlock(&h->m);
 	usleep(100 * 1000);
-	pthread_mutex_unlock(&rgn_space_g.lock);
+	rgn_unlock(&rgn_blocks_g.lock);
 	return NULL;
 }
 

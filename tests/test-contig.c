@@ -514,14 +514,16 @@ static rgn_ref tree_build(rgn_region *r, uint32_t lo, uint32_t hi)
 	n = rgn_alloc(r, sizeof *n);
 	ck_assert_ptr_nonnull(n);
 	n->key = mid;
-	n->name = rgn_ref_in(r, rgn_printf(r, "node-%u", mid));
+	n->name = rgn_ref_in(r, rgn_format(r, "node-%u", mid));
 	n->left = mid > lo ? tree_build(r, lo, mid - 1) : RGN_NULL_REF;
 	n->right = tree_build(r, mid + 1, hi);
 	return rgn_ref_in(r, n);
 }
 
-/* In-order walk: checks keys ascend and names match; returns the count. */
-static uint32_t tree_walk(const rgn_region *r, rgn_ref ref, uint32_t *next)
+/* In-order walk of the tree whose references count from base (a region's
+ * or an image's ref 0): checks keys ascend and names match; returns the
+ * count. */
+static uint32_t tree_walk(const char *base, rgn_ref ref, uint32_t *next)
 {
 	const struct tnode *n;
 	char want[32];
@@ -529,13 +531,13 @@ static uint32_t tree_walk(const rgn_region *r, rgn_ref ref, uint32_t *next)
 
 	if (!ref)
 		return 0;
-	n = rgn_ptr_in(r, ref);
-	k = tree_walk(r, n->left, next);
+	n = (const struct tnode *)(const void *)(base + ((size_t)ref << 3));
+	k = tree_walk(base, n->left, next);
 	ck_assert_uint_eq(n->key, *next);
 	snprintf(want, sizeof want, "node-%u", n->key);
-	ck_assert_str_eq(RGN_AT_IN(r, char, n->name), want);
+	ck_assert_str_eq(base + ((size_t)n->name << 3), want);
 	(*next)++;
-	return k + 1 + tree_walk(r, n->right, next);
+	return k + 1 + tree_walk(base, n->right, next);
 }
 
 static int tmpfile_fd(void)
@@ -551,7 +553,7 @@ static int tmpfile_fd(void)
 START_TEST(test_contig_image_roundtrip)
 {
 	enum { N = 20000 };
-	const rgn_region *img;
+	rgn_image *img;
 	rgn_region *r;
 	rgn_ref root, root2 = 0, big_ref;
 	uint32_t next = 0;
@@ -564,7 +566,7 @@ START_TEST(test_contig_image_roundtrip)
 	tst_fill(big, 300 * KiB, 5);
 	big_ref = rgn_ref_in(r, big);
 	root = tree_build(r, 0, N - 1);
-	ck_assert_uint_eq(tree_walk(r, root, &next), N);
+	ck_assert_uint_eq(tree_walk(rgn_ptr_in(r, 0), root, &next), N);
 	fd = tmpfile_fd();
 	ck_assert_int_eq(rgn_image_write(r, fd, root), 0);
 	ck_assert_int_eq(rgn_image_write(r, -1, root), -1);
@@ -579,16 +581,17 @@ START_TEST(test_contig_image_roundtrip)
 	close(fd);
 	ck_assert_uint_eq(root2, root);
 	next = 0;
-	ck_assert_uint_eq(tree_walk(img, root2, &next), N);
-	ck_assert(tst_verify(rgn_ptr_in(img, big_ref), 300 * KiB, 5));
-	ck_assert(faults(rgn_ptr_in(img, RGN_NULL_REF)));
+	ck_assert_uint_eq(tree_walk(rgn_image_ptr(img, 0), root2, &next), N);
+	ck_assert(tst_verify(rgn_image_ptr(img, big_ref), 300 * KiB, 5));
+	ck_assert(faults(rgn_image_ptr(img, RGN_NULL_REF)));
+	ck_assert_uint_eq(rgn_image_ref(img, rgn_image_ptr(img, big_ref)), big_ref);
 	ck_assert_uint_ge(rgn_image_size(img), 300 * KiB + N * sizeof(struct tnode));
 #ifdef RGN_DECODE_ZERO
-	ck_assert_int_eq(rgn_enter(img), -1);   /* no base to move */
+	ck_assert_int_eq(rgn_image_enter(img), -1);   /* no base to move */
 	ck_assert_int_eq(errno, ENOTSUP);
 #else
 	/* entered, RGN_AT decodes the image's refs */
-	ck_assert_int_eq(rgn_enter(img), 0);
+	ck_assert_int_eq(rgn_image_enter(img), 0);
 	ck_assert_uint_eq(RGN_AT(struct tnode, root2)->key, N / 2 - 1 + (N % 2));
 #endif
 	rgn_image_close(img);                /* leaves the space entered */
@@ -599,7 +602,7 @@ END_TEST
 
 START_TEST(test_contig_image_large_object)
 {
-	const rgn_region *img;
+	rgn_image *img;
 	rgn_region *r;
 	rgn_ref ref, root;
 	char *big;
@@ -618,7 +621,7 @@ START_TEST(test_contig_image_large_object)
 	ck_assert_ptr_nonnull(img);
 	close(fd);
 	ck_assert_uint_eq(root, ref);
-	ck_assert(tst_verify(rgn_ptr_in(img, root), 1 * MiB, 9));
+	ck_assert(tst_verify(rgn_image_ptr(img, root), 1 * MiB, 9));
 	rgn_image_close(img);
 }
 END_TEST
@@ -697,10 +700,10 @@ START_TEST(test_contig_image_errors)
 	fd = good_image(&size);
 	{
 		rgn_ref root;
-		const rgn_region *img = rgn_image_open(fd, &root);
+		rgn_image *img = rgn_image_open(fd, &root);
 
 		ck_assert_ptr_nonnull(img);
-		ck_assert_str_eq(RGN_AT_IN(img, char, root), "payload");
+		ck_assert_str_eq(RGN_IMAGE_AT(img, char, root), "payload");
 		ck_assert_uint_eq(rgn_image_size(img), size);
 		rgn_image_close(img);
 	}

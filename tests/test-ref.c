@@ -26,7 +26,7 @@ START_TEST(test_ref_base)
 	tst_init(64 * MiB, 0);
 	st = tst_space();
 	rb = tst_ref0();
-	ck_assert_ptr_eq(rgn_space_base, st.base);
+	ck_assert_ptr_eq(rgn_space_base_h_, st.base);
 #ifdef RGN_DECODE_ZERO
 	ck_assert_uint_eq(rb, (uintptr_t)st.base / 8);
 #else

@@ -285,13 +285,13 @@ START_TEST(test_region_cancel_cleanup)
 	ck_assert_int_eq(rgn_on_destroy(r, log_cb, ID(3)), 0);
 
 	/* drops the latest (log_cb, 1) only */
-	ck_assert_int_eq(rgn_cancel_cleanup(r, log_cb, ID(1)), 0);
+	ck_assert_int_eq(rgn_on_destroy_cancel(r, log_cb, ID(1)), 0);
 	ck_assert_uint_eq(tst_region(r).cleanups, 4);
 	errno = 0;
-	ck_assert_int_eq(rgn_cancel_cleanup(r, log_cb, ID(4)), -1);
+	ck_assert_int_eq(rgn_on_destroy_cancel(r, log_cb, ID(4)), -1);
 	ck_assert_int_eq(errno, ENOENT);
 	errno = 0;
-	ck_assert_int_eq(rgn_cancel_cleanup(r, other_cb, ID(2)), -1);
+	ck_assert_int_eq(rgn_on_destroy_cancel(r, other_cb, ID(2)), -1);
 	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_uint_eq(tst_region(r).cleanups, 4);
 	ck_assert_int_eq(clog_n, 0);
@@ -301,14 +301,14 @@ START_TEST(test_region_cancel_cleanup)
 	/* none at all */
 	r = new_root();
 	errno = 0;
-	ck_assert_int_eq(rgn_cancel_cleanup(r, log_cb, ID(1)), -1);
+	ck_assert_int_eq(rgn_on_destroy_cancel(r, log_cb, ID(1)), -1);
 	ck_assert_int_eq(errno, ENOENT);
 	/* cancelling twice removes both registrations */
 	on_destroy(r, 5);
 	on_destroy(r, 5);
-	ck_assert_int_eq(rgn_cancel_cleanup(r, log_cb, ID(5)), 0);
-	ck_assert_int_eq(rgn_cancel_cleanup(r, log_cb, ID(5)), 0);
-	ck_assert_int_eq(rgn_cancel_cleanup(r, log_cb, ID(5)), -1);
+	ck_assert_int_eq(rgn_on_destroy_cancel(r, log_cb, ID(5)), 0);
+	ck_assert_int_eq(rgn_on_destroy_cancel(r, log_cb, ID(5)), 0);
+	ck_assert_int_eq(rgn_on_destroy_cancel(r, log_cb, ID(5)), -1);
 	rgn_destroy(r);
 	ck_assert_int_eq(clog_n, 4);
 }
@@ -541,7 +541,7 @@ START_TEST(test_region_alloc_huge)
 		ck_assert_ptr_null(rgn_calloc(r, 1, huge[i]));
 		ck_assert_int_eq(errno, ENOMEM);
 		errno = 0;
-		ck_assert_ptr_null(rgn_grow(r, keep, 100, huge[i]));
+		ck_assert_ptr_null(rgn_realloc(r, keep, 100, huge[i]));
 		ck_assert_int_eq(errno, ENOMEM);
 	}
 	ck_assert_int_eq(oom_calls, 4 * nh);
@@ -820,7 +820,7 @@ static char *call_vprintf(rgn_region *r, const char *fmt, ...)
 	char *s;
 
 	va_start(ap, fmt);
-	s = rgn_vprintf(r, fmt, ap);
+	s = rgn_vformat(r, fmt, ap);
 	va_end(ap);
 	return s;
 }
@@ -833,10 +833,10 @@ START_TEST(test_region_printf)
 
 	tst_init(16 * MiB, 0);
 	r = new_root();
-	s = rgn_printf(r, "x=%d %s", 42, "abc");
+	s = rgn_format(r, "x=%d %s", 42, "abc");
 	ck_assert_ptr_nonnull(s);
 	ck_assert_str_eq(s, "x=42 abc");
-	s = rgn_printf(r, "%s", "");
+	s = rgn_format(r, "%s", "");
 	ck_assert_ptr_nonnull(s);
 	ck_assert_str_eq(s, "");
 	s = call_vprintf(r, "%05u|%c", 7u, 'z');
@@ -845,7 +845,7 @@ START_TEST(test_region_printf)
 
 	memset(big, 'q', 12000);
 	snprintf(want, sizeof want, "<%s>%d", big, 123456);
-	s = rgn_printf(r, "<%s>%d", big, 123456);
+	s = rgn_format(r, "<%s>%d", big, 123456);
 	ck_assert_ptr_nonnull(s);
 	ck_assert_uint_eq(strlen(s), 12000 + 2 + 6);
 	ck_assert_str_eq(s, want);
@@ -855,7 +855,7 @@ START_TEST(test_region_printf)
 
 	/* many, across chunk boundaries, none overwriting another */
 	for (int i = 0; i < 300; i++) {
-		v[i] = rgn_printf(r, "%d:%.*s", i, i * 37 % 5000, big);
+		v[i] = rgn_format(r, "%d:%.*s", i, i * 37 % 5000, big);
 		ck_assert_ptr_nonnull(v[i]);
 	}
 	for (int i = 0; i < 300; i++) {
@@ -879,7 +879,7 @@ START_TEST(test_region_grow_in_place)
 	p = rgn_alloc(r, 100);
 	ck_assert_ptr_nonnull(p);
 	tst_fill(p, 100, 1);
-	q = rgn_grow(r, p, 100, 200);
+	q = rgn_realloc(r, p, 100, 200);
 	ck_assert_ptr_eq(q, p);
 	ck_assert(tst_verify(q, 100, 1));
 	memset(q + 100, 0x33, 100);
@@ -893,7 +893,7 @@ START_TEST(test_region_grow_in_place)
 	/* shrinking the last allocation stays in place */
 	p = rgn_alloc(r, 200);
 	tst_fill(p, 200, 2);
-	q = rgn_grow(r, p, 200, 40);
+	q = rgn_realloc(r, p, 200, 40);
 	ck_assert_ptr_eq(q, p);
 	ck_assert(tst_verify(q, 40, 2));
 	rgn_destroy(r);
@@ -911,7 +911,7 @@ START_TEST(test_region_grow_copy)
 	tst_fill(p, 100, 3);
 	x = rgn_alloc(r, 16);
 	tst_fill(x, 16, 4);
-	q = rgn_grow(r, p, 100, 300);
+	q = rgn_realloc(r, p, 100, 300);
 	ck_assert_ptr_nonnull(q);
 	ck_assert_ptr_ne(q, p);
 	ck_assert(tst_verify(q, 100, 3));
@@ -922,12 +922,12 @@ START_TEST(test_region_grow_copy)
 	p = rgn_alloc(r, 200);
 	tst_fill(p, 200, 5);
 	x = rgn_alloc(r, 8);
-	q = rgn_grow(r, p, 200, 40);
+	q = rgn_realloc(r, p, 200, 40);
 	ck_assert_ptr_nonnull(q);
 	ck_assert(tst_verify(q, 40, 5));
 
 	/* p NULL is rgn_alloc */
-	q = rgn_grow(r, NULL, 0, 50);
+	q = rgn_realloc(r, NULL, 0, 50);
 	ck_assert_ptr_nonnull(q);
 	ck_assert(aligned(q, 8));
 	memset(q, 0x66, 50);
@@ -936,11 +936,11 @@ START_TEST(test_region_grow_copy)
 	/* large objects keep their contents too */
 	p = rgn_alloc(r, 40 * KiB);
 	tst_fill(p, 40 * KiB, 6);
-	q = rgn_grow(r, p, 40 * KiB, 200 * KiB);
+	q = rgn_realloc(r, p, 40 * KiB, 200 * KiB);
 	ck_assert_ptr_nonnull(q);
 	ck_assert(tst_verify(q, 40 * KiB, 6));
 	memset(q + 40 * KiB, 0x77, 160 * KiB);
-	p = rgn_grow(r, q, 200 * KiB, 1 * MiB);
+	p = rgn_realloc(r, q, 200 * KiB, 1 * MiB);
 	ck_assert_ptr_nonnull(p);
 	ck_assert(tst_verify(p, 40 * KiB, 6));
 	ck_assert_int_eq(p[200 * KiB - 1], 0x77);
@@ -961,7 +961,7 @@ START_TEST(test_region_grow_vector)
 	while (cap < 256 * KiB) {
 		size_t ncap = cap + 64 + cap / 16;
 
-		v = rgn_grow(r, v, cap, ncap);
+		v = rgn_realloc(r, v, cap, ncap);
 		ck_assert_ptr_nonnull(v);
 		ck_assert_msg(tst_verify(v, cap, 9), "lost data growing to %zu", ncap);
 		cap = ncap;
@@ -1726,7 +1726,7 @@ START_TEST(test_region_stats_fields)
 	ck_assert_int_eq(rgn_on_destroy(r, log_cb, ID(1)), 0);
 	ck_assert_int_eq(rgn_on_destroy(r, log_cb, ID(2)), 0);
 	ck_assert_uint_eq(tst_region(r).cleanups, 2);
-	ck_assert_int_eq(rgn_cancel_cleanup(r, log_cb, ID(1)), 0);
+	ck_assert_int_eq(rgn_on_destroy_cancel(r, log_cb, ID(1)), 0);
 	ck_assert_uint_eq(tst_region(r).cleanups, 1);
 	rgn_destroy(r);
 }
@@ -1761,11 +1761,11 @@ START_TEST(test_region_null_arguments)
 	EXPECT_NULL_EINVAL(rgn_alloc_array(NULL, 1, 8));
 	EXPECT_NULL_EINVAL(rgn_strdup(NULL, "x"));
 	EXPECT_NULL_EINVAL(rgn_strndup(NULL, "x", 1));
-	EXPECT_NULL_EINVAL(rgn_printf(NULL, "%d", 1));
-	EXPECT_NULL_EINVAL(rgn_grow(NULL, NULL, 0, 8));
+	EXPECT_NULL_EINVAL(rgn_format(NULL, "%d", 1));
+	EXPECT_NULL_EINVAL(rgn_realloc(NULL, NULL, 0, 8));
 	EXPECT_NULL_EINVAL(rgn_tail(NULL, 8, &avail));
 	EXPECT_FAIL_EINVAL(rgn_on_destroy(NULL, log_cb, NULL));
-	EXPECT_FAIL_EINVAL(rgn_cancel_cleanup(NULL, log_cb, NULL));
+	EXPECT_FAIL_EINVAL(rgn_on_destroy_cancel(NULL, log_cb, NULL));
 	EXPECT_FAIL_EINVAL(rgn_region_stats(NULL, &st));
 	EXPECT_FAIL_EINVAL(rgn_region_stats(r, NULL));
 	EXPECT_FAIL_EINVAL(rgn_rewind(NULL, m));
@@ -1948,7 +1948,7 @@ START_TEST(test_region_spans_coalesce)
 	tst_shuffle(&seed, order, NREGIONS);
 	for (size_t i = 0; i < NREGIONS; i++)
 		rgn_destroy(rs[order[i]]);
-	rgn_trim();
+	rgn_space_trim();
 	s1 = tst_space();
 	tst_space_consistent(&s1);
 	ck_assert_uint_eq(s1.used_blocks, s0.used_blocks);
@@ -1982,7 +1982,7 @@ START_TEST(test_region_reuse_free_span_at_frontier)
 	r = make(NULL);
 	ck_assert_ptr_nonnull(rgn_alloc(r, 40 * MiB));
 	rgn_destroy(r);
-	rgn_trim();
+	rgn_space_trim();
 	r = make(NULL);
 	errno = 0;
 	p = rgn_alloc(r, 50 * MiB);
@@ -2008,7 +2008,7 @@ START_TEST(test_region_tail_cancelled_by_alloc)
 	p = rgn_alloc(r, 8192);
 	ck_assert_ptr_nonnull(p);
 	m = rgn_save(r);
-	p = rgn_grow(r, p, 8192, 8);
+	p = rgn_realloc(r, p, 8192, 8);
 	errno = 0;
 	ck_assert_int_eq(rgn_tail_commit(r, 0), -1);
 	ck_assert_int_eq(errno, EINVAL);

@@ -1,6 +1,6 @@
 /*
  * test-space.c - the space: rgn_init, configuration from the environment,
- * rgn_space_stats, rgn_trim, retention, exhaustion and the OOM handler.
+ * rgn_space_stats, rgn_space_trim, retention, exhaustion and the OOM handler.
  * Public API only.
  */
 #define _GNU_SOURCE
@@ -25,7 +25,7 @@ START_TEST(test_space_init_defaults)
 	ck_assert_uint_eq(st.size, TST_SPACE_MAX);
 	ck_assert_ptr_nonnull(st.base);
 	ck_assert_uint_eq((uintptr_t)st.base % st.size, 0);
-	ck_assert_ptr_eq(st.base, rgn_space_base);
+	ck_assert_ptr_eq(st.base, rgn_space_base_h_);
 	ck_assert_uint_eq(st.block_size, RGN_BLOCK_SIZE);
 	ck_assert_uint_eq(st.retain_limit, 64 * MiB);
 	ck_assert_uint_eq(st.live_regions, 0);
@@ -62,7 +62,7 @@ START_TEST(test_space_init_sizes)
 	st = tst_space();
 	ck_assert_uint_eq(st.size, size);
 	ck_assert_uint_eq((uintptr_t)st.base % size, 0);
-	ck_assert_ptr_eq(st.base, rgn_space_base);
+	ck_assert_ptr_eq(st.base, rgn_space_base_h_);
 
 	r = rgn_new(NULL);
 	ck_assert_ptr_nonnull(r);
@@ -353,7 +353,7 @@ START_TEST(test_space_trim)
 	ck_assert_uint_ge(s1.retained_blocks, 1 * MiB / s1.block_size);
 	rss1 = tst_rss();
 
-	rgn_trim();
+	rgn_space_trim();
 	s2 = tst_space();
 	tst_space_consistent(&s2);
 	rss2 = tst_rss();
@@ -368,7 +368,7 @@ START_TEST(test_space_trim)
 	ck_assert_msg(rss2 + 6 * MiB <= rss1, "rss %zu -> %zu", rss1, rss2);
 
 	/* trimming again has nothing to do */
-	rgn_trim();
+	rgn_space_trim();
 	ck_assert_uint_eq(tst_space().purged_bytes, s2.purged_bytes);
 }
 END_TEST
@@ -653,7 +653,7 @@ START_TEST(test_space_rss_after_destroy)
 	ck_assert_ptr_nonnull(r);
 	fill_touched(r, fill, &seed);
 	rgn_destroy(r);
-	rgn_trim();
+	rgn_space_trim();
 	ck_assert_uint_eq(tst_space().retained_blocks, 0);
 	base_rss = tst_rss();
 

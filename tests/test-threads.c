@@ -27,7 +27,7 @@ struct worker {
 	pthread_barrier_t *start;
 	uint64_t seed;
 	long iters;
-	int trimmer;            /* also calls rgn_trim and reads stats */
+	int trimmer;            /* also calls rgn_space_trim and reads stats */
 	/* results, read by the main thread after the join */
 	long failures;
 	long corrupt;
@@ -149,7 +149,7 @@ static void *churn(void *arg)
 		if (w->trimmer && it % 1000 == 999) {
 			struct rgn_space_stats st;
 
-			rgn_trim();
+			rgn_space_trim();
 			if (rgn_space_stats(&st) != 0 || st.used_blocks > st.high_water_blocks)
 				w->failures++;
 		}
@@ -429,7 +429,7 @@ START_TEST(test_threads_live_count_foreign_thread)
 
 	b = rgn_new(NULL);
 	p = rgn_alloc(b, 100);
-	p = rgn_grow(b, p, 100, 3 * 4096);      /* own block grows in place */
+	p = rgn_realloc(b, p, 100, 3 * 4096);      /* own block grows in place */
 	ck_assert_ptr_nonnull(p);
 	ck_assert_ptr_nonnull(rgn_alloc(b, 100 * 1000));
 	ck_assert_int_eq(pthread_create(&t, NULL, destroy_elsewhere, b), 0);

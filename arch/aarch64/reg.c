@@ -1,8 +1,8 @@
 /*
- * reg.c - the run-time side of decode mode `reg` (AArch64 Linux): x28
- * holds the active base.  This file, like every file of the program, is
- * compiled with -ffixed-x28, so assigning rgn_x28_ here changes the
- * register the caller goes on with.
+ * reg.c - decode mode `reg` (AArch64 Linux): x28 holds the active base.
+ * This file, like every file of the program, is compiled with
+ * -ffixed-x28, so assigning rgn_x28_ here changes the register the caller
+ * goes on with.
  *
  * The library never loads x28 behind the caller's back on a first
  * allocation (as gs mode does with GS): a thread's start function is
@@ -11,51 +11,42 @@
  * (rgn_init, rgn_thread_init, rgn_enter, RGN_REENTER).
  */
 #include "internal.h"
-#include "os/os.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-RGN_API __thread char *rgn_thread_base __attribute__((tls_model("initial-exec")));
+/* What this thread's x28 should hold, NULL until rgn set it. */
+static rgn_thread char *thread_base;
 
-int rgn_arch_reserve(size_t size, void **base)
+int rgn_arch_set(char *base)
 {
-	return rgn_os_reserve(size, size, base);
-}
-
-/* x28 is loaded by rgn_init itself (through rgn_arch_enter), never when
- * the space is reserved on first use. */
-void rgn_arch_publish(char *base)
-{
-	(void)base;
-}
-
-int rgn_arch_enter(char *base)
-{
-	if (!base)
-		base = rgn_space_base_h_;
-	rgn_thread_base = base;
+	thread_base = base;
 	RGN_X28_SET_(base);
 	return 0;
 }
 
-
-/* Only the calling thread's base can be switched back from here. */
-void rgn_arch_forget(char *base)
+/* Only the calling thread's base can be switched from here. */
+bool rgn_arch_swap(char *old, char *base)
 {
-	if (rgn_thread_base == base)
-		(void)rgn_arch_enter(NULL);
+	return thread_base == old && rgn_arch_set(base) == 0;
 }
 
-void rgn_arch_thread_start(void)
+char *rgn_arch_active(void)
 {
+	return thread_base;
 }
 
+RGN_API char *rgn_thread_base_(void)
+{
+	return thread_base;
+}
+
+/* RGN_REENTER: the thread's base, the space's if it was never set. */
 RGN_API char *rgn_reenter_base_(void)
 {
-	if (!rgn_thread_base && rgn_space_ensure() == 0)
-		rgn_thread_base = rgn_space_base_h_;
-	return rgn_thread_base;
+	if (!thread_base)
+		thread_base = rgn_space_base_h_;
+	return thread_base;
 }
 
 RGN_API void rgn_decode_unset_(void)

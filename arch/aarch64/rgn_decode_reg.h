@@ -24,6 +24,10 @@
 #ifndef RGN_DECODE_H
 #define RGN_DECODE_H
 
+#ifndef RGN_H
+#error "<rgn/decode.h> is part of <rgn.h>: include <rgn.h> instead"
+#endif
+
 #if !defined(__aarch64__) || !defined(__linux__)
 #error "rgn decode mode reg needs AArch64 Linux"
 #endif
@@ -31,7 +35,18 @@
 #define RGN_DECODE_MODE "reg"
 #define RGN_DECODE_REG  1
 
-#include "rgn_base.h"   /* and the per-thread base, rgn_thread_base */
+/* A program must be compiled for the decode mode librgn was built with:
+ * pkg-config (and the meson dependency) define RGN_BUILT_DECODE to that
+ * mode's number, and the out-of-line allocation path carries the mode in
+ * its name (rgn_alloc_slow_reg), so a mismatch fails to compile or to
+ * link instead of misdecoding. */
+#define RGN_DECODE_ID_  3
+#define RGN_DECODE_TAG_ reg
+#if defined(RGN_BUILT_DECODE) && RGN_BUILT_DECODE != RGN_DECODE_ID_
+#error "librgn was built with another decode mode than these headers (mode reg): use the headers installed with the library"
+#endif
+
+#include "rgn/base.h"   /* and the per-thread base, rgn_thread_base_() */
 
 /* The calling thread's base, setting the thread up if it is not. */
 RGN_API char *rgn_reenter_base_(void);
@@ -63,7 +78,7 @@ struct rgn_reenter_ {
  * entered region): then the new base, never a stale one. */
 static inline void rgn_reenter_end_(struct rgn_reenter_ *s)
 {
-	RGN_X28_SET_(s->x28 == s->base ? rgn_thread_base : s->x28);
+	RGN_X28_SET_(s->x28 == s->base ? rgn_thread_base_() : s->x28);
 }
 
 /* Put back an x28 saved with RGN_X28_(), whatever happened since. */
@@ -72,15 +87,15 @@ static inline void rgn_x28_restore_(char **saved)
 	RGN_X28_SET_(*saved);
 }
 
-#if defined(RGN_DEBUG) && RGN_DEBUG >= 1
+#if defined(RGN_DEBUG_BUILD) && RGN_DEBUG_BUILD >= 1
 #define RGN_X28_BASE_() \
-	(RGN_X28_() == rgn_thread_base && RGN_X28_() ? RGN_X28_() \
-	                                             : (rgn_decode_unset_(), (char *)0))
+	(RGN_X28_() == rgn_thread_base_() && RGN_X28_() ? RGN_X28_() \
+	                                                : (rgn_decode_unset_(), (char *)0))
 #else
 #define RGN_X28_BASE_() RGN_X28_()
 #endif
 
-#define RGN_AT(T, ref) ((T *)(void *)(RGN_X28_BASE_() + ((uintptr_t)(ref) << 3)))
+#define RGN_AT(T, ref) ((T *)(void *)(RGN_X28_BASE_() + ((uintptr_t)RGN_CHECK_REF_(ref, 1) << 3)))
 
 #define RGN_FLAT_BARRIER() ((void)0)
 

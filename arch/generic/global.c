@@ -1,48 +1,29 @@
 /*
- * global.c - the run-time side of decode mode `global` (any CPU): one
- * process-wide active base, kept (like the space base) as a hidden copy
- * for code inside the library and static links, and an exported one for
- * programs linking librgn.so.  rgn_enter writes both, for every thread.
+ * global.c - decode mode `global` (any CPU): one process-wide active base.
+ * It is kept, like the space base, as a hidden copy that the library and
+ * static links read RIP-relative, and behind an exported read-only view
+ * for programs linking librgn.so (rgn_decode_global.h).
  */
 #include "internal.h"
-#include "os/os.h"
 
-rgn_hidden char *rgn_active_base_h_;
-RGN_API char *rgn_active_base;
+char *rgn_active_base_h_;
+RGN_API char *const *const rgn_active_base_p_ = &rgn_active_base_h_;
 
-int rgn_arch_reserve(size_t size, void **base)
+/* Relaxed atomics: any thread may switch back from a region it destroys
+ * (rgn_arch_swap) while another enters one. */
+int rgn_arch_set(char *base)
 {
-	return rgn_os_reserve(size, size, base);
-}
-
-void rgn_arch_publish(char *base)
-{
-	rgn_active_base_h_ = base;
-	rgn_active_base = base;
-}
-
-/* The exported copy follows the hidden one; both are written with
- * relaxed atomics because any thread may destroy the entered region
- * (rgn_arch_forget) while another enters one. */
-int rgn_arch_enter(char *base)
-{
-	if (!base)
-		base = rgn_space_base_h_;
 	__atomic_store_n(&rgn_active_base_h_, base, __ATOMIC_RELAXED);
-	__atomic_store_n(&rgn_active_base, base, __ATOMIC_RELAXED);
 	return 0;
 }
 
-void rgn_arch_forget(char *base)
+bool rgn_arch_swap(char *old, char *base)
 {
-	char *expect = base;
-
-	if (__atomic_compare_exchange_n(&rgn_active_base_h_, &expect,
-	                                rgn_space_base_h_, false,
-	                                __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		__atomic_store_n(&rgn_active_base, rgn_space_base_h_, __ATOMIC_RELAXED);
+	return __atomic_compare_exchange_n(&rgn_active_base_h_, &old, base, false,
+	                                   __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
-void rgn_arch_thread_start(void)
+char *rgn_arch_active(void)
 {
+	return __atomic_load_n(&rgn_active_base_h_, __ATOMIC_RELAXED);
 }

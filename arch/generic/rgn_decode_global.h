@@ -1,6 +1,6 @@
 /*
  * rgn_decode.h (mode `global`, any CPU) - how a 32-bit reference becomes
- * an address.  Installed as rgn_decode.h and included by rgn.h only.
+ * an address.  Installed as rgn/decode.h and included by rgn.h only.
  *
  * Every mode header defines the same things:
  *   RGN_DECODE_MODE       the mode's name, a string
@@ -26,21 +26,36 @@
 #ifndef RGN_DECODE_H
 #define RGN_DECODE_H
 
-#include "rgn_base.h"
+#ifndef RGN_H
+#error "<rgn/decode.h> is part of <rgn.h>: include <rgn.h> instead"
+#endif
+
+#include "rgn/base.h"
 
 #define RGN_DECODE_MODE   "global"
 #define RGN_DECODE_GLOBAL 1
+
+/* A program must be compiled for the decode mode librgn was built with:
+ * pkg-config (and the meson dependency) define RGN_BUILT_DECODE to that
+ * mode's number, and the out-of-line allocation path carries the mode in
+ * its name (rgn_alloc_slow_global), so a mismatch fails to compile or to
+ * link instead of misdecoding. */
+#define RGN_DECODE_ID_  1
+#define RGN_DECODE_TAG_ global
+#if defined(RGN_BUILT_DECODE) && RGN_BUILT_DECODE != RGN_DECODE_ID_
+#error "librgn was built with another decode mode than these headers (mode global): use the headers installed with the library"
+#endif
 
 #if defined(RGN_BUILDING_) || defined(RGN_STATIC)
 extern RGN_HIDDEN_ char *rgn_active_base_h_;
 #define RGN_ACTIVE_BASE_ rgn_active_base_h_
 #else
-RGN_API extern char *rgn_active_base;
-#define RGN_ACTIVE_BASE_ rgn_active_base
+RGN_API extern char *const *const rgn_active_base_p_;
+#define RGN_ACTIVE_BASE_ (*rgn_active_base_p_)
 #endif
 
 #define RGN_AT(T, ref) \
-	((T *)(void *)(RGN_ACTIVE_BASE_ + ((uintptr_t)(ref) << 3)))
+	((T *)(void *)(RGN_ACTIVE_BASE_ + ((uintptr_t)RGN_CHECK_REF_(ref, 1) << 3)))
 #define RGN_REENTER() ((void)0)
 #define RGN_FLAT_BARRIER() ((void)0)
 

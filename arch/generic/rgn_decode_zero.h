@@ -14,17 +14,30 @@
 #ifndef RGN_DECODE_H
 #define RGN_DECODE_H
 
+#ifndef RGN_H
+#error "<rgn/decode.h> is part of <rgn.h>: include <rgn.h> instead"
+#endif
+
 #include <stdint.h>
 
 #define RGN_DECODE_MODE "zero"
 #define RGN_DECODE_ZERO 1
 
-/* The space's first byte (not needed to decode; for inspection). */
-RGN_API extern char *rgn_space_base;
+/* A program must be compiled for the decode mode librgn was built with:
+ * pkg-config (and the meson dependency) define RGN_BUILT_DECODE to that
+ * mode's number, and the out-of-line allocation path carries the mode in
+ * its name (rgn_alloc_slow_zero), so a mismatch fails to compile or to
+ * link instead of misdecoding. */
+#define RGN_DECODE_ID_  4
+#define RGN_DECODE_TAG_ zero
+#if defined(RGN_BUILT_DECODE) && RGN_BUILT_DECODE != RGN_DECODE_ID_
+#error "librgn was built with another decode mode than these headers (mode zero): use the headers installed with the library"
+#endif
+
 
 static inline void *rgn_decode_(uint32_t ref)
 {
-	return (void *)((uintptr_t)ref << 3);
+	return (void *)((uintptr_t)RGN_CHECK_REF_(ref, 0) << 3);
 }
 
 static inline uint32_t rgn_encode_(const void *p)
@@ -32,7 +45,7 @@ static inline uint32_t rgn_encode_(const void *p)
 	return (uint32_t)((uintptr_t)p >> 3);
 }
 
-#define RGN_AT(T, ref) ((T *)(void *)((uintptr_t)(ref) << 3))
+#define RGN_AT(T, ref) ((T *)(void *)((uintptr_t)RGN_CHECK_REF_(ref, 1) << 3))
 #define RGN_REENTER() ((void)0)
 #define RGN_FLAT_BARRIER() ((void)0)
 

@@ -24,6 +24,10 @@
 #ifndef RGN_DECODE_H
 #define RGN_DECODE_H
 
+#ifndef RGN_H
+#error "<rgn/decode.h> is part of <rgn.h>: include <rgn.h> instead"
+#endif
+
 #if !defined(__x86_64__) || !defined(__linux__)
 #error "rgn decode mode gs needs x86-64 Linux"
 #endif
@@ -31,11 +35,23 @@
 #define RGN_DECODE_MODE "gs"
 #define RGN_DECODE_GS   1
 
-#include "rgn_base.h"   /* and the per-thread base, rgn_thread_base */
+/* A program must be compiled for the decode mode librgn was built with:
+ * pkg-config (and the meson dependency) define RGN_BUILT_DECODE to that
+ * mode's number, and the out-of-line allocation path carries the mode in
+ * its name (rgn_alloc_slow_gs), so a mismatch fails to compile or to
+ * link instead of misdecoding. */
+#define RGN_DECODE_ID_  2
+#define RGN_DECODE_TAG_ gs
+#if defined(RGN_BUILT_DECODE) && RGN_BUILT_DECODE != RGN_DECODE_ID_
+#error "librgn was built with another decode mode than these headers (mode gs): use the headers installed with the library"
+#endif
 
-#if defined(RGN_DEBUG) && RGN_DEBUG >= 1
+#include "rgn/base.h"   /* and the per-thread base, rgn_thread_base_() */
+
+#if defined(RGN_DEBUG_BUILD) && RGN_DEBUG_BUILD >= 1
 #define RGN_GS_INDEX_(ref) \
-	(rgn_thread_base ? (uintptr_t)(ref) << 3 : (rgn_decode_unset_(), 0))
+	(rgn_thread_base_() ? (uintptr_t)RGN_CHECK_REF_(ref, 1) << 3 \
+	                    : (rgn_decode_unset_(), 0))
 #else
 #define RGN_GS_INDEX_(ref) ((uintptr_t)(ref) << 3)
 #endif
@@ -44,7 +60,7 @@
     (defined(__clang__) || (!defined(__cplusplus) && !defined(__STRICT_ANSI__)))
 #define RGN_AT(T, ref) ((T __seg_gs *)RGN_GS_INDEX_(ref))
 #else
-#define RGN_AT(T, ref) ((T *)(void *)(rgn_thread_base + RGN_GS_INDEX_(ref)))
+#define RGN_AT(T, ref) ((T *)(void *)(rgn_thread_base_() + RGN_GS_INDEX_(ref)))
 #endif
 #define RGN_REENTER() ((void)0)
 

@@ -154,7 +154,7 @@ static uintmax_t walk_dir(struct walk *w, rgn_region *parent, const char *path)
 	for (size_t i = 0; i < n; i++) {
 		rgn_mark m = rgn_save(r);
 		const char *sep = path[strlen(path) - 1] == '/' ? "" : "/";
-		char *p = rgn_printf(r, "%s%s%s", path, sep, v[i].name);
+		char *p = rgn_format(r, "%s%s%s", path, sep, v[i].name);
 		struct stat sb;
 
 		if (!p) {
