@@ -73,7 +73,13 @@ extern "C" {
 /* Checks a reference in a debug build (rgn/base.h); active: decoded
  * through the active base (RGN_AT) rather than the space's (rgn_ptr). */
 RGN_API uint32_t rgn_ref_check_(uint32_t ref, int active);
-#if defined(RGN_DEBUG_BUILD) && RGN_DEBUG_BUILD >= 1
+/* The inline checks are on when the library was built with them, or when
+ * the program defines RGN_DEBUG to 1 or more before including rgn.h. */
+#if (defined(RGN_DEBUG_BUILD) && RGN_DEBUG_BUILD >= 1) || \
+    (defined(RGN_DEBUG) && RGN_DEBUG >= 1)
+#define RGN_CHECKS_ 1
+#endif
+#ifdef RGN_CHECKS_
 #define RGN_CHECK_REF_(ref, active) rgn_ref_check_((uint32_t)(ref), (active))
 #else
 #define RGN_CHECK_REF_(ref, active) (ref)

@@ -555,20 +555,16 @@ void rgn_blk_purge(uint32_t target)
 		if (!(cond)) {                                               \
 			fprintf(stderr, "rgn_blk_check: %s (line %d)\n",     \
 			        #cond, __LINE__);                            \
-			rc = __LINE__;                                       \
-			goto out;                                            \
+			return __LINE__;                                     \
 		}                                                            \
 	} while (0)
 
-int rgn_blk_check(void)
+int rgn_blk_check_locked(void)
 {
 	uint32_t h, free_n = 0, used_n = 0, retained = 0, nfree = 0, nbinned = 0;
 	uint32_t ndirty = 0, prev_state = 0;
-	int rc = 0;
 
-	if (!atomic_load_explicit(&rgn_space_ready, memory_order_acquire))
-		return 0;
-	rgn_lock(&S->lock);
+	rgn_assert_locked(&S->lock);
 	for (h = 1; h < S->top; h += D(h)->len) {
 		struct rgn_desc *d = D(h);
 		CHECK(d->len >= 1 && d->len <= S->top - h);
@@ -613,7 +609,17 @@ int rgn_blk_check(void)
 		CHECK(n == ndirty);
 		CHECK(prev == S->dirty_new);
 	}
-out:
+	return 0;
+}
+
+int rgn_blk_check(void)
+{
+	int rc;
+
+	if (!atomic_load_explicit(&rgn_space_ready, memory_order_acquire))
+		return 0;
+	rgn_lock(&S->lock);
+	rc = rgn_blk_check_locked();
 	rgn_unlock(&S->lock);
 	return rc;
 }

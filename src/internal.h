@@ -364,8 +364,10 @@ rgn_hidden void rgn_blocks_shrink(uint32_t b, uint32_t n, uint32_t keep, uint32_
 /* Give free memory back to the OS until at most target blocks remain
  * retained; waits for a purge already running in another thread. */
 rgn_hidden void rgn_blk_purge(uint32_t target);
-/* Check every invariant of struct rgn_desc: 0 if they hold. */
+/* Check every invariant of struct rgn_desc: 0 if they hold (else the
+ * line of the first that does not, after a message on stderr). */
 rgn_hidden int rgn_blk_check(void);
+rgn_hidden int rgn_blk_check_locked(void);
 /* The structure's part of the space statistics. */
 rgn_hidden void rgn_blocks_stats(struct rgn_space_stats *st);
 
@@ -425,8 +427,10 @@ rgn_hidden void rgn_blk_put1_slow(uint32_t b);
 /* Give the calling thread's cache back to the shared structure (tc is
  * always the caller's own; also the thread-exit destructor). */
 rgn_hidden void rgn_tcache_flush(struct rgn_tcache *tc);
-/* Blocks held by all threads' caches. */
-rgn_hidden size_t rgn_tcache_cached(void);
+/* Blocks held by all threads' caches; *spares (may be NULL) receives
+ * how many regions those caches hold as spares, and how many spares were
+ * given back since (both still counted live by region.c). */
+rgn_hidden size_t rgn_tcache_cached(size_t *spares);
 
 /* One block, from the calling thread's cache when it has one. */
 static inline uint32_t rgn_blk_get1(void)
@@ -560,13 +564,73 @@ static inline size_t rgn_round8(size_t n)
 
 #define RGN_TAG_CHUNK 1u
 #define RGN_TAG_LARGE 2u
+#define RGN_CHUNK_MAX_DEFAULT 64u  /* blocks: 256 KiB */
+#define RGN_CHUNK_FIRST_GROW  2u   /* blocks of the second chunk */
 
-/* The one-block region's fast paths, called by rgn_new and rgn_destroy
- * directly (never through the table): a region from the thread's spare
- * or cache, or NULL with errno; and taking back a region that holds one
- * block, no child and no cleanup (false: it holds more; nothing done). */
-rgn_hidden rgn_region *rgn_blocks_new(void);
-rgn_hidden bool rgn_blocks_drop(rgn_region *r);
+/*
+ * A blocks-backend region's header, at the start of its own block.
+ * Invariants:
+ *   h.chunk_start <= h.bump.cur <= h.bump.end == end of the span at chunk
+ *   the chain head ... own block holds nspans spans, blocks blocks in all
+ *   used == used_done + (h.bump.cur - h.chunk_start)
+ *   h.bump.base == rgn_blocks_ref_base()
+ *   blocks == 1 exactly when the region holds its own block alone,
+ *   never grown
+ */
+struct rgn_blk_region {
+	struct rgn_region h;
+	uint32_t          chunk;       /* first block of the current chunk */
+	uint32_t          head;        /* newest span of the chain */
+	uint32_t          nspans;      /* spans on the chain, own block too */
+	uint32_t          next_chunk;  /* blocks for the next chunk */
+	uint32_t          chunk_max;   /* blocks */
+	size_t            used_done;   /* bytes used outside the current chunk */
+	size_t            blocks;      /* blocks held */
+};
+
+/* A new root region of the default shape, from a block of the thread's
+ * cache; NULL with errno. */
+rgn_hidden rgn_region *rgn_blocks_create(void);
+
+/* The one-block region's fast paths, which rgn_new and rgn_destroy call
+ * inline (never through the method table): the last one-block region a
+ * thread destroyed stays in its cache as a spare, header ready, and
+ * counted live, so that creating and destroying it again costs no
+ * counting either.  Take it (NULL: none)... */
+static inline rgn_region *rgn_blocks_take_spare(void)
+{
+	struct rgn_tcache *tc = &rgn_tc;
+	rgn_region *r = atomic_load_explicit(&tc->spare, memory_order_relaxed);
+
+	if (rgn_likely(r != NULL)) {
+		atomic_store_explicit(&tc->spare, NULL, memory_order_relaxed);
+		rgn_track_given(r, RGN_BLOCK_SIZE);
+		r->magic = RGN_MAGIC_LIVE;
+	}
+	return r;
+}
+
+/* ...and keep r, a region of one block with no child and no cleanup, as
+ * the spare (false: it holds more, or the slot is taken; nothing done).
+ * chunk, head, nspans, end and chunk_start are already a new region's. */
+static inline bool rgn_blocks_keep_spare(rgn_region *r)
+{
+	struct rgn_blk_region *b = (struct rgn_blk_region *)r;
+	struct rgn_tcache *tc = &rgn_tc;
+
+	if (b->blocks != 1 || atomic_load_explicit(&tc->spare, memory_order_relaxed) ||
+	    !tc->limit)
+		return false;
+	rgn_assert_internal(b->used_done == 0 && b->nspans == 1);
+	r->magic = RGN_MAGIC_DEAD;
+	r->bump.cur = r->chunk_start;
+	r->tail_floor = r->tail_at = NULL;
+	b->next_chunk = RGN_CHUNK_FIRST_GROW;
+	b->chunk_max = RGN_CHUNK_MAX_DEFAULT;
+	rgn_track_taken(r, RGN_BLOCK_SIZE);
+	atomic_store_explicit(&tc->spare, r, memory_order_relaxed);
+	return true;
+}
 
 /* ==== "backend/contig.c" ================================================== */
 

@@ -13,8 +13,8 @@
  * The fast path (rgn_alloc in rgn.h) sees only bump.cur and bump.end and
  * never dispatches.  Every slow path lands here, makes every error, and
  * calls the backend through the table; the one-block region of the
- * blocks backend, the common case of rgn_new and rgn_destroy, is called
- * directly so that region churn pays no indirect call.
+ * blocks backend, the common case of rgn_new and rgn_destroy, is handled
+ * inline (internal.h) so that region churn pays no call at all.
  *
  * Ownership between regions: children hang off their parent in a doubly
  * linked sibling list, so creating and destroying a child are O(1).
@@ -49,9 +49,10 @@ static rgn_thread size_t stack_nulls;
 
 /* ---- the live-region count ---------------------------------------------------------
  * Each thread counts the regions it created minus those it destroyed in a
- * record of its own (no atomic read-modify-write on the fast paths); the
- * records are registered so the statistics can add them up, and a thread
- * that exits leaves its count to `orphans`. */
+ * record of its own (no atomic read-modify-write); the records are
+ * registered so the statistics can add them up, and a thread that exits
+ * leaves its count to `orphans`.  A spare region (internal.h) stays
+ * counted: the statistics subtract the spares the thread caches report. */
 
 struct counter {
 	_Atomic int64_t  live;
@@ -221,27 +222,31 @@ static rgn_noinline rgn_region *new_slow(rgn_region *parent, const rgn_options *
 		return einval();
 	if (o && (unsigned)o->backend >= NBACKENDS)
 		return einval();
-	r = o ? backends[o->backend]->create(o) : rgn_blocks_new();
-	if (!r)
-		return alloc_failed(RGN_BLOCK_SIZE);
+	if (!o && (r = rgn_blocks_take_spare()) != NULL) {
+		/* counted live all along */
+	} else {
+		r = o ? backends[o->backend]->create(o) : rgn_blocks_create();
+		if (!r)
+			return alloc_failed(RGN_BLOCK_SIZE);
+		count_region(1);
+	}
 	rgn_assert_internal(r->magic == RGN_MAGIC_LIVE);
 	if (parent)
 		link_child(parent, r);
-	count_region(1);
 	return r;
 }
 
-/* The common case, a root from the blocks backend, calls it directly. */
+/* The common case, a root from the thread's spare region, is inline;
+ * everything else is a tail call. */
 RGN_API rgn_region *rgn_new(rgn_region *parent)
 {
 	rgn_region *r;
 
 	if (rgn_unlikely(parent != NULL))
 		return new_slow(parent, NULL);
-	r = rgn_blocks_new();
+	r = rgn_blocks_take_spare();
 	if (rgn_unlikely(r == NULL))
-		return alloc_failed(RGN_BLOCK_SIZE);
-	count_region(1);
+		return new_slow(NULL, NULL);
 	return r;
 }
 
@@ -305,10 +310,8 @@ RGN_API void rgn_destroy(rgn_region *r)
 	if (r->parent)
 		unlink_child(r);
 	if (rgn_likely(!r->child && !r->cleanups && r->backend == RGN_BACKEND_BLOCKS) &&
-	    rgn_blocks_drop(r)) {
-		count_region(-1);
-		return;
-	}
+	    rgn_blocks_keep_spare(r))
+		return; /* stays counted live while it is the spare */
 	destroy_tree(r);
 }
 

@@ -11,7 +11,7 @@
 
 RGN_API int rgn_space_stats(struct rgn_space_stats *st)
 {
-	size_t cached;
+	size_t cached, spares = 0, live;
 
 	if (!st) {
 		errno = EINVAL;
@@ -19,7 +19,8 @@ RGN_API int rgn_space_stats(struct rgn_space_stats *st)
 	}
 	memset(st, 0, sizeof(*st));
 	st->block_size = RGN_BLOCK_SIZE;
-	st->live_regions = rgn_region_count();
+	live = rgn_region_count();
+	st->live_regions = live;
 	if (!atomic_load_explicit(&rgn_space_ready, memory_order_acquire))
 		return 0; /* not reserved yet: nothing else to say */
 	st->base = rgn_space_g.base;
@@ -27,7 +28,9 @@ RGN_API int rgn_space_stats(struct rgn_space_stats *st)
 	st->retain_limit = rgn_space_g.retain_limit;
 	st->committed = rgn_space_committed();
 	rgn_blocks_stats(st);      /* used_blocks counts what caches hold */
-	cached = rgn_tcache_cached();
+	cached = rgn_tcache_cached(&spares);
+	/* spare regions are counted live by region.c until reused */
+	st->live_regions = live >= spares ? live - spares : 0;
 	st->cached_blocks = cached;
 	st->used_blocks = st->used_blocks >= cached ? st->used_blocks - cached : 0;
 	return 0;

@@ -31,6 +31,8 @@ static void fork_child(void);
 
 static struct rgn_lock reg_lock = RGN_LOCK_INIT(RGN_RANK_THREADS, NULL, fork_child);
 static struct rgn_tcache *caches;    /* registered caches, under reg_lock */
+/* Spare regions given back by flushes: region.c still counts them live. */
+static _Atomic size_t spares_dropped;
 static pthread_key_t tcache_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
@@ -84,17 +86,20 @@ static void tcache_unregister(struct rgn_tcache *tc)
 	tc->limit = 0;
 }
 
-size_t rgn_tcache_cached(void)
+size_t rgn_tcache_cached(size_t *spares)
 {
-	size_t cached = 0;
+	size_t cached = 0, ns = atomic_load_explicit(&spares_dropped, memory_order_relaxed);
 
 	rgn_lock(&reg_lock);
 	for (struct rgn_tcache *tc = caches; tc; tc = tc->next) {
-		cached += atomic_load_explicit(&tc->n, memory_order_relaxed);
-		cached += atomic_load_explicit(&tc->spare, memory_order_relaxed) != NULL;
+		bool spare = atomic_load_explicit(&tc->spare, memory_order_relaxed) != NULL;
+		cached += atomic_load_explicit(&tc->n, memory_order_relaxed) + spare;
 		cached += atomic_load_explicit(&tc->span_blocks, memory_order_relaxed);
+		ns += spare;
 	}
 	rgn_unlock(&reg_lock);
+	if (spares)
+		*spares = ns;
 	return cached;
 }
 
@@ -119,6 +124,7 @@ void rgn_tcache_flush(struct rgn_tcache *tc)
 		b[k] = rgn_blk_index(spare);
 		n[k++] = 1;
 		atomic_store_explicit(&tc->spare, NULL, memory_order_relaxed);
+		atomic_fetch_add_explicit(&spares_dropped, 1, memory_order_relaxed);
 	}
 	for (int c = 0; c < RGN_SPAN_CLASSES; c++) {
 		while (tc->nspan[c]) {

@@ -47,6 +47,7 @@ Suite *suite_ref(void);
 Suite *suite_threads(void);
 Suite *suite_decode(void);
 Suite *suite_sys(void);
+Suite *suite_debug(void);
 
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)

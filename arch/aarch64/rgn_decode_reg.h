@@ -87,7 +87,7 @@ static inline void rgn_x28_restore_(char **saved)
 	RGN_X28_SET_(*saved);
 }
 
-#if defined(RGN_DEBUG_BUILD) && RGN_DEBUG_BUILD >= 1
+#ifdef RGN_CHECKS_
 #define RGN_X28_BASE_() \
 	(RGN_X28_() == rgn_thread_base_() && RGN_X28_() ? RGN_X28_() \
 	                                                : (rgn_decode_unset_(), (char *)0))

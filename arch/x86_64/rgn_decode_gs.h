@@ -48,7 +48,7 @@
 
 #include "rgn/base.h"   /* and the per-thread base, rgn_thread_base_() */
 
-#if defined(RGN_DEBUG_BUILD) && RGN_DEBUG_BUILD >= 1
+#ifdef RGN_CHECKS_
 #define RGN_GS_INDEX_(ref) \
 	(rgn_thread_base_() ? (uintptr_t)RGN_CHECK_REF_(ref, 1) << 3 \
 	                    : (rgn_decode_unset_(), 0))

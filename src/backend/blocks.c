@@ -18,37 +18,21 @@
  * O(1) (splice src's chain on top of dst's).  Releasing walks the chain
  * through the side table and never reads the freed memory.
  *
- * The one-block region is the common case: rgn_new and rgn_destroy call
- * rgn_blocks_new and rgn_blocks_drop directly, and the last region a
- * thread destroyed stays in its cache as a spare, header ready, for the
- * next rgn_new.
+ * The one-block region is the common case: rgn_new and rgn_destroy use
+ * the inline fast paths in internal.h (rgn_blocks_take_spare,
+ * rgn_blocks_keep_spare): the last region a thread destroyed stays in its
+ * cache as a spare, header ready, for the next rgn_new.
  */
 #include "../internal.h"
 
 #include <string.h>
 
-#define CHUNK_MAX_DEFAULT 64u  /* blocks: 256 KiB */
-#define CHUNK_FIRST_GROW  2u   /* blocks of the second chunk */
+#define CHUNK_MAX_DEFAULT RGN_CHUNK_MAX_DEFAULT
+#define CHUNK_FIRST_GROW  RGN_CHUNK_FIRST_GROW
 
-/*
- * The header, at the start of the region's own block.  Invariants:
- *   h.chunk_start <= h.bump.cur <= h.bump.end == end of the span at chunk
- *   the chain head ... own block holds nspans spans, blocks blocks in all
- *   used == used_done + (h.bump.cur - h.chunk_start)
- *   h.bump.base == rgn_blocks_ref_base()
- *   blocks == 1 exactly when the region holds its own block alone,
- *   never grown
- */
-struct blk_region {
-	struct rgn_region h;
-	uint32_t          chunk;       /* first block of the current chunk */
-	uint32_t          head;        /* newest span of the chain */
-	uint32_t          nspans;      /* spans on the chain, own block too */
-	uint32_t          next_chunk;  /* blocks for the next chunk */
-	uint32_t          chunk_max;   /* blocks */
-	size_t            used_done;   /* bytes used outside the current chunk */
-	size_t            blocks;      /* blocks held */
-};
+/* The header (struct rgn_blk_region, whose invariants internal.h states
+ * with it, since the one-block fast paths there read it). */
+#define blk_region rgn_blk_region
 
 #define HDR ((sizeof(struct blk_region) + 7) & ~(size_t)7)
 _Static_assert(HDR <= RGN_BLOCK_SIZE / 16, "header fits a block with room");
@@ -121,19 +105,9 @@ static rgn_noinline rgn_region *region_create(uint32_t chunk_max)
 	return blk ? region_init(blk, chunk_max) : NULL;
 }
 
-/* The thread's spare region (see rgn_blocks_drop), whose header already
- * reads as a fresh region's; else a block from the thread's cache. */
-rgn_region *rgn_blocks_new(void)
+rgn_region *rgn_blocks_create(void)
 {
-	struct rgn_tcache *tc = &rgn_tc;
-	rgn_region *r = atomic_load_explicit(&tc->spare, memory_order_relaxed);
-
-	if (rgn_unlikely(r == NULL))
-		return region_create(CHUNK_MAX_DEFAULT);
-	atomic_store_explicit(&tc->spare, NULL, memory_order_relaxed);
-	rgn_track_given(r, RGN_BLOCK_SIZE);
-	r->magic = RGN_MAGIC_LIVE;
-	return r;
+	return region_create(CHUNK_MAX_DEFAULT);
 }
 
 static rgn_region *blocks_create(const rgn_options *o)
@@ -145,31 +119,6 @@ static rgn_region *blocks_create(const rgn_options *o)
 		chunk_max = n < 1 ? 1 : n > (1u << 18) ? (1u << 18) : (uint32_t)n;
 	}
 	return region_create(chunk_max);
-}
-
-/* One block, no chunk ever added: chunk, head, nspans, end and chunk_start
- * are already a new region's; reset the rest and keep it as the thread's
- * spare, or give the block back. */
-bool rgn_blocks_drop(rgn_region *r)
-{
-	struct blk_region *b = B(r);
-	struct rgn_tcache *tc = &rgn_tc;
-
-	if (rgn_unlikely(b->blocks != 1))
-		return false;
-	rgn_assert_internal(b->used_done == 0 && b->nspans == 1);
-	r->magic = RGN_MAGIC_DEAD;
-	r->bump.cur = r->chunk_start;
-	r->tail_floor = r->tail_at = NULL;
-	b->next_chunk = CHUNK_FIRST_GROW;
-	b->chunk_max = CHUNK_MAX_DEFAULT;
-	if (!atomic_load_explicit(&tc->spare, memory_order_relaxed) && tc->limit) {
-		rgn_track_taken(r, RGN_BLOCK_SIZE);
-		atomic_store_explicit(&tc->spare, r, memory_order_relaxed);
-		return true;
-	}
-	rgn_blk_put1(own_block(r));
-	return true;
 }
 
 /* The chain down to the own block, then the own block (whose descriptor
