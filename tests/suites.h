@@ -121,11 +121,37 @@ static inline void tst_space_consistent(const struct rgn_space_stats *st)
 	ck_assert_uint_le(st->high_water_blocks, st->size / st->block_size);
 }
 
-/* call returns -1 with errno set to err. */
-#define tst_fails_with(call, err) do {                                    \
+/* The error checks: call fails, returning what its kind of function
+ * returns on failure, with errno set to err.
+ *
+ *   tst_fails_with(call, err)   an int (or ssize_t) call returns -1
+ *   tst_null_with(call, err)    a pointer call returns NULL
+ *   tst_zero_with(call, err)    a call returning a size or a block
+ *                               number returns 0
+ *
+ * errno is cleared first, so the call itself must set it.  A failure is
+ * reported at the caller's line, naming the call, the value and errno it
+ * gave and those expected, e.g.
+ *   rgn_merge(a, a) returned 0, errno 0 (Success); want -1, errno EINVAL (22)
+ */
+#define tst_fails_with(call, err)                                         \
+	TST_FAILS_(call, #call, intmax_t, -1, "-1", "%jd", err, #err)
+#define tst_null_with(call, err)                                          \
+	TST_FAILS_(call, #call, const void *, NULL, "NULL", "%p", err, #err)
+#define tst_zero_with(call, err)                                          \
+	TST_FAILS_(call, #call, uintmax_t, 0, "0", "%ju", err, #err)
+
+#define TST_FAILS_(call, call_s, type, fail, fail_s, fmt, err, err_s) do { \
+		type tst_got_;                                            \
+		int tst_errno_;                                           \
 		errno = 0;                                                \
-		ck_assert_int_eq((call), -1);                             \
-		ck_assert_int_eq(errno, (err));                           \
+		tst_got_ = (call);                                        \
+		tst_errno_ = errno;                                       \
+		ck_assert_msg(tst_got_ == (fail) && tst_errno_ == (err),  \
+		              "%s returned " fmt ", errno %d (%s); "      \
+		              "want %s, errno %s (%d)", call_s, tst_got_, \
+		              tst_errno_, strerror(tst_errno_), fail_s,   \
+		              err_s, (err));                              \
 	} while (0)
 
 /* Deterministic xorshift64* generator. */

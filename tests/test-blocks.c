@@ -107,12 +107,8 @@ START_TEST(test_blocks_alloc_too_big)
 	uint32_t b;
 
 	blk_init(16 * MiB, 0);
-	errno = 0;
-	ck_assert_uint_eq(rgn_blk_alloc(rgn_space_g.nblocks, NULL), 0);
-	ck_assert_int_eq(errno, ENOMEM);
-	errno = 0;
-	ck_assert_uint_eq(rgn_blk_alloc(UINT32_MAX, NULL), 0);
-	ck_assert_int_eq(errno, ENOMEM);
+	tst_zero_with(rgn_blk_alloc(rgn_space_g.nblocks, NULL), ENOMEM);
+	tst_zero_with(rgn_blk_alloc(UINT32_MAX, NULL), ENOMEM);
 	ck_assert_int_eq(rgn_blk_check(), 0);
 	b = rgn_blk_alloc(16, NULL);
 	ck_assert_uint_ne(b, 0);
@@ -399,9 +395,7 @@ START_TEST(test_blocks_alloc_aligned)
 			got[n][0] = b;
 			got[n++][1] = sizes[j];
 		}
-	errno = 0;
-	ck_assert_uint_eq(rgn_blk_alloc_aligned(1, rgn_space_g.nblocks * 2u), 0);
-	ck_assert_int_eq(errno, ENOMEM);
+	tst_zero_with(rgn_blk_alloc_aligned(1, rgn_space_g.nblocks * 2u), ENOMEM);
 	for (uint32_t i = 0; i < n; i++)
 		rgn_blk_free(got[i][0], got[i][1]);
 	rgn_blk_free(stray, 3);

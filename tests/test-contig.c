@@ -92,8 +92,7 @@ START_TEST(test_contig_refs_in)
 
 #ifdef RGN_DECODE_ZERO
 	/* no base to move: RGN_AT is the address / 8 */
-	ck_assert_int_eq(rgn_enter(c), -1);
-	ck_assert_int_eq(errno, ENOTSUP);
+	tst_fails_with(rgn_enter(c), ENOTSUP);
 	ck_assert_int_eq(rgn_enter(b), 0);
 	ck_assert_int_eq(rgn_enter(NULL), 0);
 	ck_assert_uint_eq(RGN_AT(struct node, rb)->value, 1);
@@ -150,10 +149,8 @@ START_TEST(test_contig_live_cap)
 	rgn_set_oom_handler(note_oom, NULL);
 	for (int i = 0; i < 3; i++)
 		r[i] = contig_new(NULL, 2 * MiB);
-	errno = 0;
-	ck_assert_ptr_null(rgn_new_with(NULL, &(rgn_options){
-		.backend = RGN_BACKEND_CONTIG, .reserve = 2 * MiB }));
-	ck_assert_int_eq(errno, ENOMEM);
+	tst_null_with(rgn_new_with(NULL, &(rgn_options){
+		.backend = RGN_BACKEND_CONTIG, .reserve = 2 * MiB }), ENOMEM);
 	ck_assert_int_eq(oom_seen, 1);
 	ck_assert_uint_eq(tst_contig().live, 3);
 	ck_assert_uint_ge(tst_contig().refused, 1);
@@ -191,9 +188,7 @@ START_TEST(test_contig_tail_grow_past_reserve)
 	t = rgn_tail(c, 64 * KiB, &avail);
 	ck_assert_ptr_nonnull(t);
 	memset(t, 7, 100);
-	errno = 0;
-	ck_assert_ptr_null(rgn_tail_grow(c, 100, 2 * MiB, &avail));
-	ck_assert_int_eq(errno, ENOMEM);
+	tst_null_with(rgn_tail_grow(c, 100, 2 * MiB, &avail), ENOMEM);
 	ck_assert_ptr_null(rgn_tail_grow(c, 100, 64 * GiB, &avail));
 	ck_assert_int_eq(rgn_tail_commit(c, 0), 0);
 	r1 = tst_region(c);
@@ -236,11 +231,8 @@ START_TEST(test_contig_os_refuses)
 	lim.rlim_cur = lim.rlim_max = vm * (rlim_t)sysconf(_SC_PAGESIZE) + 64 * MiB;
 	ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
 	rgn_set_oom_handler(note_oom, NULL);
-	errno = 0;
-	r = rgn_new_with(NULL, &(rgn_options){ .backend = RGN_BACKEND_CONTIG,
-	                                       .reserve = 1 * GiB });
-	ck_assert_ptr_null(r);
-	ck_assert_int_eq(errno, ENOMEM);
+	tst_null_with(rgn_new_with(NULL, &(rgn_options){
+		.backend = RGN_BACKEND_CONTIG, .reserve = 1 * GiB }), ENOMEM);
 	ck_assert_int_eq(oom_seen, 1);
 	ck_assert_uint_eq(tst_contig().live, 1);
 	/* what fits still works */
@@ -323,13 +315,9 @@ START_TEST(test_contig_cache_bounded)
 	ck_assert_int_eq(rgn_contig_configure(&cfg), 0);
 	ck_assert_uint_eq(tst_contig().cached, 1);
 	cfg.cache_max = 257;
-	errno = 0;
-	ck_assert_int_eq(rgn_contig_configure(&cfg), -1);
-	ck_assert_int_eq(errno, EINVAL);
+	tst_fails_with(rgn_contig_configure(&cfg), EINVAL);
 	cfg = (rgn_contig_config){ .purge = (rgn_purge)9 };
-	errno = 0;
-	ck_assert_int_eq(rgn_contig_configure(&cfg), -1);
-	ck_assert_int_eq(errno, EINVAL);
+	tst_fails_with(rgn_contig_configure(&cfg), EINVAL);
 	cfg = (rgn_contig_config){ .release = (rgn_release)9 };
 	ck_assert_int_eq(rgn_contig_configure(&cfg), -1);
 	ck_assert_int_eq(rgn_contig_configure(NULL), 0);
@@ -488,9 +476,7 @@ START_TEST(test_contig_default_reserve)
 	ck_assert_uint_lt(rgn_ref_in(r, p + 20 * GiB - 8), UINT32_MAX);
 	ck_assert_ptr_eq(rgn_ptr_in(r, rgn_ref_in(r, p + 20 * GiB - 8)),
 	                 p + 20 * GiB - 8);
-	errno = 0;
-	ck_assert_ptr_null(rgn_alloc(r, 12 * GiB));
-	ck_assert_int_eq(errno, ENOMEM);
+	tst_null_with(rgn_alloc(r, 12 * GiB), ENOMEM);
 	rgn_destroy(r);
 }
 END_TEST
@@ -571,9 +557,7 @@ START_TEST(test_contig_image_roundtrip)
 	ck_assert_int_eq(rgn_image_write(r, fd, root), 0);
 	ck_assert_int_eq(rgn_image_write(r, -1, root), -1);
 	/* a root the reader would refuse (in the guard page) is refused here */
-	errno = 0;
-	ck_assert_int_eq(rgn_image_write(r, fd, 1), -1);
-	ck_assert_int_eq(errno, EINVAL);
+	tst_fails_with(rgn_image_write(r, fd, 1), EINVAL);
 	rgn_destroy(r);                      /* the region is gone */
 
 	img = rgn_image_open(fd, &root2);
@@ -587,8 +571,7 @@ START_TEST(test_contig_image_roundtrip)
 	ck_assert_uint_eq(rgn_image_ref(img, rgn_image_ptr(img, big_ref)), big_ref);
 	ck_assert_uint_ge(rgn_image_size(img), 300 * KiB + N * sizeof(struct tnode));
 #ifdef RGN_DECODE_ZERO
-	ck_assert_int_eq(rgn_image_enter(img), -1);   /* no base to move */
-	ck_assert_int_eq(errno, ENOTSUP);
+	tst_fails_with(rgn_image_enter(img), ENOTSUP); /* no base to move */
 #else
 	/* entered, RGN_AT decodes the image's refs */
 	ck_assert_int_eq(rgn_image_enter(img), 0);
@@ -639,14 +622,6 @@ static int good_image(size_t *size)
 	return fd;
 }
 
-static void expect_open_error(int fd, int err)
-{
-	errno = 0;
-	ck_assert_ptr_null(rgn_image_open(fd, NULL));
-	ck_assert_msg(errno == err, "errno %d (%s), want %d", errno,
-	              strerror(errno), err);
-}
-
 START_TEST(test_contig_image_errors)
 {
 	static const char text[] = "#!/bin/sh\necho this is not an image\n";
@@ -659,42 +634,38 @@ START_TEST(test_contig_image_errors)
 	/* a block region has no image (serialization by copying comes later) */
 	b = rgn_new(NULL);
 	fd = tmpfile_fd();
-	errno = 0;
-	ck_assert_int_eq(rgn_image_write(b, fd, 0), -1);
-	ck_assert_int_eq(errno, ENOTSUP);
-	errno = 0;
-	ck_assert_int_eq(rgn_image_write(NULL, fd, 0), -1);
-	ck_assert_int_eq(errno, EINVAL);
+	tst_fails_with(rgn_image_write(b, fd, 0), ENOTSUP);
+	tst_fails_with(rgn_image_write(NULL, fd, 0), EINVAL);
 	rgn_destroy(b);
 	/* empty, foreign */
-	expect_open_error(fd, ENOEXEC);
+	tst_null_with(rgn_image_open(fd, NULL), ENOEXEC);
 	ck_assert_int_eq(write(fd, text, sizeof text), (ssize_t)sizeof text);
-	expect_open_error(fd, ENOEXEC);
+	tst_null_with(rgn_image_open(fd, NULL), ENOEXEC);
 	close(fd);
-	expect_open_error(-1, EINVAL);
+	tst_null_with(rgn_image_open(-1, NULL), EINVAL);
 
 	/* truncated: cut the tail, or even the header */
 	fd = good_image(&size);
 	ck_assert_int_eq(ftruncate(fd, (off_t)size - 8), 0);
-	expect_open_error(fd, ENODATA);
+	tst_null_with(rgn_image_open(fd, NULL), ENODATA);
 	ck_assert_int_eq(ftruncate(fd, 20), 0);
-	expect_open_error(fd, ENODATA);
+	tst_null_with(rgn_image_open(fd, NULL), ENODATA);
 	close(fd);
 	/* damaged: a byte of the header changed, or bytes appended */
 	fd = good_image(&size);
 	ck_assert_int_eq(pread(fd, &byte, 1, 24), 1);
 	byte ^= 0x40;
 	ck_assert_int_eq(pwrite(fd, &byte, 1, 24), 1);
-	expect_open_error(fd, EBADMSG);
+	tst_null_with(rgn_image_open(fd, NULL), EBADMSG);
 	close(fd);
 	fd = good_image(&size);
 	ck_assert_int_eq(pwrite(fd, "x", 1, (off_t)size), 1);
-	expect_open_error(fd, EBADMSG);
+	tst_null_with(rgn_image_open(fd, NULL), EBADMSG);
 	close(fd);
 	/* a directory is not an image file */
 	fd = open("/tmp", O_RDONLY);
 	ck_assert_int_ge(fd, 0);
-	expect_open_error(fd, EINVAL);
+	tst_null_with(rgn_image_open(fd, NULL), EINVAL);
 	close(fd);
 	/* and a good one opens */
 	fd = good_image(&size);

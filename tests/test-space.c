@@ -94,9 +94,7 @@ START_TEST(test_space_init_bad_size)
 	unsetenv("RGN_SPACE");
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		cfg.space_size = bad[i];
-		errno = 0;
-		ck_assert_msg(rgn_init(&cfg) == -1, "size %zu accepted", bad[i]);
-		ck_assert_int_eq(errno, EINVAL);
+		tst_fails_with(rgn_init(&cfg), EINVAL);
 	}
 	/* the failures reserved nothing */
 	cfg.space_size = 64 * MiB;
@@ -110,12 +108,8 @@ START_TEST(test_space_init_twice_busy)
 	rgn_config cfg = { .space_size = 64 * MiB };
 
 	tst_init(16 * MiB, 0);
-	errno = 0;
-	ck_assert_int_eq(rgn_init(&cfg), -1);
-	ck_assert_int_eq(errno, EBUSY);
-	errno = 0;
-	ck_assert_int_eq(rgn_init(NULL), -1);
-	ck_assert_int_eq(errno, EBUSY);
+	tst_fails_with(rgn_init(&cfg), EBUSY);
+	tst_fails_with(rgn_init(NULL), EBUSY);
 	ck_assert_uint_eq(tst_space().size, 16 * MiB);
 }
 END_TEST
@@ -165,13 +159,9 @@ START_TEST(test_space_chosen_size_never_falls_back)
 	rgn_config cfg = { .space_size = 32 * GiB };
 
 	limit_address_space(20 * GiB);
-	errno = 0;
-	ck_assert_int_eq(rgn_init(&cfg), -1);
-	ck_assert_int_eq(errno, ENOMEM);
+	tst_fails_with(rgn_init(&cfg), ENOMEM);
 	setenv("RGN_SPACE", "32G", 1);
-	errno = 0;
-	ck_assert_ptr_null(rgn_new(NULL));
-	ck_assert_int_eq(errno, ENOMEM);
+	tst_null_with(rgn_new(NULL), ENOMEM);
 }
 END_TEST
 #endif /* TST_SANITIZED: registered only where they can run */
@@ -183,9 +173,7 @@ START_TEST(test_space_init_after_implicit_busy)
 	setenv("RGN_SPACE", "16M", 1);
 	r = rgn_new(NULL);       /* reserves the space with defaults */
 	ck_assert_ptr_nonnull(r);
-	errno = 0;
-	ck_assert_int_eq(rgn_init(NULL), -1);
-	ck_assert_int_eq(errno, EBUSY);
+	tst_fails_with(rgn_init(NULL), EBUSY);
 	ck_assert_uint_eq(tst_space().size, 16 * MiB);
 	rgn_destroy(r);
 }
@@ -218,16 +206,9 @@ static const char *const env_bad[] = { "banana", "48M", "8M", "64G", "-1" };
 
 START_TEST(test_space_env_invalid)
 {
-	rgn_region *r;
-
 	setenv("RGN_SPACE", env_bad[_i], 1);
-	errno = 0;
-	r = rgn_new(NULL);
-	ck_assert_msg(r == NULL, "RGN_SPACE=%s accepted", env_bad[_i]);
-	ck_assert_int_eq(errno, EINVAL);
-	errno = 0;
-	ck_assert_int_eq(rgn_init(NULL), -1);
-	ck_assert_int_eq(errno, EINVAL);
+	tst_null_with(rgn_new(NULL), EINVAL);
+	tst_fails_with(rgn_init(NULL), EINVAL);
 }
 END_TEST
 
@@ -267,9 +248,7 @@ END_TEST
 START_TEST(test_space_stats_null)
 {
 	tst_init(16 * MiB, 0);
-	errno = 0;
-	ck_assert_int_eq(rgn_space_stats(NULL), -1);
-	ck_assert_int_eq(errno, EINVAL);
+	tst_fails_with(rgn_space_stats(NULL), EINVAL);
 }
 END_TEST
 
@@ -505,18 +484,14 @@ START_TEST(test_space_exhaustion)
 	ck_assert_uint_ge(st.high_water_blocks * st.block_size, size - 2 * MiB);
 
 	/* a failed push still pushes (a NULL region) and is popped once */
-	errno = 0;
-	ck_assert_ptr_null(rgn_push());
-	ck_assert_int_eq(errno, ENOMEM);
+	tst_null_with(rgn_push(), ENOMEM);
 	ck_assert_ptr_null(rgn_current());
 	rgn_pop();
 	ck_assert_ptr_eq(rgn_current(), outer);
 
 	/* the regions still work as far as their memory goes */
 	calls = oom_rec.calls;
-	errno = 0;
-	ck_assert_ptr_null(rgn_alloc(big_r, 2 * MiB));
-	ck_assert_int_eq(errno, ENOMEM);
+	tst_null_with(rgn_alloc(big_r, 2 * MiB), ENOMEM);
 	ck_assert_int_gt(oom_rec.calls, calls);
 
 	/* giving the memory back makes allocation work again */
@@ -559,9 +534,7 @@ START_TEST(test_space_alloc_larger_than_space)
 	rgn_set_oom_handler(count_oom, NULL);
 	r = rgn_new(NULL);
 	ck_assert_ptr_nonnull(r);
-	errno = 0;
-	ck_assert_ptr_null(rgn_alloc(r, n));
-	ck_assert_int_eq(errno, ENOMEM);
+	tst_null_with(rgn_alloc(r, n), ENOMEM);
 	ck_assert_int_eq(oom_rec.calls, 1);
 	ck_assert_uint_ge(oom_rec.last, n);
 	/* nothing was lost: the region and the space still work */

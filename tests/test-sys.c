@@ -303,25 +303,17 @@ START_TEST(test_sys_tail_grow_fails_cleanly)
 	before = tst_region(r);
 	p = rgn_tail(r, 3000, &a0);
 	tst_fill(p, 3000, 8);
-	errno = 0;
-	ck_assert_ptr_null(rgn_tail_grow(r, 3000, 32 * MiB, &avail));
-	ck_assert_int_eq(errno, ENOMEM);
-	errno = 0;
+	tst_null_with(rgn_tail_grow(r, 3000, 32 * MiB, &avail), ENOMEM);
 	/* more blocks than the space has below its end (block 0 is never
 	 * handed out) */
-	ck_assert_ptr_null(rgn_tail_grow(r, 3000, 16 * MiB - 1024, &avail));
-	ck_assert_int_eq(errno, ENOMEM);
+	tst_null_with(rgn_tail_grow(r, 3000, 16 * MiB - 1024, &avail), ENOMEM);
 	ck_assert_uint_eq(tst_region(r).blocks, before.blocks);
 	ck_assert_int_eq(rgn_tail_commit(r, 3000), 0);
 	ck_assert(tst_verify(p, 3000, 8));
 	/* no tail pending, used beyond the tail */
-	errno = 0;
-	ck_assert_ptr_null(rgn_tail_grow(r, 0, 100, &avail));
-	ck_assert_int_eq(errno, EINVAL);
+	tst_null_with(rgn_tail_grow(r, 0, 100, &avail), EINVAL);
 	p = rgn_tail(r, 100, &a0);
-	errno = 0;
-	ck_assert_ptr_null(rgn_tail_grow(r, a0 + 1, a0 + 100, &avail));
-	ck_assert_int_eq(errno, EINVAL);
+	tst_null_with(rgn_tail_grow(r, a0 + 1, a0 + 100, &avail), EINVAL);
 	ck_assert_ptr_null(rgn_tail_grow(NULL, 0, 100, &avail));
 	ck_assert_int_eq(rgn_tail_commit(r, 0), 0);
 	rgn_destroy(r);
@@ -392,13 +384,9 @@ START_TEST(test_sys_read_fd_pipe_and_offset)
 	ck_assert_ptr_nonnull(strstr(p, "Pid:"));
 	ck_assert_uint_eq(strlen(p), len);
 
-	errno = 0;
-	ck_assert_ptr_null(rgn_read_fd(r, -1, &len));
-	ck_assert_int_eq(errno, EBADF);
-	ck_assert_ptr_null(rgn_read_fd(NULL, 0, &len));
-	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_ptr_null(rgn_read_file(r, NULL, &len));
-	ck_assert_int_eq(errno, EINVAL);
+	tst_null_with(rgn_read_fd(r, -1, &len), EBADF);
+	tst_null_with(rgn_read_fd(NULL, 0, &len), EINVAL);
+	tst_null_with(rgn_read_file(r, NULL, &len), EINVAL);
 	rgn_destroy(r);
 }
 END_TEST
@@ -524,9 +512,7 @@ START_TEST(test_sys_readlink)
 	ck_assert_int_eq(unlink(link), 0);
 	ck_assert_int_eq(symlink("short", link), 0);
 	ck_assert_str_eq(rgn_readlink(r, link), "short");
-	errno = 0;
-	ck_assert_ptr_null(rgn_readlink(r, dir));      /* not a link */
-	ck_assert_int_eq(errno, EINVAL);
+	tst_null_with(rgn_readlink(r, dir), EINVAL); /* not a link */
 	rgn_destroy(other);
 	rgn_destroy(r);
 	tmp_rm(dir);
@@ -666,15 +652,11 @@ START_TEST(test_sys_open_close)
 	ck_assert_int_eq(rgn_close(r, a), 0);
 	ck_assert(!fd_open(a));
 	ck_assert_uint_eq(tst_region(r).cleanups, 0);
-	errno = 0;
-	ck_assert_int_eq(rgn_close(r, a), -1);        /* not r's any more */
-	ck_assert_int_eq(errno, EBADF);
+	tst_fails_with(rgn_close(r, a), EBADF); /* not r's any more */
 
 	/* a descriptor r does not own is refused and left open */
 	k = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	errno = 0;
-	ck_assert_int_eq(rgn_close(r, k), -1);
-	ck_assert_int_eq(errno, EBADF);
+	tst_fails_with(rgn_close(r, k), EBADF);
 	ck_assert(fd_open(k));
 	close(k);
 
@@ -687,12 +669,9 @@ START_TEST(test_sys_open_close)
 	a = rgn_open(r, "/dev/null", O_RDONLY, 0);
 	rgn_reset(r);
 	ck_assert(!fd_open(a));
-	errno = 0;
-	ck_assert_int_eq(rgn_open(r, "/nonexistent/x", O_RDONLY, 0), -1);
-	ck_assert_int_eq(errno, ENOENT);
+	tst_fails_with(rgn_open(r, "/nonexistent/x", O_RDONLY, 0), ENOENT);
 	ck_assert_uint_eq(tst_region(r).cleanups, 0);
-	ck_assert_int_eq(rgn_open(NULL, "/dev/null", O_RDONLY, 0), -1);
-	ck_assert_int_eq(errno, EINVAL);
+	tst_fails_with(rgn_open(NULL, "/dev/null", O_RDONLY, 0), EINVAL);
 	rgn_destroy(r);
 }
 END_TEST
@@ -709,21 +688,13 @@ START_TEST(test_sys_error_missing)
 	r = rgn_new(NULL);
 	ck_assert_ptr_nonnull(rgn_strdup(r, "something before"));
 	s = snap_take(r);
-	errno = 0;
-	ck_assert_ptr_null(rgn_read_file(r, "/nonexistent/file", &n));
-	ck_assert_int_eq(errno, ENOENT);
+	tst_null_with(rgn_read_file(r, "/nonexistent/file", &n), ENOENT);
 	snap_same(r, &s);
-	errno = 0;
-	ck_assert_ptr_null(rgn_list_dir(r, "/nonexistent/dir", &n));
-	ck_assert_int_eq(errno, ENOENT);
+	tst_null_with(rgn_list_dir(r, "/nonexistent/dir", &n), ENOENT);
 	snap_same(r, &s);
-	errno = 0;
-	ck_assert_ptr_null(rgn_readlink(r, "/nonexistent/link"));
-	ck_assert_int_eq(errno, ENOENT);
+	tst_null_with(rgn_readlink(r, "/nonexistent/link"), ENOENT);
 	snap_same(r, &s);
-	errno = 0;
-	ck_assert_ptr_null(rgn_list_dir(r, "/dev/null", &n));
-	ck_assert_int_eq(errno, ENOTDIR);
+	tst_null_with(rgn_list_dir(r, "/dev/null", &n), ENOTDIR);
 	snap_same(r, &s);
 	rgn_destroy(r);
 }
@@ -742,9 +713,7 @@ START_TEST(test_sys_error_directory_as_file)
 	tmp_dir(dir, sizeof dir);
 	r = rgn_new(NULL);                           /* fresh: the tail extends it */
 	s = snap_take(r);
-	errno = 0;
-	ck_assert_ptr_null(rgn_read_file(r, dir, &n));
-	ck_assert_int_eq(errno, EISDIR);
+	tst_null_with(rgn_read_file(r, dir, &n), EISDIR);
 	snap_same(r, &s);
 	ck_assert_uint_eq(tst_region(r).blocks, 1);
 	rgn_destroy(r);
@@ -776,9 +745,7 @@ START_TEST(test_sys_error_fifo_with_writer)
 	ck_assert_int_eq(reap(pid), 0);
 	ck_assert_uint_eq(open_fds(), s.fds);
 	s = snap_take(r);
-	errno = 0;
-	ck_assert_ptr_null(rgn_list_dir(r, fifo, &n));
-	ck_assert_int_eq(errno, ENOTDIR);
+	tst_null_with(rgn_list_dir(r, fifo, &n), ENOTDIR);
 	snap_same(r, &s);
 	rgn_destroy(r);
 	tmp_rm(dir);
@@ -802,9 +769,7 @@ START_TEST(test_sys_error_space_runs_out_mid_read)
 	ck_assert_ptr_nonnull(rgn_alloc(r, 1000));
 	s = snap_take(r);
 	fd = pipe_with(24 * MiB, 1, &pid);
-	errno = 0;
-	ck_assert_ptr_null(rgn_read_fd(r, fd, &n));
-	ck_assert_int_eq(errno, ENOMEM);
+	tst_null_with(rgn_read_fd(r, fd, &n), ENOMEM);
 	close(fd);                                   /* the writer gets EPIPE */
 	ck_assert_int_ne(reap(pid), 0);
 	snap_same(r, &s);
@@ -816,14 +781,10 @@ START_TEST(test_sys_error_space_runs_out_mid_read)
 	fd = open(path, O_RDWR | O_CREAT, 0600);
 	ck_assert_int_eq(ftruncate(fd, 64 * MiB), 0);  /* sparse */
 	ck_assert_int_eq(lseek(fd, 5, SEEK_SET), 5);
-	errno = 0;
-	ck_assert_ptr_null(rgn_read_fd(r, fd, &n));
-	ck_assert_int_eq(errno, ENOMEM);
+	tst_null_with(rgn_read_fd(r, fd, &n), ENOMEM);
 	ck_assert_int_eq(lseek(fd, 0, SEEK_CUR), 5);
 	close(fd);
-	errno = 0;
-	ck_assert_ptr_null(rgn_read_file(r, path, &n));
-	ck_assert_int_eq(errno, ENOMEM);
+	tst_null_with(rgn_read_file(r, path, &n), ENOMEM);
 	snap_same(r, &s);
 
 	/* still works, and can hold a large part of the space */
