@@ -171,13 +171,15 @@ def fmt_ratio(r, none="-", places=None):
 def md_table(head, rows, numeric=False):
     """The lines of a Markdown table.  numeric: the first column to the
     left, the others to the right ('|---|---:|'); otherwise every column
-    as the renderer likes ('| --- | --- |')."""
+    as the renderer likes ('| --- | --- |').  An empty heading (over a
+    column of labels) is written '| |', an empty cell '|  |'."""
     if numeric:
         rule = "|" + "|".join("---" if i == 0 else "---:"
                               for i in range(len(head))) + "|"
     else:
         rule = "|" + "|".join(" --- " for _ in head) + "|"
-    return (["| " + " | ".join(str(c) for c in head) + " |", rule] +
+    heading = "|" + "|".join(" %s " % c if str(c) else " " for c in head) + "|"
+    return ([heading, rule] +
             ["| " + " | ".join(str(c) for c in r) + " |" for r in rows])
 
 
