@@ -1,12 +1,15 @@
-"""benchlog.py - read the log scripts/bench writes, for report.py and
-plots.py.
+"""benchlog.py - read the log scripts/bench writes, for report.py,
+plots.py and smoke.py (statistics and formatting: benchlib.py).
 
 Every line an executable printed is prefixed with "<round> <allocator>
 <workload>" (the kinds of lines are described in bench/harness.h), and
 scripts/bench adds "cg" lines with cachegrind's totals and "fail" lines.
+Lines that do not start with a round number (sys_walk.py's, appended to
+the same log) are not the driver's and are skipped.
 """
 import collections
-import statistics
+
+from benchlib import stats
 
 OURS = "rgn"                     # the allocator the ratios are about
 BASE = "glibc"                   # the ratio everyone knows
@@ -41,6 +44,8 @@ def parse(path):
             head = line.split(" ", 3)
             if len(head) < 3:
                 continue
+            if not head[0].isdigit():
+                continue
             rnd, a, w = head[0], head[1], head[2]
             rest = head[3] if len(head) > 3 else ""
             parts = rest.split()
@@ -60,10 +65,9 @@ def parse(path):
                 text = " ".join(parts[1:])
                 if text.startswith("workload "):
                     log.sizes[w] = text
-                    try:
-                        log.size_n[w] = int(text.split(" size ")[1].split()[0])
-                    except (IndexError, ValueError):
-                        pass
+                    n = workload_size(text)
+                    if n is not None:
+                        log.size_n[w] = n
                 else:
                     log.info[a][text] = None
             elif kind == "cg":
@@ -95,46 +99,18 @@ def expected_text(path, depth):
     return lines or None
 
 
-def summarise(vals):
-    vs = [v for _, _, v in vals]
-    return statistics.median(vs), min(vs), max(vs), len(vs)
+def workload_size(text):
+    """N from the driver's "info workload W, mode M, size N (...)" text
+    (with or without "info "), or None."""
+    try:
+        return int(text.split(" size ")[1].split()[0])
+    except (IndexError, ValueError):
+        return None
 
 
-def fmt(v):
-    if v is None:
-        return "-"
-    a = abs(v)
-    if a >= 100:
-        return "%.0f" % v
-    if a >= 10:
-        return "%.1f" % v
-    if a >= 1:
-        return "%.2f" % v
-    if a >= 0.01:
-        return "%.3f" % v
-    return "%.2g" % v
-
-
-def fmt_small(v):
-    """Per-operation counts: differences of two runs, so tiny values are
-    noise and may even come out negative."""
-    return "<0.001" if abs(v) < 0.001 else fmt(v)
-
-
-def fmt_ratio(r):
-    if r is None:
-        return "-"
-    if r >= 100:
-        return "%.0fx" % r
-    if r >= 10:
-        return "%.1fx" % r
-    if r >= 0.01:
-        return "%.2fx" % r
-    return "%.1gx" % r
-
-
-def ratio(a, b):
-    return a / b if a is not None and b else None
+def values(vals):
+    """The values of a log.raw list of (round, run, value)."""
+    return [v for _, _, v in vals]
 
 
 def row_label(log, key):
@@ -151,4 +127,4 @@ def competitors(log):
 
 
 def medians(log, key):
-    return {a: summarise(v)[0] for a, v in log.raw[key].items()}
+    return {a: stats(values(v)).median for a, v in log.raw[key].items()}

@@ -27,8 +27,10 @@
 #define _GNU_SOURCE
 #include <rgn.h>
 
+#include "args.h"
 #include "common.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,74 +300,63 @@ static void run_bst(const char *mode, size_t n, int rounds)
 	rgn_destroy(r);
 }
 
-static size_t parse_size(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	switch (*end) {
-	case 'K': case 'k': v *= 1024; break;
-	case 'M': case 'm': v *= 1024 * 1024; break;
-	case 'G': case 'g': v *= 1024.0 * 1024 * 1024; break;
-	default: break;
-	}
-	return (size_t)v;
-}
-
-static int usage(void)
-{
-	fprintf(stderr,
-	        "usage: bench-chase [--sizes 32K,1M,...] [--bst 64K,1M,...] [--rounds N]\n"
-	        "       bench-chase --one random|sequential raw|ref WS HOPS\n");
-	return 2;
-}
-
 int main(int argc, char **argv)
 {
-	const char *sizes = "32K,1M,16M", *bst = "64K,1M";
+	static const char *const patterns[] = { "sequential", "random" };
+	static const char *const variants[] = { "raw", "ref" };
+	const char *sizes = "32K,1M,16M", *bst = "64K,1M", *v;
 	int rounds = 3;
 	const char *mode = rgn_decode_mode();
+	struct bench_args a;
+	size_t *ws, *keys;
+	int nws, nkeys;
 
-	if (rgn_init(NULL) != 0) {
-		perror("chase: rgn_init");
-		return 1;
-	}
-	if (argc == 6 && strcmp(argv[1], "--one") == 0) {
-		int random = strcmp(argv[2], "random") == 0;
-		size_t n = parse_size(argv[4]) / sizeof(struct rnode);
-		size_t hops = (size_t)strtoull(argv[5], NULL, 10);
-		struct lists l = make_lists(n, random);
+	args_init(&a, argc, argv,
+	          "usage: bench-chase [--sizes 32K,1M,...] [--bst 64K,1M,...] [--rounds N]\n"
+	          "       bench-chase --one random|sequential raw|ref WS HOPS\n");
+	if (args_flag(&a, "--one")) {
+		int random = args_choice(&a, args_next(&a), patterns, 2);
+		int raw = args_choice(&a, args_next(&a), variants, 2) == 0;
+		size_t n = args_size(&a, args_next(&a)) / sizeof(struct rnode);
+		size_t hops = (size_t)args_uint(&a, args_next(&a), 0, SIZE_MAX);
+		struct lists l;
 
-		if (strcmp(argv[3], "raw") == 0)
+		args_done(&a);
+		if (rgn_init(NULL) != 0) {
+			perror("chase: rgn_init");
+			return 1;
+		}
+		l = make_lists(n, random);
+		if (raw)
 			sink = (uintptr_t)chase_raw(l.raw, hops);
 		else
 			sink = chase_ref(rgn_ref_of(l.ref), hops);
 		free_lists(&l);
 		return 0;
 	}
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--sizes") == 0 && i + 1 < argc)
-			sizes = argv[++i];
-		else if (strcmp(argv[i], "--bst") == 0 && i + 1 < argc)
-			bst = argv[++i];
-		else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
-			rounds = atoi(argv[++i]);
+	while (args_more(&a)) {
+		if ((v = args_value(&a, "--sizes")))
+			sizes = v;
+		else if ((v = args_value(&a, "--bst")))
+			bst = v;
+		else if ((v = args_value(&a, "--rounds")))
+			rounds = (int)args_uint(&a, v, 1, INT_MAX);
 		else
-			return usage();
+			args_usage(&a);
 	}
-	if (rounds < 1)
-		return usage();
-	for (int random = 1; random >= 0; random--) {
-		char *list = strdup(sizes);
-		for (char *s = strtok(list, ","); s; s = strtok(NULL, ","))
-			run_chase(mode, random, parse_size(s), rounds);
-		free(list);
+	/* every size checked before anything runs */
+	ws = args_size_list(&a, sizes, &nws);
+	keys = args_size_list(&a, bst, &nkeys);
+	if (rgn_init(NULL) != 0) {
+		perror("chase: rgn_init");
+		return 1;
 	}
-	if (*bst) {
-		char *list = strdup(bst);
-		for (char *s = strtok(list, ","); s; s = strtok(NULL, ","))
-			run_bst(mode, parse_size(s), rounds);
-		free(list);
-	}
+	for (int random = 1; random >= 0; random--)
+		for (int i = 0; i < nws; i++)
+			run_chase(mode, random, ws[i], rounds);
+	for (int i = 0; i < nkeys; i++)
+		run_bst(mode, keys[i], rounds);
+	free(ws);
+	free(keys);
 	return 0;
 }

@@ -2,6 +2,7 @@
  * common.h - what every benchmark program shares, whether it is built
  * from driver.c (through harness.h) or stands alone (chase.c,
  * strategy.c, sys-walk.c): a monotonic clock and one seeded generator.
+ * Their command lines go through args.h.
  */
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H

@@ -15,13 +15,12 @@ two runs per cell (with and without the hops, so that set-up cancels).
 """
 import argparse
 import os
-import shlex
-import statistics
-import subprocess
 import sys
-import tempfile
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import (Samples, cachegrind, csv_lines, md_table, run, show,  # noqa: E402
+                      write_csv)
 from plots import gnuplot_terminal, plot  # noqa: E402
 
 QUICK = {"sizes": "32K,1M,16M", "bst": "64K"}
@@ -44,32 +43,14 @@ def human(n):
     return str(n)
 
 
-def run(argv, env=None):
-    e = dict(os.environ)
-    e.update(env or {})
-    p = subprocess.run(argv, capture_output=True, text=True, env=e)
-    return p
-
-
 def grind(exe, variant, hops):
     """(D1 misses, LL misses) of one --one run under cachegrind."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "cg")
-        p = run(["valgrind", "--tool=cachegrind", "--cache-sim=yes", "--LL=" + GRIND_LL,
-                 "--cachegrind-out-file=" + out, exe, "--one", "random", variant,
-                 GRIND_WS, str(hops)], {"RGN_SPACE": "1G"})
-        if p.returncode != 0 or not os.path.exists(out):
-            last = (p.stderr.strip().splitlines() or ["?"])[-1]
-            return None, last
-        names, vals = [], []
-        for line in open(out):
-            if line.startswith("events:"):
-                names = line.split()[1:]
-            elif line.startswith("summary:"):
-                vals = [int(x) for x in line.split()[1:]]
-        ev = dict(zip(names, vals))
-        return (ev.get("D1mr", 0) + ev.get("D1mw", 0),
-                ev.get("DLmr", 0) + ev.get("DLmw", 0)), None
+    ev, err = cachegrind([exe, "--one", "random", variant, GRIND_WS, str(hops)],
+                         {"RGN_SPACE": "1G"}, ["--LL=" + GRIND_LL])
+    if ev is None:
+        return None, err
+    return (ev.get("D1mr", 0) + ev.get("D1mw", 0),
+            ev.get("DLmr", 0) + ev.get("DLmw", 0)), None
 
 
 def main():
@@ -89,14 +70,13 @@ def main():
     for label, exe in exes:
         argv = [exe, "--sizes", cfg["sizes"], "--bst", cfg["bst"],
                 "--rounds", str(a.rounds)]
-        cmds.append(" ".join(shlex.quote(x) for x in argv))
+        cmds.append(show(argv))
         sys.stderr.write("decode: %s\n" % cmds[-1])
         p = run(argv)
         if p.returncode != 0:
             sys.stderr.write("decode: %s failed: %s\n" % (label, p.stderr.strip()))
             continue
-        for line in p.stdout.splitlines():
-            f = line.split(",")
+        for f in csv_lines(p.stdout):
             if f[0] == "chase":
                 rows.append((label, "chase/" + f[2], int(f[3]), f[4], float(f[6])))
             elif f[0] == "bst":
@@ -117,17 +97,16 @@ def main():
             grinds[label] = per
             sys.stderr.write("decode: cachegrind %s done\n" % label)
 
-    with open(os.path.join(a.out, "decode.csv"), "w") as f:
-        f.write("# %s; per binary: %s\n" % (a.command, " | ".join(cmds)))
-        f.write("build,test,size,variant,ns\n")
-        for r in rows:
-            f.write("%s,%s,%d,%s,%.4f\n" % r)
+    write_csv(os.path.join(a.out, "decode.csv"),
+              ["%s; per binary: %s" % (a.command, " | ".join(cmds))],
+              ["build", "test", "size", "variant", "ns"], rows,
+              "%s,%s,%d,%s,%.4f")
 
     # medians per (build, test, size, variant)
-    med = {}
+    samples = Samples()
     for label, test, size, var, ns in rows:
-        med.setdefault((label, test, size, var), []).append(ns)
-    med = {k: statistics.median(v) for k, v in med.items()}
+        samples.add((label, test, size, var), ns)
+    med = samples.medians()
     labels = [l for l, _ in exes]
     tests = sorted({(t, s) for _, t, s, _ in med}, key=lambda x: (x[0], x[1]))
 
@@ -142,17 +121,19 @@ def main():
           "The size is the raw side's working set (N nodes x 16 bytes; the "
           "ref side holds the same N nodes in half of it); for bst it is the "
           "number of keys." % a.rounds, ""]
-    md.append("| test | size | " + " | ".join("%s raw | ref | ratio" % l for l in labels) + " |")
-    md.append("|---|---:|" + "---:|---:|---:|" * len(labels))
+    table = []
     for t, s in tests:
-        cells = []
+        cells = [t, human(s) if t != "bst" else s]
         for l in labels:
             raw, ref = med.get((l, t, s, "raw")), med.get((l, t, s, "ref"))
             if raw is None or ref is None:
-                cells.append("| | ")
+                cells += ["", "", ""]
             else:
-                cells.append("%.2f | %.2f | **%.2f**" % (raw, ref, ref / raw))
-        md.append("| %s | %s | %s |" % (t, human(s) if t != "bst" else s, " | ".join(cells)))
+                cells += ["%.2f" % raw, "%.2f" % ref, "**%.2f**" % (ref / raw)]
+        table.append(cells)
+    md += md_table(["test", "size"] + [h for l in labels
+                                       for h in ("%s raw" % l, "ref", "ratio")],
+                   table, numeric=True)
     md.append("")
 
     # the goals, for the best build on each size class
@@ -168,13 +149,11 @@ def main():
     small, large = best_ratio(lambda s: s <= SMALL), best_ratio(lambda s: s >= LARGE)
     md.append("Goals (chase, worst ratio over the sizes of the class, per build):")
     md.append("")
-    md.append("| build | worst ratio, working set <= 2 MiB (goal <= 1.10) | "
-              "worst ratio, working set >= 4 MiB (goal <= 0.85) |")
-    md.append("|---|---:|---:|")
-    for l in labels:
-        md.append("| %s | %s | %s |" % (
-            l, "%.2f" % small[l] if l in small else "-",
-            "%.2f" % large[l] if l in large else "-"))
+    md += md_table(["build", "worst ratio, working set <= 2 MiB (goal <= 1.10)",
+                    "worst ratio, working set >= 4 MiB (goal <= 0.85)"],
+                   [(l, "%.2f" % small[l] if l in small else "-",
+                     "%.2f" % large[l] if l in large else "-") for l in labels],
+                   numeric=True)
     md.append("")
 
     if grinds:
@@ -183,16 +162,17 @@ def main():
                   "core's 2 MiB L2; %d hops, set-up subtracted):"
                   % (GRIND_WS.replace("M", " MiB"), GRIND_HOPS))
         md.append("")
-        md.append("| build | raw D1 | raw LL | ref D1 | ref LL |")
-        md.append("|---|---:|---:|---:|---:|")
+        table = []
         for l in labels:
             g = grinds.get(l, {})
-            cells = []
+            cells = [l]
             for v in ("raw", "ref"):
                 x = g.get(v)
                 cells += (["%.3f" % x[0], "%.3f" % x[1]] if isinstance(x, tuple)
                           else ["n/a (%s)" % (x or "?"), ""])
-            md.append("| %s | %s |" % (l, " | ".join(cells)))
+            table.append(cells)
+        md += md_table(["build", "raw D1", "raw LL", "ref D1", "ref LL"], table,
+                       numeric=True)
         md.append("")
 
     term = gnuplot_terminal()

@@ -25,6 +25,7 @@
 #include BENCH_ADAPTER
 #include "defaults.h"
 #include "harness.h"
+#include "args.h"
 
 #include <sys/resource.h>
 
@@ -50,14 +51,10 @@ static const char *const mode_names[MODE_COUNT] = {
 	"default", "full", "smoke", "grind", "grind2",
 };
 
-static void usage(void)
-{
-	fprintf(stderr,
-	        "usage: bench-%s WORKLOAD [--mode default|full|smoke|grind|grind2] "
-	        "[--size N] [--runs N]\n"
-	        "       bench-%s --list\n", BA_NAME, BA_NAME);
-	exit(2);
-}
+static const char usage[] =
+	"usage: bench-" BA_NAME " WORKLOAD [--mode default|full|smoke|grind|grind2] "
+	"[--size N] [--runs N]\n"
+	"       bench-" BA_NAME " --list\n";
 
 static void list(void)
 {
@@ -92,59 +89,39 @@ static double peak_rss_mib(void)
 	return kib / 1024;
 }
 
-static uint64_t number(const char *s)
-{
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-
-	if (*s < '0' || *s > '9' || *end)
-		usage();
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	const struct bench_workload *w = NULL;
 	enum bench_mode mode = MODE_DEFAULT;
 	uint64_t size = 0;
 	int runs = 0;
+	struct bench_args a;
+	const char *name, *v;
 
-	if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+	args_init(&a, argc, argv, usage);
+	if (args_flag(&a, "--list")) {
+		args_done(&a);
 		list();
 		return 0;
 	}
-	if (argc < 2)
-		usage();
+	name = args_next(&a);
 	for (size_t i = 0; i < NWORKLOADS; i++)
-		if (strcmp(argv[1], workloads[i]->name) == 0)
+		if (strcmp(name, workloads[i]->name) == 0)
 			w = workloads[i];
 	if (!w) {
 		fprintf(stderr, "bench-%s: no workload \"%s\" (--list names them)\n",
-		        BA_NAME, argv[1]);
+		        BA_NAME, name);
 		return 2;
 	}
-	for (int i = 2; i < argc; i += 2) {
-		const char *opt = argv[i], *val = argv[i + 1];
-
-		if (!val)
-			usage();
-		if (strcmp(opt, "--mode") == 0) {
-			int m = 0;
-
-			while (m < MODE_COUNT && strcmp(val, mode_names[m]))
-				m++;
-			if (m == MODE_COUNT)
-				usage();
-			mode = (enum bench_mode)m;
-		} else if (strcmp(opt, "--size") == 0) {
-			size = number(val);
-		} else if (strcmp(opt, "--runs") == 0) {
-			runs = (int)number(val);
-			if (runs < 1 || runs > BENCH_MAX_RUNS)
-				usage();
-		} else {
-			usage();
-		}
+	while (args_more(&a)) {
+		if ((v = args_value(&a, "--mode")))
+			mode = (enum bench_mode)args_choice(&a, v, mode_names, MODE_COUNT);
+		else if ((v = args_value(&a, "--size")))
+			size = args_uint(&a, v, 0, UINT64_MAX);
+		else if ((v = args_value(&a, "--runs")))
+			runs = (int)args_uint(&a, v, 1, BENCH_MAX_RUNS);
+		else
+			args_usage(&a);
 	}
 	if (!size)
 		size = w->size[mode];

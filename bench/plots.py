@@ -1,14 +1,16 @@
-"""plots.py - the PNG plots of the report, drawn by gnuplot.
+"""plots.py - the PNG plots of the reports, drawn by gnuplot: the main
+report's (plots()), and the means to draw one (gnuplot_terminal(),
+plot()) for strategy.py and decode.py.
 
 Each plot leaves its data (.dat) and script (.gp) beside the picture, so it
 can be redrawn or changed by hand.
 """
 import os
 import shutil
-import subprocess
 import sys
 
-from benchlog import BASE, summarise
+from benchlib import run, stats
+from benchlog import BASE, values
 
 COLORS = ["#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b",
           "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939",
@@ -19,8 +21,7 @@ def gnuplot_terminal():
     gp = shutil.which("gnuplot")
     if not gp:
         return None
-    p = subprocess.run([gp, "-e", "set terminal pngcairo"],
-                       capture_output=True, text=True)
+    p = run([gp, "-e", "set terminal pngcairo"])
     if p.returncode == 0 and not p.stderr.strip():
         return "pngcairo size 1100,560 font ',10'"
     return "png size 1100,560"
@@ -34,8 +35,7 @@ def plot(outdir, name, script, term):
         f.write("do for [i=1:%d] { set linetype i linecolor rgb word(cols, i) "
                 "linewidth 1.5 }\n" % len(COLORS))
         f.write(script)
-    p = subprocess.run(["gnuplot", name + ".gp"], cwd=outdir,
-                       capture_output=True, text=True)
+    p = run(["gnuplot", name + ".gp"], cwd=outdir)
     if p.returncode != 0:
         sys.stderr.write("report.py: gnuplot %s.gp: %s" % (name, p.stderr))
         return None
@@ -79,9 +79,9 @@ def plots(log, outdir):
     made = []
     allocs = log.allocators
 
-    def stats(key, a):
+    def cell(key, a):
         v = log.raw.get(key, {}).get(a)
-        return summarise(v)[:3] if v else None
+        return stats(values(v))[:3] if v else None
 
     # allocation cost by size
     sizes = [(k, int(k[1][5:-3].replace("k", "")) * (1024 if "k" in k[1] else 1))
@@ -92,7 +92,7 @@ def plots(log, outdir):
             f.write("size " + " ".join(allocs) + "\n")
             for key, size in sizes:
                 f.write("%d %s\n" % (size, " ".join(
-                    "%g" % stats(key, a)[0] if stats(key, a) else "NaN"
+                    "%g" % cell(key, a)[0] if cell(key, a) else "NaN"
                     for a in allocs)))
         made.append(plot(outdir, "alloc-by-size", """set title "allocation cost by size (warm, objects kept alive; median)"
 set xlabel "object size (bytes)"
@@ -111,7 +111,7 @@ plot for [i=2:%d] 'alloc-by-size.dat' using 1:i with linespoints \\
     keys += [k for k in log.rows if k[1] in ("alloc32_ns", "free32_ms")]
     if keys and any(BASE in log.raw[k] for k in keys):
         def rel(key, a):
-            s, b = stats(key, a), stats(key, BASE)
+            s, b = cell(key, a), cell(key, BASE)
             return tuple(x / b[0] for x in s) if s and b else None
         made.append(clustered(
             outdir, "time-vs-glibc",
@@ -123,7 +123,7 @@ plot for [i=2:%d] 'alloc-by-size.dat' using 1:i with linespoints \\
     if rss:
         made.append(clustered(outdir, "peak-rss",
                               "peak RSS per cell (process running one workload)",
-                              "MiB", [(k, k[0]) for k in rss], allocs, stats,
+                              "MiB", [(k, k[0]) for k in rss], allocs, cell,
                               term))
 
     bt = ("binary-trees", "bintree_s")
@@ -131,7 +131,7 @@ plot for [i=2:%d] 'alloc-by-size.dat' using 1:i with linespoints \\
         depth = log.size_n.get("binary-trees", "?")
         with open(os.path.join(outdir, "binary-trees.dat"), "w") as f:
             for i, a in enumerate(allocs):
-                t, m = stats(bt, a), stats(("binary-trees", "peak_rss_mib"), a)
+                t, m = cell(bt, a), cell(("binary-trees", "peak_rss_mib"), a)
                 if t and m:
                     f.write('%g %g "%s" %d\n' % (m[0], t[0], a, i + 1))
         made.append(plot(outdir, "binary-trees", """set title "binary-trees depth %s: time and peak RSS (medians)"

@@ -14,9 +14,11 @@ import os
 import sys
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
-from benchlog import (BASE, OURS, competitors, expected_text, fmt, fmt_ratio,
-                      fmt_small, medians, parse, ratio, row_label, summarise)
-from plots import plots
+from benchlib import (fmt, fmt_ratio, fmt_small, md_table, ratio, stats,  # noqa: E402
+                      write_csv)
+from benchlog import (BASE, OURS, competitors, expected_text, medians,  # noqa: E402
+                      parse, row_label, values)
+from plots import plots  # noqa: E402
 
 GOAL_REF = "apr-default"         # "APR" in the goals
 GOAL_ALT = "apr"                 # shown beside it
@@ -195,32 +197,29 @@ METHOD = """\
 """
 
 
-def md_table(head, rows):
-    out = ["| " + " | ".join(head) + " |",
-           "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return "\n".join(out) + "\n\n"
+def md_block(head, rows):
+    return "\n".join(md_table(head, rows, numeric=True)) + "\n\n"
 
 
-def write_csv(log, path, command, machine):
-    with open(path, "w") as f:
-        f.write("# command: %s\n" % command)
-        for m in machine:
-            f.write("# %s\n" % m)
+def csv_rows(log):
+    """Every raw value, then cachegrind's totals (round 0, run 1)."""
+    for key in log.rows:
         for a in log.allocators:
-            for i in log.info[a]:
-                f.write("# %s: %s\n" % (a, i))
-        f.write("round,allocator,workload,metric,run,value\n")
-        for key in log.rows:
-            for a in log.allocators:
-                for rnd, run, v in log.raw[key].get(a, []):
-                    f.write("%d,%s,%s,%s,%d,%r\n" % (rnd, a, key[0], key[1],
-                                                      run, v))
-        for (w, a), modes in sorted(log.cg.items()):
-            for mode, (ops, ev) in sorted(modes.items()):
-                f.write("0,%s,%s,cg_%s_ops,1,%d\n" % (a, w, mode, ops))
-                for e, n in ev.items():
-                    f.write("0,%s,%s,cg_%s_%s,1,%d\n" % (a, w, mode, e, n))
+            for rnd, run, v in log.raw[key].get(a, []):
+                yield rnd, a, key[0], key[1], run, v
+    for (w, a), modes in sorted(log.cg.items()):
+        for mode, (ops, ev) in sorted(modes.items()):
+            yield 0, a, w, "cg_%s_ops" % mode, 1, int(ops)
+            for e, n in ev.items():
+                yield 0, a, w, "cg_%s_%s" % (mode, e), 1, int(n)
+
+
+def save_csv(log, path, command, machine):
+    comments = (["command: %s" % command] + list(machine) +
+                ["%s: %s" % (a, i) for a in log.allocators for i in log.info[a]])
+    write_csv(path, comments, ["round", "allocator", "workload", "metric",
+                               "run", "value"],
+              csv_rows(log), "%d,%s,%s,%s,%d,%r")
 
 
 def write_md(log, path, args, machine, console, goal_list, notes, grind,
@@ -265,10 +264,10 @@ def write_md(log, path, args, machine, console, goal_list, notes, grind,
             for a in log.allocators:
                 if a not in vals:
                     continue
-                m, lo, hi, n = summarise(vals[a])
+                m, lo, hi, n = stats(values(vals[a]))
                 rows.append((a, fmt(m), "%s–%s" % (fmt(lo), fmt(hi)), n,
                              "" if a == OURS else fmt_ratio(ratio(mine, m))))
-            f.write(md_table(["allocator", "median", "min–max", "runs",
+            f.write(md_block(["allocator", "median", "min–max", "runs",
                               "rgn / this"], rows))
         one, two = ("request", "request_us"), ("threads", "threads2_us")
         if one in log.raw and two in log.raw:
@@ -276,7 +275,7 @@ def write_md(log, path, args, machine, console, goal_list, notes, grind,
                     "Requests served per second by two threads at once, "
                     "divided by one thread's (2.00 is perfect scaling).\n\n")
             m1, m2 = medians(log, one), medians(log, two)
-            f.write(md_table(["allocator", "speed-up"], [
+            f.write(md_block(["allocator", "speed-up"], [
                 (a, "%.2f" % (2 * m1[a] / m2[a])) for a in log.allocators
                 if a in m1 and a in m2 and m2[a]]))
         if grind:
@@ -291,7 +290,7 @@ def write_md(log, path, args, machine, console, goal_list, notes, grind,
                         for a in log.allocators if (w, a) in grind]
                 if rows:
                     f.write("### %s\n\n" % w)
-                    f.write(md_table(["allocator", "Ir/op", "D1 miss/op",
+                    f.write(md_block(["allocator", "Ir/op", "D1 miss/op",
                                       "LL miss/op", "rgn Ir / this"], rows))
         f.write(METHOD)
         f.write("\n## Machine\n\n")
@@ -343,8 +342,8 @@ def main():
 
     with open(os.path.join(args.out, "table.txt"), "w") as f:
         f.write("\n".join(console) + "\n")
-    write_csv(log, os.path.join(args.out, "results.csv"), args.command,
-              machine)
+    save_csv(log, os.path.join(args.out, "results.csv"), args.command,
+             machine)
     write_md(log, os.path.join(args.out, "report.md"), args, machine, console,
              goal_list, notes, grind, pictures, plot_note)
 

@@ -8,25 +8,18 @@ Passes when every run exits 0, every workload's check value is the same
 for all allocators, and binary-trees prints exactly the expected text.
 """
 import os
-import subprocess
 import sys
 
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
-from benchlog import expected_text  # noqa: E402
-
-
-def run(exe, workload):
-    p = subprocess.run([exe, workload, "--mode", "smoke"],
-                       capture_output=True, text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
+from benchlib import run  # noqa: E402
+from benchlog import PROGRAM_KINDS, expected_text, workload_size  # noqa: E402
 
 
 def main():
     expected, exes = sys.argv[1], sys.argv[2:]
     if not exes:
         sys.exit("smoke.py: no executables")
-    listing = subprocess.run([exes[0], "--list"], capture_output=True,
-                             text=True, check=True).stdout
+    listing = run([exes[0], "--list"], check=True).stdout
     workloads = [ln.split()[0] for ln in listing.splitlines()
                  if ln and not ln[0].isspace()]
     failures = 0
@@ -34,20 +27,21 @@ def main():
         checks = {}
         for exe in exes:
             name = os.path.basename(exe)
-            rc, out, err = run(exe, w)
-            if rc != 0:
-                print("FAIL %s %s: exit %d\n%s" % (name, w, rc, err))
+            p = run([exe, w, "--mode", "smoke"], timeout=60)
+            if p.returncode != 0:
+                print("FAIL %s %s: exit %d\n%s" % (name, w, p.returncode,
+                                                  p.stderr))
                 failures += 1
                 continue
-            lines = out.splitlines()
+            lines = p.stdout.splitlines()
             checks[name] = [ln.split()[1] for ln in lines
                             if ln.startswith("check ")]
             if w == "binary-trees":
-                depth = next(int(ln.split("size ")[1].split()[0])
-                             for ln in lines if ln.startswith("info workload"))
+                depth = next(workload_size(ln) for ln in lines
+                             if ln.startswith("info workload"))
                 want = expected_text(expected, depth)
-                got = [ln for ln in lines if ln.split(" ", 1)[0] not in
-                       ("info", "label", "raw", "sum", "check", "ops")]
+                got = [ln for ln in lines
+                       if ln.split(" ", 1)[0] not in PROGRAM_KINDS]
                 if got != want:
                     print("FAIL %s binary-trees output differs:\n%s" % (
                         name, "\n".join(got)))

@@ -24,6 +24,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@
 
 #include "rgn.h"
 
+#include "args.h"
 #include "common.h"
 
 #define KiB ((size_t)1 << 10)
@@ -591,25 +593,25 @@ static void sec_xref(void)
 
 int main(int argc, char **argv)
 {
-	const char *sec = NULL;
+	const char *sec = NULL, *v;
+	struct bench_args a;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--full") == 0)
+	args_init(&a, argc, argv, "usage: bench-strategy alloc|life|maxlive|inflate|"
+	          "over32|image|xref [--full] [--rounds N] [--strategy S]\n");
+	while (args_more(&a)) {
+		if (args_flag(&a, "--full"))
 			full = 1;
-		else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
-			rounds = atoi(argv[++i]);
-		else if (strcmp(argv[i], "--strategy") == 0 && i + 1 < argc)
-			only = argv[++i];
-		else if (argv[i][0] != '-' && !sec)
-			sec = argv[i];
+		else if ((v = args_value(&a, "--rounds")))
+			rounds = (int)args_uint(&a, v, 1, INT_MAX);
+		else if ((v = args_value(&a, "--strategy")))
+			only = v;
+		else if (!sec && (v = args_word(&a)))
+			sec = v;
 		else
-			sec = NULL, i = argc;
+			args_usage(&a);
 	}
-	if (!sec || rounds < 1) {
-		fprintf(stderr, "usage: bench-strategy alloc|life|maxlive|inflate|"
-		        "over32|image|xref [--full] [--rounds N] [--strategy S]\n");
-		return 2;
-	}
+	if (!sec)
+		args_usage(&a);
 	/* In the timed sections, blocks freed by a reset stay resident, as a
 	 * contiguous region's pages do below its retained size: they measure
 	 * allocation, not page faults.  The memory sections (maxlive, inflate,

@@ -13,13 +13,13 @@ blocks.  Nothing here is a hard-coded result.
 """
 import argparse
 import os
-import shlex
-import statistics
-import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+from benchlib import Samples, csv_lines, md_table, run, show, write_csv  # noqa: E402
 from plots import gnuplot_terminal, plot  # noqa: E402
 
 QUICK = ["alloc", "life", "inflate", "image", "xref"]
@@ -51,63 +51,40 @@ def runs_for(section, exe, full, rounds):
     return [(base + ["--rounds", str(rounds)], {})]
 
 
-def show(argv, env):
-    pre = " ".join("%s=%s" % kv for kv in sorted(env.items()))
-    return (pre + " " if pre else "") + " ".join(shlex.quote(a) for a in argv)
-
-
 def run_section(section, exe, full, rounds, out):
     rows, cmds = [], []
     for argv, env in runs_for(section, exe, full, rounds):
         cmds.append(show(argv, env))
-        e = dict(os.environ)
-        e.update(env)
-        t0 = time.time()
-        p = subprocess.run(argv, capture_output=True, text=True, env=e)
-        sys.stderr.write("strategy: %s (%.1f s)\n" % (cmds[-1], time.time() - t0))
+        p = run(argv, env)
+        sys.stderr.write("strategy: %s (%.1f s)\n" % (cmds[-1], p.seconds))
         if p.returncode != 0:
             sys.stderr.write("strategy: failed: %s\n" % p.stderr.strip())
-        for line in p.stdout.splitlines():
-            f = line.split(",")
-            if len(f) == 6:
-                rows.append((f[0], f[1], f[2], int(f[3]), f[4], float(f[5])))
-    with open(os.path.join(out, "strategy-%s.csv" % section), "w") as f:
-        f.write("# command: %s\n" % " ; ".join(cmds))
-        f.write("section,case,strategy,round,metric,value\n")
-        for r in rows:
-            f.write("%s,%s,%s,%d,%s,%g\n" % r)
+        rows += [(f[0], f[1], f[2], int(f[3]), f[4], float(f[5]))
+                 for f in csv_lines(p.stdout) if len(f) == 6]
+    write_csv(os.path.join(out, "strategy-%s.csv" % section),
+              ["command: %s" % " ; ".join(cmds)],
+              ["section", "case", "strategy", "round", "metric", "value"],
+              rows, "%s,%s,%s,%d,%s,%g")
     return rows
 
 
-class Data:
+class Data(Samples):
+    """The rows by (case, strategy, metric); .rows keeps them all."""
+
     def __init__(self, rows):
+        super().__init__()
         self.rows = rows
-
-    def values(self, case, strat, metric):
-        return [r[5] for r in self.rows
-                if r[1] == case and r[2] == strat and r[4] == metric]
-
-    def med(self, case, strat, metric):
-        v = self.values(case, strat, metric)
-        return statistics.median(v) if v else None
+        for r in rows:
+            self.add((r[1], r[2], r[4]), r[5])
 
 
-def fmt(v, unit=""):
-    if v is None:
-        return "n/a"
-    if abs(v) >= 100:
-        s = "%.0f" % v
-    elif abs(v) >= 10:
-        s = "%.1f" % v
-    elif abs(v) >= 1:
-        s = "%.2f" % v
-    else:
-        s = "%.3g" % v
-    return s + unit
+def fmt(v):
+    return benchlib.fmt(v, none="n/a", digits=3)
 
 
 def ratio(a, b):
-    return "%.2fx" % (a / b) if a is not None and b else "n/a"
+    """a / b as text, two places (contiguous over blocks)."""
+    return benchlib.fmt_ratio(benchlib.ratio(a, b), none="n/a", places=2)
 
 
 # ---- sections ---------------------------------------------------------------------
@@ -117,20 +94,22 @@ def report_alloc(d, outdir, term):
     lines = ["## 1. Allocation throughput by object size", "",
              "Each object is allocated and its first byte written, in a region "
              "already warmed by one pass and reset (its memory resident): "
-             "ns per allocation, median of rounds.", "",
-             "| object | blocks (ns) | contiguous (ns) | contiguous / blocks | page faults per MiB (blocks / contiguous) |",
-             "| --- | --- | --- | --- | --- |"]
+             "ns per allocation, median of rounds.", ""]
+    rows = []
     for s in sizes:
-        b, c = d.med(s, "blocks", "alloc_ns"), d.med(s, "contig", "alloc_ns")
-        lines.append("| %s B | %s | %s | %s | %s / %s |" % (
-            s, fmt(b), fmt(c), ratio(c, b), fmt(d.med(s, "blocks", "faults_per_mib")),
-            fmt(d.med(s, "contig", "faults_per_mib"))))
+        b, c = d.median(s, "blocks", "alloc_ns"), d.median(s, "contig", "alloc_ns")
+        rows.append(("%s B" % s, fmt(b), fmt(c), ratio(c, b), "%s / %s" % (
+            fmt(d.median(s, "blocks", "faults_per_mib")),
+            fmt(d.median(s, "contig", "faults_per_mib")))))
+    lines += md_table(["object", "blocks (ns)", "contiguous (ns)",
+                       "contiguous / blocks",
+                       "page faults per MiB (blocks / contiguous)"], rows)
     if term:
         with open(os.path.join(outdir, "strategy-alloc.dat"), "w") as f:
             f.write("# size blocks contig (ns per allocation, medians)\n")
             for s in sizes:
-                f.write("%s %g %g\n" % (s, d.med(s, "blocks", "alloc_ns") or 0,
-                                        d.med(s, "contig", "alloc_ns") or 0))
+                f.write("%s %g %g\n" % (s, d.median(s, "blocks", "alloc_ns") or 0,
+                                        d.median(s, "contig", "alloc_ns") or 0))
         png = plot(outdir, "strategy-alloc", """set title "Allocation time by object size (median)"
 set ylabel "ns per allocation"
 set logscale y
@@ -142,9 +121,9 @@ plot 'strategy-alloc.dat' using 2:xtic(1) title 'blocks', '' using 3 title 'cont
 """, term)
         if png:
             lines += ["", "![allocation by size](%s)" % png]
-    small = [d.med(s, "contig", "alloc_ns") / d.med(s, "blocks", "alloc_ns")
-             for s in sizes[:3] if d.med(s, "blocks", "alloc_ns")]
-    big_b, big_c = d.med("65536", "blocks", "alloc_ns"), d.med("65536", "contig", "alloc_ns")
+    small = [d.median(s, "contig", "alloc_ns") / d.median(s, "blocks", "alloc_ns")
+             for s in sizes[:3] if d.median(s, "blocks", "alloc_ns")]
+    big_b, big_c = d.median("65536", "blocks", "alloc_ns"), d.median("65536", "contig", "alloc_ns")
     if small and big_b and big_c:
         lines += ["", "Small objects take the same inline bump path on both "
                   "(contiguous / blocks %.2fx to %.2fx over 16 to 256 B). "
@@ -169,27 +148,27 @@ LIFE_SAYS = {
 
 
 def report_life(d, outdir, term):
-    b = d.med("create_alloc_destroy", "blocks", "cycle_ns")
+    b = d.median("create_alloc_destroy", "blocks", "cycle_ns")
     lines = ["## 2. Region life cycle", "",
              "*create + first allocation (64 B) + destroy*, in a loop; *fill 4 MiB "
              "warm*: create, allocate and touch 4 MiB, destroy, in a loop, so that "
              "the memory of the last cycle is there for the next (the contiguous "
-             "regions retain 1 MiB; what lies above goes back as the policy says).", "",
-             "| strategy | create+alloc+destroy (ns) | vs blocks | fill 4 MiB warm (µs) | vs blocks |",
-             "| --- | --- | --- | --- | --- |"]
-    bw = d.med("fill_4m_warm", "blocks", "cycle_us")
+             "regions retain 1 MiB; what lies above goes back as the policy says).", ""]
+    bw = d.median("fill_4m_warm", "blocks", "cycle_us")
+    rows = []
     for s in LIFE:
-        c = d.med("create_alloc_destroy", s, "cycle_ns")
-        w = d.med("fill_4m_warm", s, "cycle_us")
-        lines.append("| %s | %s | %s | %s | %s |" % (
-            LIFE_SAYS[s], fmt(c), ratio(c, b), fmt(w) if w else "(too small)",
-            ratio(w, bw) if w else ""))
+        c = d.median("create_alloc_destroy", s, "cycle_ns")
+        w = d.median("fill_4m_warm", s, "cycle_us")
+        rows.append((LIFE_SAYS[s], fmt(c), ratio(c, b),
+                     fmt(w) if w else "(too small)", ratio(w, bw) if w else ""))
+    lines += md_table(["strategy", "create+alloc+destroy (ns)", "vs blocks",
+                       "fill 4 MiB warm (µs)", "vs blocks"], rows)
     if term:
         with open(os.path.join(outdir, "strategy-life.dat"), "w") as f:
             f.write("# strategy cycle_ns (median)\n")
             for s in LIFE:
                 f.write('"%s" %g\n' % (LIFE_SAYS[s],
-                                       d.med("create_alloc_destroy", s, "cycle_ns") or 0))
+                                       d.median("create_alloc_destroy", s, "cycle_ns") or 0))
         png = plot(outdir, "strategy-life", """set termoption noenhanced
 set title "create + alloc 64 B + destroy (median)"
 set ylabel "ns per cycle"
@@ -203,14 +182,15 @@ plot 'strategy-life.dat' using 2:xtic(1) linetype 2
         if png:
             lines += ["", "![life cycle](%s)" % png]
     lines += ["", "**Page costs measured through rgn** (a contiguous region of "
-              "1 GiB, 64 MiB touched page by page; ns per 4 KiB page):", "",
-              "| first touch | resident page | rgn_reset with DONTNEED, re-touch | with MADV_FREE, re-touch |",
-              "| --- | --- | --- | --- |",
-              "| %s | %s | %s | %s |" % tuple(fmt(d.med("page", "contig", m)) for m in (
-                  "first_touch_ns", "resident_touch_ns", "dontneed_retouch_ns",
-                  "free_retouch_ns"))]
-    u, k = d.med("create_alloc_destroy", "contig-unmap-32g", "cycle_ns"), \
-        d.med("create_alloc_destroy", "contig-cache-32g", "cycle_ns")
+              "1 GiB, 64 MiB touched page by page; ns per 4 KiB page):", ""]
+    lines += md_table(["first touch", "resident page",
+                       "rgn_reset with DONTNEED, re-touch",
+                       "with MADV_FREE, re-touch"],
+                      [[fmt(d.median("page", "contig", m)) for m in (
+                          "first_touch_ns", "resident_touch_ns",
+                          "dontneed_retouch_ns", "free_retouch_ns")]])
+    u, k = d.median("create_alloc_destroy", "contig-unmap-32g", "cycle_ns"), \
+        d.median("create_alloc_destroy", "contig-cache-32g", "cycle_ns")
     if u and k and b:
         lines += ["", "A reservation of its own costs system calls: mmap, one "
                   "mprotect and munmap make a 32 GiB region's cycle %s ns, %s the "
@@ -224,22 +204,24 @@ def report_maxlive(d):
              "Regions created until creation fails, in one process each "
              "(contiguous: RGN_RELEASE_UNMAP, no cap; blocks: in a 1 GiB space, "
              "since at 32 GiB the limit needs one resident 4 KiB block per region, "
-             "32 GiB of RAM).", "",
-             "| strategy | regions | errno | ns per create | RSS (MiB) | malloc(64 MiB) after | destroy all (ms) |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             "32 GiB of RAM).", ""]
     says = {"blocks": "blocks, 1 GiB space", "contig-1m": "contiguous, 1 MiB each",
             "contig-32g": "contiguous, 32 GiB each"}
+    rows = []
     for s in MAXLIVE:
-        n = d.med("limit", s, "regions")
+        n = d.median("limit", s, "regions")
         if n is None:
             continue
-        e = d.med("limit", s, "errno")
-        lines.append("| %s | %d | %s | %s | %s | %s | %s |" % (
-            says[s], n, "ENOMEM" if e == 12 else "%d" % e,
-            fmt(d.med("limit", s, "create_ns")), fmt(d.med("limit", s, "rss_mib")),
-            "works" if d.med("limit", s, "malloc_64m_ok") else "fails",
-            fmt(d.med("limit", s, "destroy_all_ms"))))
-    n32, n1, nb = (d.med("limit", s, "regions") for s in ("contig-32g", "contig-1m", "blocks"))
+        e = d.median("limit", s, "errno")
+        rows.append((says[s], "%d" % n, "ENOMEM" if e == 12 else "%d" % e,
+                     fmt(d.median("limit", s, "create_ns")),
+                     fmt(d.median("limit", s, "rss_mib")),
+                     "works" if d.median("limit", s, "malloc_64m_ok") else "fails",
+                     fmt(d.median("limit", s, "destroy_all_ms"))))
+    lines += md_table(["strategy", "regions", "errno", "ns per create",
+                       "RSS (MiB)", "malloc(64 MiB) after", "destroy all (ms)"],
+                      rows)
+    n32, n1, nb = (d.median("limit", s, "regions") for s in ("contig-32g", "contig-1m", "blocks"))
     if n32 and n1 and nb:
         lines += ["", "A 47-bit address space holds %d reservations of 32 GiB beside "
                   "the shared space (whose own reservation is the same size); small reservations stop at %d, where each "
@@ -265,13 +247,11 @@ def report_inflate(d, outdir, term):
              "64 KiB-4 MiB, 0.1 % of 256 MiB (in 4 KiB objects; the 256 MiB one "
              "whole).  Contiguous regions reserve 1 GiB each and retain 1 MiB; "
              "the block space keeps its default 64 MiB retain limit.  RSS above "
-             "the program's start, sampled every 50 lifetimes.", "",
-             "| strategy | peak RSS (MiB) | final RSS (MiB) | time (ms) |",
-             "| --- | --- | --- | --- |"]
-    for s in INFLATE:
-        lines.append("| %s | %s | %s | %s |" % (
-            says[s], fmt(d.med("summary", s, "peak_rss_mib")),
-            fmt(d.med("summary", s, "final_rss_mib")), fmt(d.med("summary", s, "time_ms"))))
+             "the program's start, sampled every 50 lifetimes.", ""]
+    lines += md_table(["strategy", "peak RSS (MiB)", "final RSS (MiB)", "time (ms)"],
+                      [(says[s], fmt(d.median("summary", s, "peak_rss_mib")),
+                        fmt(d.median("summary", s, "final_rss_mib")),
+                        fmt(d.median("summary", s, "time_ms"))) for s in INFLATE])
     if term:
         with open(os.path.join(outdir, "strategy-inflate.dat"), "w") as f:
             f.write("# lifetime " + " ".join(INFLATE) + " (RSS MiB)\n")
@@ -284,7 +264,7 @@ def report_inflate(d, outdir, term):
                 f.write("%d %s\n" % (st, " ".join(vals)))
         cols = ", ".join("'strategy-inflate.dat' using 1:%d with lines title '%s'" %
                          (i + 2, says[s]) for i, s in enumerate(INFLATE))
-        kept, lazy = (d.med("summary", s, "final_rss_mib") for s in ("cache", "cache-free"))
+        kept, lazy = (d.median("summary", s, "final_rss_mib") for s in ("cache", "cache-free"))
         # say so when one line hides the other (measured, not assumed)
         hidden = (" (the MADV_FREE line lies on the pages-kept one)"
                   if kept and lazy and abs(kept - lazy) <= 0.02 * max(kept, lazy) else "")
@@ -297,7 +277,7 @@ plot %s
 """ % (hidden, cols), term)
         if png:
             lines += ["", "![inflation](%s)" % png]
-    k, dn, fr, b = (d.med("summary", s, "final_rss_mib")
+    k, dn, fr, b = (d.median("summary", s, "final_rss_mib")
                     for s in ("cache", "cache-dontneed", "cache-free", "blocks"))
     if None not in (k, dn, fr, b):
         lines += ["", "Does every region become maximally inflated?  With the reuse "
@@ -320,19 +300,21 @@ plot %s
 def report_over32(d):
     lines = ["## 5. More than 32 GiB live", "",
              "1 GiB objects, one page touched in every MiB (sparse), until 40 GiB "
-             "are live or allocation fails.", "",
-             "| strategy | live (GiB) | regions | outcome | RSS (MiB) | time (ms) |",
-             "| --- | --- | --- | --- | --- | --- |"]
+             "are live or allocation fails.", ""]
+    rows = []
     for s in ("blocks", "contig"):
-        g = d.med("live", s, "live_gib")
+        g = d.median("live", s, "live_gib")
         if g is None:
             continue
-        e = d.med("live", s, "errno")
-        lines.append("| %s | %s | %d | %s | %s | %s |" % (
-            s, fmt(g), d.med("live", s, "regions"),
-            "ENOMEM" if e == 12 else ("reached 40 GiB" if e == 0 else "errno %d" % e),
-            fmt(d.med("live", s, "rss_mib")), fmt(d.med("live", s, "time_ms"))))
-    g = d.med("live", "blocks", "live_gib")
+        e = d.median("live", s, "errno")
+        rows.append((s, fmt(g), "%d" % d.median("live", s, "regions"),
+                     "ENOMEM" if e == 12 else
+                     ("reached 40 GiB" if e == 0 else "errno %d" % e),
+                     fmt(d.median("live", s, "rss_mib")),
+                     fmt(d.median("live", s, "time_ms"))))
+    lines += md_table(["strategy", "live (GiB)", "regions", "outcome",
+                       "RSS (MiB)", "time (ms)"], rows)
+    g = d.median("live", "blocks", "live_gib")
     if g is not None:
         lines += ["", "The block strategy stops at its space: %s GiB, then rgn_alloc "
                   "returns NULL with ENOMEM (the out-of-memory handler is called "
@@ -349,16 +331,15 @@ def report_image(d):
              "A binary tree of nodes with 32-bit references (children and a name "
              "string) built in a contiguous region, written with rgn_image_write, "
              "mapped back with rgn_image_open at another address, and walked; the "
-             "walk's checksum must match the original's.", "",
-             "| image (MiB) | write (ns/byte) | open (ns/byte) | walk original (ms) | walk mapped (ms) |",
-             "| --- | --- | --- | --- | --- |",
-             "| %s | %s | %s | %s | %s |" % (
-                 fmt((d.med("roundtrip", "contig", "bytes") or 0) / 2**20),
-                 fmt(d.med("roundtrip", "contig", "write_ns_per_byte")),
-                 fmt(d.med("roundtrip", "contig", "open_ns_per_byte")),
-                 fmt(d.med("roundtrip", "contig", "walk_original_ms")),
-                 fmt(d.med("roundtrip", "contig", "walk_mapped_ms")))]
-    ws = d.med("roundtrip", "blocks", "write_supported")
+             "walk's checksum must match the original's.", ""]
+    lines += md_table(["image (MiB)", "write (ns/byte)", "open (ns/byte)",
+                       "walk original (ms)", "walk mapped (ms)"],
+                      [(fmt((d.median("roundtrip", "contig", "bytes") or 0) / 2**20),
+                        fmt(d.median("roundtrip", "contig", "write_ns_per_byte")),
+                        fmt(d.median("roundtrip", "contig", "open_ns_per_byte")),
+                        fmt(d.median("roundtrip", "contig", "walk_original_ms")),
+                        fmt(d.median("roundtrip", "contig", "walk_mapped_ms")))])
+    ws = d.median("roundtrip", "blocks", "write_supported")
     lines += ["", "The file is the region's bytes with a one-page header, so "
               "writing is one writev (page-cache bandwidth) and opening is a "
               "pread and an mmap whatever the size; the first walk of the mapping "
@@ -377,7 +358,7 @@ def report_xref(d):
     says = {"blocks-ref": "blocks: 32-bit ref into the parent",
             "contig-ptr": "contiguous: 8-byte pointer into the parent",
             "contig-copy": "contiguous: copy the string, 32-bit ref"}
-    b = d.med("child_into_parent", "blocks-ref", "node_ns")
+    b = d.median("child_into_parent", "blocks-ref", "node_ns")
     lines = ["## 7. Cross-region references", "",
              "A parent region holds a dictionary of 4096 strings; each request is "
              "a child region that builds a list of 2000 nodes naming random "
@@ -385,14 +366,15 @@ def report_xref(d):
              "block region, so a node is two 32-bit refs.  A contiguous child "
              "cannot hold a reference into its parent (refs count from each "
              "region's own base): it stores a raw pointer, or copies the string "
-             "in to stay self-contained (what an image needs).", "",
-             "| variant | ns per node | vs blocks | bytes per node |",
-             "| --- | --- | --- | --- |"]
+             "in to stay self-contained (what an image needs).", ""]
+    rows = []
     for s in ("blocks-ref", "contig-ptr", "contig-copy"):
-        v = d.med("child_into_parent", s, "node_ns")
-        lines.append("| %s | %s | %s | %s |" % (
-            says[s], fmt(v), ratio(v, b), fmt(d.med("child_into_parent", s, "bytes_per_node"))))
-    bb, pb, cb = (d.med("child_into_parent", s, "bytes_per_node")
+        v = d.median("child_into_parent", s, "node_ns")
+        rows.append((says[s], fmt(v), ratio(v, b),
+                     fmt(d.median("child_into_parent", s, "bytes_per_node"))))
+    lines += md_table(["variant", "ns per node", "vs blocks", "bytes per node"],
+                      rows)
+    bb, pb, cb = (d.median("child_into_parent", s, "bytes_per_node")
                   for s in ("blocks-ref", "contig-ptr", "contig-copy"))
     if bb and pb and cb:
         lines += ["", "What it costs the contiguous side is memory and "

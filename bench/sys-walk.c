@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "common.h"
 
 struct tally {
@@ -255,15 +257,26 @@ static struct tally run(const char *variant, const char *dir, double *ms)
 
 int main(int argc, char **argv)
 {
+	static const char *const commands[] = { "gen", "check", "rgn", "glibc" };
+	struct bench_args args;
 	struct tally t;
+	const char *dir, *files;
 	double ms;
+	int cmd;
 
-	if (argc >= 3 && !strcmp(argv[1], "gen")) {
-		gen(argv[2], argc > 3 ? atol(argv[3]) : 20000);
+	args_init(&args, argc, argv,
+	          "usage: sys-walk gen DIR [FILES] | rgn DIR | glibc DIR | check DIR\n");
+	cmd = args_choice(&args, args_next(&args), commands, 4);
+	dir = args_next(&args);
+	if (cmd == 0) {
+		files = args_word(&args);
+		args_done(&args);
+		gen(dir, files ? (long)args_uint(&args, files, 0, LONG_MAX) : 20000);
 		return 0;
 	}
-	if (argc == 3 && !strcmp(argv[1], "check")) {
-		struct tally a = run("rgn", argv[2], &ms), b = run("glibc", argv[2], &ms);
+	args_done(&args);
+	if (cmd == 1) {
+		struct tally a = run("rgn", dir, &ms), b = run("glibc", dir, &ms);
 		if (a.files != b.files || a.bytes != b.bytes || a.sum != b.sum || !a.files) {
 			fprintf(stderr, "sys-walk: rgn and glibc disagree: %" PRIu64
 			        " files %" PRIu64 " bytes against %" PRIu64 " and %" PRIu64 "\n",
@@ -274,13 +287,9 @@ int main(int argc, char **argv)
 		       a.files, a.bytes);
 		return 0;
 	}
-	if (argc != 3 || (strcmp(argv[1], "rgn") && strcmp(argv[1], "glibc"))) {
-		fprintf(stderr, "usage: sys-walk gen DIR [FILES] | rgn DIR | glibc DIR | check DIR\n");
-		return 2;
-	}
-	t = run(argv[1], argv[2], &ms);
+	t = run(commands[cmd], dir, &ms);
 	printf("sys-walk %s ms %.3f files %" PRIu64 " bytes %" PRIu64
 	       " checksum %016" PRIx64 " peak_rss_kib %ld\n",
-	       argv[1], ms, t.files, t.bytes, t.sum, peak_rss_kib());
+	       commands[cmd], ms, t.files, t.bytes, t.sum, peak_rss_kib());
 	return 0;
 }

@@ -13,19 +13,20 @@ usage: sys_walk.py SYS_WALK_EXE --out DIR [--rounds N] [--files N]
 """
 import argparse
 import os
-import statistics
-import subprocess
+import shutil
 import sys
 import tempfile
+
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import Samples, md_table, rotated, run, write_csv  # noqa: E402
 
 VARIANTS = ("rgn", "glibc")
 METRICS = (("ms", "walk + read (ms)"), ("peak_rss_kib", "peak RSS (KiB)"))
 
 
-def run(exe, *args):
-    out = subprocess.run([exe, *args], check=True, capture_output=True,
-                         text=True).stdout
-    return out.strip()
+def line_of(exe, *args):
+    return run([exe, *args], check=True).stdout.strip()
 
 
 def parse(line):
@@ -46,23 +47,22 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="sys-walk-", dir=a.tmp)
     tree = os.path.join(tmp, "tree")
-    raw = {v: {m: [] for m, _ in METRICS} for v in VARIANTS}
+    raw = Samples()
     lines = []
     try:
         print("bench: sys-walk: generating %d files" % a.files, file=sys.stderr)
-        run(a.exe, "gen", tree, str(a.files))
-        lines.append(run(a.exe, "check", tree))
+        line_of(a.exe, "gen", tree, str(a.files))
+        lines.append(line_of(a.exe, "check", tree))
         facts = None
         for r in range(a.rounds):
-            order = VARIANTS if r % 2 == 0 else VARIANTS[::-1]
-            for v in order:
+            for v in rotated(VARIANTS, r):
                 print("bench: sys-walk round %d/%d %s" % (r + 1, a.rounds, v),
                       file=sys.stderr)
-                line = run(a.exe, v, tree)
+                line = line_of(a.exe, v, tree)
                 lines.append("%d %s" % (r + 1, line))
                 name, kv = parse(line)
                 for m, _ in METRICS:
-                    raw[name][m].append(float(kv[m]))
+                    raw.add((name, m), float(kv[m]))
                 got = (kv["files"], kv["bytes"], kv["checksum"])
                 if facts is None:
                     facts = got
@@ -70,10 +70,9 @@ def main():
                     sys.exit("sys-walk: %s read something else: %s against %s"
                              % (v, got, facts))
     finally:
-        subprocess.run(["rm", "-rf", tmp], check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
 
-    med = {v: {m: statistics.median(raw[v][m]) for m, _ in METRICS}
-           for v in VARIANTS}
+    med = {v: {m: raw.median(v, m) for m, _ in METRICS} for v in VARIANTS}
     title = ("sys-walk: walk %s files (%s bytes) and read each into memory, "
              "median of %d rounds" % (facts[0], facts[1], a.rounds))
     head = "%-22s %12s %12s %12s" % ("", "rgn", "glibc", "rgn/glibc")
@@ -86,13 +85,11 @@ def main():
     print("\n".join(table))
 
     os.makedirs(a.out, exist_ok=True)
-    with open(os.path.join(a.out, "sys-walk.csv"), "w") as f:
-        f.write("# %s %s\n" % (a.exe, " ".join(sys.argv[2:])))
-        f.write("round,variant,metric,value\n")
-        for v in VARIANTS:
-            for m, _ in METRICS:
-                for i, x in enumerate(raw[v][m]):
-                    f.write("%d,%s,%s,%g\n" % (i + 1, v, m, x))
+    write_csv(os.path.join(a.out, "sys-walk.csv"),
+              ["%s %s" % (a.exe, " ".join(sys.argv[2:]))],
+              ["round", "variant", "metric", "value"],
+              [(i + 1, v, m, x) for v in VARIANTS for m, _ in METRICS
+               for i, x in enumerate(raw.values(v, m))], "%d,%s,%s,%g")
     if a.log:
         with open(a.log, "a") as f:
             f.writelines("sys-walk %s\n" % l for l in lines)
@@ -108,13 +105,12 @@ def main():
                 "would count the parent's memory from before the exec).  Medians "
                 "of %d rounds; raw values in `sys-walk.csv`.\n\n"
                 % (facts[0], a.rounds))
-        f.write("| | rgn | glibc | rgn/glibc |\n| --- | --- | --- | --- |\n")
-        for m, label in METRICS:
-            f.write("| %s | %.1f | %.1f | %.3f |\n" % (
-                label, med["rgn"][m], med["glibc"][m],
-                med["rgn"][m] / med["glibc"][m]))
+        f.write("\n".join(md_table(["", "rgn", "glibc", "rgn/glibc"], [
+            (label, "%.1f" % med["rgn"][m], "%.1f" % med["glibc"][m],
+             "%.3f" % (med["rgn"][m] / med["glibc"][m]))
+            for m, label in METRICS])) + "\n")
         f.write("\nEvery run: " + "; ".join(
-            "%s %s" % (v, ", ".join("%g" % x for x in raw[v]["ms"]))
+            "%s %s" % (v, ", ".join("%g" % x for x in raw.values(v, "ms")))
             for v in VARIANTS) + " ms.\n")
 
 
