@@ -12,15 +12,32 @@
  * Conventions (POSIX systems):
  * - On failure a wrapper returns NULL (or -1) with errno set to the
  *   failing call's value (ENOENT from open, EISDIR from read, ENOMEM when
- *   the space cannot hold the result, EINVAL for a NULL region or path).
- *   The region is then exactly as it was before the call: nothing stays
- *   allocated in it and no descriptor the wrapper opened stays open.
+ *   the space, or a contiguous region's reservation, cannot hold the
+ *   result, EINVAL for a NULL or dead region or a NULL path).  Nothing
+ *   then stays allocated in the region (a contiguous region keeps the
+ *   pages the call made read-write), no descriptor the wrapper opened
+ *   stays open and no cleanup stays registered.
  * - Calls interrupted by a signal (EINTR) are retried.
  * - Strings and file contents are NUL-terminated; the lengths reported
- *   leave the NUL out.
+ *   leave the NUL out (file contents may hold NUL bytes of their own).
  * - Length and count out-parameters may be NULL.
- * - Everything returned lives until the region is destroyed, reset, or
- *   rewound to a mark saved before the call.
+ * - Ownership: everything returned lives in the region, until the region
+ *   is destroyed, reset, or rewound to a mark saved before the call (after
+ *   rgn_merge, as long as the region merged into); nothing is freed one
+ *   by one.  Descriptors passed in stay the caller's; those the wrappers
+ *   open for themselves (rgn_read_file, rgn_list_dir) are closed before
+ *   they return; rgn_open's belong to the region.  All are opened with
+ *   O_CLOEXEC.
+ * - Every wrapper but rgn_close allocates from the region, so it cancels
+ *   a tail the caller had pending there (rgn_tail).
+ * - Threads: the region must be used by one thread at a time (as every
+ *   region); the calls themselves keep no state and are otherwise
+ *   thread-safe.
+ * - The out-of-memory handler (rgn_set_oom_handler) may be called more
+ *   than once by one call, even by one that then succeeds: when doubling
+ *   a reservation cannot be had, a wrapper asks for less before it fails.
+ *   A handler that does not return leaves the wrapper's undo undone (a
+ *   tail pending, a descriptor it opened still open).
  */
 #ifndef RGN_SYS_H
 #define RGN_SYS_H
@@ -42,27 +59,48 @@ extern "C" {
 
 /* Read fd from its current offset to end of file; *len (may be NULL)
  * receives the byte count.  Works on pipes, sockets, terminals and files.
- * On failure a seekable fd is put back at the offset it had; bytes read
- * from a pipe or socket before the failure are lost (the kernel has no
- * way to give them back).  fd is never closed. */
+ * Returns the bytes, NUL-terminated, in r; on success fd is at end of
+ * file.  On failure a seekable fd is put back at the offset it had; bytes
+ * read from a pipe or socket before the failure are lost (the kernel has
+ * no way to give them back).  fd stays the caller's: it is never closed.
+ * NULL with errno: EINVAL (r NULL or not a live region), EBADF (fd
+ * negative, or not open for reading), the errors of read(2) (EISDIR, EIO,
+ * EAGAIN for a non-blocking fd with no data, ...), ENOMEM. */
 RGN_API RGN_NODISCARD
 char *rgn_read_fd(rgn_region *r, int fd, size_t *len);
 
-/* The whole file at path (opened read-only, closed before returning). */
+/* The whole file at path, as rgn_read_fd (opened read-only with
+ * O_CLOEXEC, and closed before returning, whatever the outcome; a FIFO
+ * waits for a writer, as open(2) does).  NULL with errno: EINVAL (r or
+ * path NULL, r not a live region), the errors of open(2) (ENOENT, EACCES,
+ * ENOTDIR, ELOOP, ENAMETOOLONG, EMFILE, ENFILE, ...) and read(2) (EISDIR
+ * for a directory, EIO, ...), ENOMEM. */
 RGN_API RGN_NODISCARD
 char *rgn_read_file(rgn_region *r, const char *path, size_t *len);
 
 /* fd read to end of file and split at '\n': an array of *n lines (the
  * newline removed; a last line without one counts too), followed by a
- * NULL entry.  An empty input gives n == 0 and an array holding NULL. */
+ * NULL entry.  An empty input gives n == 0 and an array holding NULL.
+ * Split at newlines only: a '\r' before one stays, and a NUL byte inside
+ * a line ends its string early without starting a new line.  The array
+ * and the text both live in r; fd stays the caller's, as in rgn_read_fd.
+ * NULL with errno: those of rgn_read_fd, and ENOMEM for the array (a
+ * seekable fd is then put back at its offset too). */
 RGN_API RGN_NODISCARD
 char **rgn_read_lines(rgn_region *r, int fd, size_t *n);
 
-/* The current working directory (getcwd(3)), however long. */
+/* The current working directory (getcwd(3)), however long: the buffer
+ * starts at 256 bytes and grows while getcwd answers ERANGE.  NULL with
+ * errno: EINVAL (r NULL or not a live region), the errors of getcwd(3)
+ * (ENOENT when the directory was removed, EACCES), ENOMEM. */
 RGN_API RGN_NODISCARD
 char *rgn_getcwd(rgn_region *r);
 
-/* The target of the symbolic link at path, however long. */
+/* The target of the symbolic link at path, NUL-terminated, however long
+ * (the buffer grows until readlink(2) leaves a byte unused, so it is never
+ * truncated).  NULL with errno: EINVAL (r or path NULL, r not a live
+ * region, or path not a symbolic link), the other errors of readlink(2)
+ * (ENOENT, EACCES, ELOOP, ENAMETOOLONG, ENOTDIR, EIO), ENOMEM. */
 RGN_API RGN_NODISCARD
 char *rgn_readlink(rgn_region *r, const char *path);
 
@@ -78,17 +116,34 @@ typedef struct rgn_dirent {
 /* The entries of the directory at path, "." and ".." left out, in the
  * order the kernel returns them: an array of *n entries (n == 0 for an
  * empty directory, and the array is then not NULL).  Read with
- * getdents64 straight into the region. */
+ * getdents64 straight into the region; the array and the names live in
+ * r.  The directory is opened (O_CLOEXEC) and closed before returning.
+ * Linux only.  NULL with errno: EINVAL (r or path NULL, r not a live
+ * region), the errors of open(2) (ENOENT, ENOTDIR, EACCES, ELOOP,
+ * ENAMETOOLONG, EMFILE, ENFILE, ...) and getdents64(2) (ENOENT for a
+ * directory removed meanwhile, EIO, ...), ENOMEM. */
 RGN_API RGN_NODISCARD
 rgn_dirent *rgn_list_dir(rgn_region *r, const char *path, size_t *n);
 
-/* open(2) whose descriptor belongs to r: destroying or resetting r closes
- * it (a cleanup, rgn_on_destroy).  O_CLOEXEC is always added.  Returns
- * the descriptor, or -1 with errno (nothing stays open or registered). */
+/* open(2) whose descriptor belongs to r: destroying or resetting r, or
+ * rewinding it to a mark saved before the call, closes it (a cleanup,
+ * rgn_on_destroy; after rgn_merge it belongs to the region merged into).
+ * Close it earlier with rgn_close, never with close(2): the cleanup would
+ * later close whatever descriptor then has that number.  O_CLOEXEC is
+ * always added.  Returns the descriptor, or -1 with errno (nothing stays
+ * open or registered): EINVAL (r or path NULL), the errors of open(2),
+ * ENOMEM or EINVAL (r not a live region) when the cleanup cannot be
+ * registered; the descriptor is then closed again, but what open did to
+ * the file system (O_CREAT, O_TRUNC) stays done. */
 RGN_API int rgn_open(rgn_region *r, const char *path, int flags, mode_t mode);
 
-/* Close fd, opened by rgn_open on r, now, and drop its cleanup.  -1 with
- * EBADF (and fd left alone) when r has no such descriptor. */
+/* Close fd, opened by rgn_open on r, now, and drop its cleanup (the
+ * record's bytes stay in r).  0, or -1 with errno: EINVAL (r NULL); EBADF
+ * (and fd left alone) when fd is negative or r has no such descriptor
+ * (never opened by rgn_open on r, already closed, or r not a live
+ * region); the errors of close(2) but EINTR, which counts as success
+ * (Linux releases the descriptor anyway): after those the descriptor is
+ * released all the same and no longer r's. */
 RGN_API int rgn_close(rgn_region *r, int fd);
 
 #ifdef __cplusplus
