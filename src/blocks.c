@@ -37,7 +37,9 @@
  * serialised with carving anyway.  With RGN_DEBUG >= 3 the whole
  * structure is checked (rgn_blk_check) after every operation on spans.
  */
-#include "internal.h"
+#include "blocks.h"
+#include "decode.h"
+#include "space.h"
 #include "os/os.h"
 
 #include <stdio.h>

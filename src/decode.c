@@ -10,6 +10,8 @@
  *   rgn_arch_swap(old, base)  the same, but only where old is active
  *                             (atomically against rgn_arch_set in global)
  *   rgn_arch_active()         the active base, NULL when never set
+ *   rgn_arch_publish(base)    the space exists: global and gs make it
+ *                             active; reg only remembers it
  * Mode zero has no base to move and no file: its references are the
  * address / 8, which is also why it limits the space to the low 32 GiB.
  *
@@ -22,7 +24,9 @@
  *           rgn_enter, RGN_REENTER do)
  *   zero    the space below 32 GiB; only the space can be entered
  */
-#include "internal.h"
+#include "decode.h"
+#include "../arch/arch.h"
+#include "backend/backend.h"
 #include "os/os.h"
 
 #include <stdio.h>
@@ -98,10 +102,7 @@ int rgn_decode_reserve(size_t size, void **base)
 void rgn_decode_publish(char *base)
 {
 	rgn_space_base_h_ = base;
-#ifndef RGN_DECODE_REG
-	/* reg: x28 is loaded only where the caller asks for it */
-	(void)rgn_arch_set(base);
-#endif
+	rgn_arch_publish(base);
 }
 
 int rgn_decode_enter(char *base)

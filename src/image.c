@@ -26,7 +26,9 @@
  * fields out of range), ENODATA for a file shorter than its header says.
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "backend/contig.h"
+#include "decode.h"
+#include "space.h"
 #include "os/os.h"
 
 #include <limits.h>

@@ -12,7 +12,7 @@
  * them.  A lock never taken before a fork guards nothing the child could
  * find half-changed.
  */
-#include "internal.h"
+#include "lock.h"
 
 #define MAX_LOCKS 16
 

@@ -25,7 +25,12 @@
  * but the registry of per-thread region counts.
  */
 #define _POSIX_C_SOURCE 200809L /* strnlen */
-#include "internal.h"
+#include "region.h"
+#include "lock.h"
+#include "space.h"
+#include "backend/backend.h"
+#include "backend/blocks.h"
+#include "backend/contig.h"
 
 #include <limits.h>
 #include <stdio.h>

@@ -11,7 +11,7 @@
  * lowers the read-write top again so that the next purge covers only what
  * was used since.  The invariants are stated with struct rgn_resv.
  */
-#include "internal.h"
+#include "resv.h"
 #include "os/os.h"
 
 static size_t round_up(size_t n, size_t step)

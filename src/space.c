@@ -22,10 +22,13 @@
  * The space is never unmapped: blocks handed out must stay valid until
  * the process ends, and references are meaningless without it.
  *
- * This file also keeps the out-of-line parts every layer above shares:
- * the out-of-memory handler and the assertion message.
+ * This file also keeps the out-of-memory handler, which every layer above
+ * calls before an allocation fails with ENOMEM.
  */
-#include "internal.h"
+#include "space.h"
+#include "decode.h"
+#include "lock.h"
+#include "resv.h"
 #include "os/os.h"
 
 #include <stdio.h>
@@ -44,13 +47,6 @@ static struct rgn_resv frontier;
 static struct rgn_lock oom_lock = RGN_LOCK_INIT(RGN_RANK_OOM, NULL, NULL);
 static rgn_oom_handler oom_fn;   /* with oom_arg, under oom_lock */
 static void *oom_arg;
-
-void rgn_assert_fail(const char *expr, const char *file, int line)
-{
-	/* no allocation here: this may run with the space lock held */
-	fprintf(stderr, "rgn: assertion failed: %s (%s:%d)\n", expr, file, line);
-	abort();
-}
 
 /* ---- configuration ------------------------------------------------------- */
 

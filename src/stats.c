@@ -5,7 +5,10 @@
  * count (region.c).  No layer reads another's internals for them, and
  * asking never reserves the space.
  */
-#include "internal.h"
+#include "blocks.h"
+#include "region.h"
+#include "space.h"
+#include "tcache.h"
 
 #include <string.h>
 

@@ -21,7 +21,10 @@
  * Only the owning thread changes a cache; the statistics read its counts
  * with relaxed atomics.
  */
-#include "internal.h"
+#include "tcache.h"
+#include "blocks.h"
+#include "decode.h"
+#include "lock.h"
 
 #include <string.h>
 

@@ -10,13 +10,15 @@
  * across that call, so only the caller can say where x28 may change
  * (rgn_init, rgn_thread_init, rgn_enter, RGN_REENTER).
  */
-#include "internal.h"
+#include "../arch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 /* What this thread's x28 should hold, NULL until rgn set it. */
 static rgn_thread char *thread_base;
+/* The space's base, once published. */
+static char *space_base;
 
 int rgn_arch_set(char *base)
 {
@@ -36,6 +38,12 @@ char *rgn_arch_active(void)
 	return thread_base;
 }
 
+/* x28 is loaded only where the caller asks for it: remember the base. */
+void rgn_arch_publish(char *base)
+{
+	space_base = base;
+}
+
 RGN_API char *rgn_thread_base_(void)
 {
 	return thread_base;
@@ -45,7 +53,7 @@ RGN_API char *rgn_thread_base_(void)
 RGN_API char *rgn_reenter_base_(void)
 {
 	if (!thread_base)
-		thread_base = rgn_space_base_h_;
+		thread_base = space_base;
 	return thread_base;
 }
 

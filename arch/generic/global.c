@@ -4,7 +4,7 @@
  * static links read RIP-relative, and behind an exported read-only view
  * for programs linking librgn.so (rgn_decode_global.h).
  */
-#include "internal.h"
+#include "../arch.h"
 
 char *rgn_active_base_h_;
 RGN_API char *const *const rgn_active_base_p_ = &rgn_active_base_h_;
@@ -26,4 +26,9 @@ bool rgn_arch_swap(char *old, char *base)
 char *rgn_arch_active(void)
 {
 	return __atomic_load_n(&rgn_active_base_h_, __ATOMIC_RELAXED);
+}
+
+void rgn_arch_publish(char *base)
+{
+	(void)rgn_arch_set(base);
 }

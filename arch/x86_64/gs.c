@@ -10,7 +10,7 @@
  * thread_base, which is what the debug check reads.
  */
 #define _GNU_SOURCE /* syscall */
-#include "internal.h"
+#include "../arch.h"
 
 #include <asm/prctl.h>
 #include <stdio.h>
@@ -53,6 +53,12 @@ bool rgn_arch_swap(char *old, char *base)
 char *rgn_arch_active(void)
 {
 	return thread_base;
+}
+
+/* The thread that reserves the space decodes through it at once. */
+void rgn_arch_publish(char *base)
+{
+	(void)rgn_arch_set(base);
 }
 
 RGN_API char *rgn_thread_base_(void)

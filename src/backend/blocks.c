@@ -23,7 +23,9 @@
  * rgn_blocks_keep_spare): the last region a thread destroyed stays in its
  * cache as a spare, header ready, for the next rgn_new.
  */
-#include "../internal.h"
+#include "blocks.h"
+#include "../decode.h"
+#include "../space.h"
 
 #include <string.h>
 

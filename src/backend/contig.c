@@ -30,7 +30,11 @@
  * munmap, madvise) run outside it.  A region itself, as every region,
  * belongs to one thread at a time.
  */
-#include "../internal.h"
+#include "contig.h"
+#include "../decode.h"
+#include "../lock.h"
+#include "../resv.h"
+#include "../space.h"
 
 #include <string.h>
 
@@ -136,6 +140,7 @@ static void resv_trim(struct rgn_resv *v, size_t keep)
 /* Take a cached reservation of size bytes.  Caller holds the lock. */
 static bool cache_take_locked(size_t size, struct rgn_resv *out)
 {
+	rgn_assert_locked(&ct.lock);
 	for (size_t i = ct.ncached; i-- > 0;) {
 		if (ct.cache[i].size != size)
 			continue;

@@ -1,0 +1,108 @@
+/*
+ * backend.h - the contract between region.c and the backends: the
+ * common region header and the method table.  Like os.h for the OS, it
+ * belongs to no one file: region.c calls through it, each file of
+ * src/backend/ implements it.
+ */
+#ifndef RGN_BACKEND_H
+#define RGN_BACKEND_H
+
+#include "../common.h"
+
+/* ==== "region.c": what every region shares ================================ */
+
+/* Handle magic numbers: a live region's, one destroy (or merge) clears,
+ * an open image's. */
+#define RGN_MAGIC_LIVE  0x52474e31u /* "RGN1": a live region */
+#define RGN_MAGIC_DEAD  0x52474e30u /* "RGN0": destroyed, or merged away */
+#define RGN_MAGIC_IMAGE 0x52474e49u /* "RGNI": an open image */
+
+struct rgn_cleanup {
+	struct rgn_cleanup *next;
+	rgn_cleanup_fn      fn;     /* NULL: cancelled (kept so marks stay valid) */
+	void               *arg;
+};
+
+/*
+ * The common part of every region header; each backend's header starts
+ * with it.  Invariants, kept by region.c and the backends:
+ *   chunk_start <= bump.cur <= bump.end, all in the current chunk
+ *   bump.base is the base of the region's references
+ *   tail_floor != NULL only while a tail may be pending; it is pending
+ *   while bump.cur == tail_at
+ *   magic == RGN_MAGIC_LIVE exactly while the region is alive
+ */
+struct rgn_region {
+	struct rgn_bump_    bump;        /* first: read by rgn_alloc inline */
+	uint32_t            magic;       /* RGN_MAGIC_* */
+	uint32_t            backend;     /* rgn_backend: index of its methods */
+	char               *chunk_start; /* where bumping began in this chunk */
+	char               *tail_floor;  /* rgn_tail: keep memory below this */
+	char               *tail_at;     /* rgn_tail: bump.cur it returned */
+	struct rgn_region  *parent;
+	struct rgn_region  *child;       /* first child */
+	struct rgn_region  *next, *prev; /* siblings */
+	struct rgn_cleanup *cleanups;    /* newest first */
+	struct rgn_region  *stack_prev;  /* rgn_push stack, below this one */
+	size_t              stack_nulls; /* failed pushes below this one */
+};
+
+_Static_assert(offsetof(struct rgn_region, bump) == 0, "bump must be first");
+
+/* A saved mark: the common part, and what the backend keeps. */
+struct rgn_mark_priv {
+	char               *cur;
+	struct rgn_cleanup *cleanups;
+	uintptr_t           b[4];        /* the backend's */
+};
+_Static_assert(sizeof(struct rgn_mark_priv) <= sizeof(rgn_mark), "mark size");
+
+/*
+ * A backend: how a region gets its memory and gives it back.  region.c
+ * calls these on slow paths only; rgn_alloc's inline path and the
+ * one-block region's create and destroy never go through the table.
+ * Every method gets a live region of its own backend.
+ */
+struct rgn_backend_ops {
+	const char *name;
+	/* A new region's header, written with its common part zeroed but for
+	 * bump, chunk_start, magic and backend; NULL with errno. */
+	rgn_region *(*create)(const rgn_options *o);
+	/* Give back all of r's memory (its children and cleanups are gone;
+	 * r's header goes with it). */
+	void (*release)(rgn_region *r);
+	/* Back to empty, as created (children and cleanups are gone). */
+	void (*reset)(rgn_region *r);
+	/* n >= 1 bytes at align (a power of two >= 8) that the current chunk
+	 * cannot give; *zeroed (may be NULL): known to read as zero.  NULL
+	 * with errno (the OOM handler called for ENOMEM). */
+	void *(*alloc)(rgn_region *r, size_t n, size_t align, bool *zeroed);
+	/* The current chunk extra bytes longer in place: 0, or -1 (errno
+	 * untouched: the caller tries another way). */
+	int (*extend)(rgn_region *r, size_t extra);
+	/* A fresh current chunk of at least n bytes: 0 or -1 with errno
+	 * (ENOMEM where the backend has one range only). */
+	int (*chunk)(rgn_region *r, size_t n);
+	/* Give back what lies at or above keep_end in chunk (the current one
+	 * if NULL), keeping what the backend needs. */
+	void (*trim)(rgn_region *r, void *chunk, char *keep_end);
+	/* The largest single allocation r could ever have. */
+	size_t (*max_size)(const rgn_region *r);
+	void (*save)(const rgn_region *r, struct rgn_mark_priv *mp);
+	bool (*mark_valid)(const rgn_region *r, const struct rgn_mark_priv *mp);
+	/* Pop what was allocated since mp (cleanups already run). */
+	void (*rewind)(rgn_region *r, const struct rgn_mark_priv *mp);
+	/* Move src's memory into dst (same backend).  NULL: ENOTSUP. */
+	int (*merge)(rgn_region *dst, rgn_region *src);
+	/* used, blocks, chunks, large, reserved, committed. */
+	void (*stats)(const rgn_region *r, struct rgn_region_stats *st);
+};
+
+
+
+static inline size_t rgn_round8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+#endif /* RGN_BACKEND_H */
