@@ -367,7 +367,7 @@ RGN_API int rgn_region_stats(const rgn_region *r, struct rgn_region_stats *st);
  *
  * How a reference is decoded is chosen when rgn is built (meson option
  * `decode`; RGN_DECODE_MODE names it): `global` (the default, any CPU),
- * `gs` (x86-64 Linux), `reg` (AArch64 Linux), `zero`.  rgn_decode.h,
+ * `gs` (x86-64 Linux), `reg` (AArch64 Linux), `zero`.  rgn/decode.h,
  * included above, has the details of the one in use.
  *   rgn_ptr, rgn_ref_of   the shared space, in every thread and mode;
  *   RGN_AT(T, ref)        the fast path: a T * through the active base
@@ -403,7 +403,7 @@ RGN_API int rgn_thread_init(void);
 
 /* The decode mode librgn was built with; equal to RGN_DECODE_MODE (a
  * program compiled against another mode's headers does not link: see
- * rgn_decode.h). */
+ * rgn/decode.h). */
 RGN_API const char *rgn_decode_mode(void);
 
 /* The version of the librgn running the program, as RGN_VERSION

@@ -4,7 +4,7 @@
 For every decode mode the host can build (global, gs, zero on x86-64;
 global and reg with the AArch64 cross compiler when it is installed) and
 every compiler present (gcc, clang), compile tests/codegen-probe.c with
--O2 and that mode's rgn_decode.h, disassemble it with objdump and check
+-O2 and that mode's rgn/decode.h, disassemble it with objdump and check
 the probe that takes a 64-bit index:
   global  one RIP-relative load of the base, one load indexed by 8
   gs      one load with a %gs: operand indexed by 8, no base load

@@ -1,7 +1,7 @@
 /*
  * test-decode.c - the decode mode's hazards: threads, signal handlers and
  * callbacks from foreign code.  The same tests run in every mode; what
- * they expect differs only where the mode's contract does (rgn_decode.h).
+ * they expect differs only where the mode's contract does (rgn/decode.h).
  *
  * RGN_AT's debug check (a thread whose decode base was never set) is
  * compiled in here whatever the build's rgn_debug level.

@@ -218,7 +218,7 @@ START_TEST(test_ref_alias)
 	*v = -3;
 	cref = rgn_ref_of(c);
 	vref = rgn_ref_of(v);
-	RGN_FLAT_BARRIER(); /* see rgn_decode.h: a no-op but in mode gs */
+	RGN_FLAT_BARRIER(); /* see rgn/decode.h: a no-op but in mode gs */
 	ck_assert_uint_eq(RGN_AT(struct cell, cref)->next, 5);
 	ck_assert_uint_eq(RGN_AT(struct cell, cref)->value, 77);
 	ck_assert_int_eq(*RGN_AT(int64_t, vref), -3);

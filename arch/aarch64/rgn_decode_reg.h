@@ -1,5 +1,5 @@
 /*
- * rgn_decode.h (mode `reg`, AArch64 Linux) - the active base lives in
+ * rgn/decode.h (mode `reg`, AArch64 Linux) - the active base lives in
  * register x28, which every translation unit of the program must leave
  * alone: compile everything that includes rgn.h with -ffixed-x28
  * (`pkg-config --cflags rgn` says so).  RGN_AT is then one

@@ -1,5 +1,5 @@
 /*
- * rgn_decode.h (mode `global`, any CPU) - how a 32-bit reference becomes
+ * rgn/decode.h (mode `global`, any CPU) - how a 32-bit reference becomes
  * an address.  Installed as rgn/decode.h and included by rgn.h only.
  *
  * Every mode header defines the same things:

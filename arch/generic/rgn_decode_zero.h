@@ -1,5 +1,5 @@
 /*
- * rgn_decode.h (mode `zero`, any 64-bit CPU) - the space lies below
+ * rgn/decode.h (mode `zero`, any 64-bit CPU) - the space lies below
  * 32 GiB, and a reference is simply the address divided by 8: decoding
  * is one shift folded into the load's scaled index, with no base to
  * load.  Ref 0 is address 0, which never maps.  See the `global` header

@@ -1,5 +1,5 @@
 /*
- * rgn_decode.h (mode `gs`, x86-64 Linux) - the GS segment base holds the
+ * rgn/decode.h (mode `gs`, x86-64 Linux) - the GS segment base holds the
  * active base of the calling thread, so RGN_AT is one load or store with
  * a %gs: operand and the reference as an index scaled by 8: no base is
  * loaded at all.  See the `global` header for what every mode defines.
