@@ -1,7 +1,7 @@
 #!/bin/sh
 # check-symbols.sh LIBRARY - fail unless every symbol LIBRARY exports starts
-# with rgn_, and the ones every user needs are there.  Exit 77 (skip) when
-# nm is missing.
+# with rgn_ and carries the version node RGN_0, and the ones every user
+# needs are there.  Exit 77 (skip) when nm is missing.
 lib=$1
 if [ -z "$lib" ] || [ ! -f "$lib" ]; then
 	echo "usage: $0 librgn.so" >&2
@@ -21,6 +21,14 @@ syms=$("$NM" -D --defined-only "$lib" | awk '
 	}') || { echo "$NM -D failed on $lib" >&2; exit 1; }
 
 status=0
+# every export carries the version node of src/rgn.map
+unversioned=$("$NM" -D --defined-only "$lib" | awk '
+	NF >= 3 && $3 ~ /^rgn_/ && $3 !~ /@@RGN_0$/ { print $3 }')
+if [ -n "$unversioned" ]; then
+	echo "symbols outside the version node RGN_0:" >&2
+	printf '  %s\n' $unversioned >&2
+	status=1
+fi
 bad=$(printf '%s\n' "$syms" | grep -v '^rgn_' | grep -v '^$')
 if [ -n "$bad" ]; then
 	echo "symbols leaked from $lib:" >&2
@@ -33,5 +41,5 @@ for want in rgn_new rgn_alloc_slow_global rgn_destroy rgn_version; do
 		status=1
 	fi
 done
-[ $status -eq 0 ] && echo "$(printf '%s\n' "$syms" | grep -c .) symbols, all rgn_*"
+[ $status -eq 0 ] && echo "$(printf '%s\n' "$syms" | grep -c .) symbols, all rgn_*, all in RGN_0"
 exit $status
