@@ -6,7 +6,7 @@
 
 #include "common.h"
 
-/* ==== "decode.c" (and arch/<cpu>/<mode>.c) ================================ *
+/*
  * decode.c owns the decode base: where the space may be placed (each
  * mode's limit), publishing its base, which base is active (rgn_enter),
  * and switching back when an entered region goes away.  The arch files

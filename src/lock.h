@@ -6,7 +6,7 @@
 
 #include "common.h"
 
-/* ==== "lock.c" ============================================================ *
+/*
  * Every lock of the library is a struct rgn_lock.  The lock order is the
  * rank below: a thread that holds a lock takes only locks of a higher
  * rank.  fork() takes them all, in this order, through one registration

@@ -6,7 +6,6 @@
 
 #include "common.h"
 
-/* ==== "resv.c" ============================================================ */
 
 /*
  * A reservation: address space reserved inaccessible, made read-write from

@@ -6,7 +6,6 @@
 
 #include "common.h"
 
-/* ==== "space.c" =========================================================== */
 
 /*
  * Block descriptor: one per block of the space, in a side table beside it

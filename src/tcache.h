@@ -6,7 +6,7 @@
 
 #include "space.h"
 
-/* ==== "tcache.c": the per-thread caches, the front of the block layer ==== *
+/*
  * The rest of the library takes and gives blocks through these functions,
  * which serve what they can from the calling thread's cache and go to
  * blocks.c for the rest. */

@@ -9,7 +9,6 @@
 
 #include "../common.h"
 
-/* ==== "region.c": what every region shares ================================ */
 
 /* Handle magic numbers: a live region's, one destroy (or merge) clears,
  * an open image's. */

@@ -8,7 +8,6 @@
 #include "backend.h"
 #include "../tcache.h"
 
-/* ==== "backend/blocks.c" ================================================== */
 
 #define RGN_TAG_CHUNK 1u
 #define RGN_TAG_LARGE 2u
