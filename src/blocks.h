@@ -6,7 +6,6 @@
 
 #include "lock.h"
 
-
 #define RGN_BINS_EXACT 64   /* bins 1..63 hold spans of exactly that length */
 #define RGN_BINS       (RGN_BINS_EXACT + 26)
 

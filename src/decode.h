@@ -40,5 +40,4 @@ rgn_hidden void rgn_decode_thread_start(void);
  * base if active): false when that base is not the space's. */
 rgn_hidden bool rgn_decode_space_offset(uint32_t ref, int active, size_t *off);
 
-
 #endif /* RGN_DECODE_INTERNAL_H */

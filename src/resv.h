@@ -6,7 +6,6 @@
 
 #include "common.h"
 
-
 /*
  * A reservation: address space reserved inaccessible, made read-write from
  * the bottom up in steps.  The shared space is one; every contiguous

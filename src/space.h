@@ -6,7 +6,6 @@
 
 #include "common.h"
 
-
 /*
  * Block descriptor: one per block of the space, in a side table beside it
  * (never inside the block), so blocks stay a full 4 KiB and a free block

@@ -9,7 +9,6 @@
 
 #include "../common.h"
 
-
 /* Handle magic numbers: a live region's, one destroy (or merge) clears,
  * an open image's. */
 #define RGN_MAGIC_LIVE  0x52474e31u /* "RGN1": a live region */
@@ -96,8 +95,6 @@ struct rgn_backend_ops {
 	/* used, blocks, chunks, large, reserved, committed. */
 	void (*stats)(const rgn_region *r, struct rgn_region_stats *st);
 };
-
-
 
 static inline size_t rgn_round8(size_t n)
 {

@@ -8,7 +8,6 @@
 #include "backend.h"
 #include "../tcache.h"
 
-
 #define RGN_TAG_CHUNK 1u
 #define RGN_TAG_LARGE 2u
 #define RGN_CHUNK_MAX_DEFAULT 64u  /* blocks: 256 KiB */

@@ -6,7 +6,6 @@
 
 #include "backend.h"
 
-
 #define RGN_CONTIG_MIN     ((size_t)1 << 20)   /* smallest reservation */
 #define RGN_CONTIG_MAX     ((size_t)32 << 30)  /* refs reach no further */
 #define RGN_CONTIG_DEFAULT RGN_CONTIG_MAX
