@@ -1,10 +1,11 @@
 #!/bin/sh
-# check-symbols.sh LIBRARY - fail unless every symbol LIBRARY exports starts
+# check-symbols.sh LIBRARY MODE - fail unless every symbol LIBRARY exports starts
 # with rgn_ and carries the version node RGN_0, and the ones every user
 # needs are there.  Exit 77 (skip) when nm is missing.
 lib=$1
+mode=${2:-global}
 if [ -z "$lib" ] || [ ! -f "$lib" ]; then
-	echo "usage: $0 librgn.so" >&2
+	echo "usage: $0 librgn.so [decode-mode]" >&2
 	exit 1
 fi
 NM=${NM:-nm}
@@ -35,7 +36,7 @@ if [ -n "$bad" ]; then
 	printf '  %s\n' $bad >&2
 	status=1
 fi
-for want in rgn_new rgn_alloc_slow_global rgn_destroy rgn_version; do
+for want in rgn_new "rgn_alloc_slow_$mode" rgn_destroy rgn_version; do
 	if ! printf '%s\n' "$syms" | grep -qx "$want"; then
 		echo "$want is not exported by $lib" >&2
 		status=1
