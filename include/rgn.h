@@ -11,18 +11,77 @@
  *
  * API conventions
  * ---------------
- * - Functions returning a pointer return NULL and set errno on failure:
- *     ENOMEM     the space is exhausted, or no space could hold the size
- *     EINVAL     a bad argument: NULL region, NULL string, alignment that
- *                is not a power of two, used > available in a tail commit
- *     EOVERFLOW  count * size overflows size_t (rgn_calloc, rgn_alloc_array)
- *   Functions returning int return 0, or -1 with errno set.
- * - Before returning NULL for ENOMEM, the out-of-memory handler (if one is
- *   installed with rgn_set_oom_handler) is called.
+ * Errors
+ * - Functions returning a pointer return NULL and set errno on failure;
+ *   functions returning int return 0, or -1 with errno set.  Each
+ *   function's comment below lists the values it can set.  errno means
+ *   something only after a failure: a call that succeeds may change it.
+ *     EINVAL     a bad argument: a NULL or dead region, a NULL string,
+ *                format, out-parameter or cleanup, an alignment that is
+ *                not a power of two, an option out of range, a mark or a
+ *                tail that is not valid
+ *     ENOMEM     the space, or a contiguous region's reservation, cannot
+ *                hold the size; the OS refused memory or a reservation;
+ *                the live-reservation cap (rgn_contig_configure) is hit
+ *     EOVERFLOW  count * size overflows size_t (rgn_calloc,
+ *                rgn_alloc_array); formatted output over INT_MAX bytes
+ * - Before a call fails with ENOMEM, the out-of-memory handler (if one is
+ *   installed with rgn_set_oom_handler) is called; rgn_init,
+ *   rgn_thread_init and rgn_image_open never call it.
+ * - The space is reserved by rgn_init or, without it, by the first call
+ *   that needs it: rgn_new, rgn_new_with, rgn_push, rgn_thread_init or
+ *   rgn_image_open.  That call can then fail as rgn_init does: EINVAL (an
+ *   invalid RGN_SPACE or RGN_RETAIN; a line on stderr says which), ENOMEM,
+ *   ENOTSUP (pages larger than a block), or another error of mmap or
+ *   mprotect.  No other call reserves it.
+ * - Regions: NULL is EINVAL wherever a region is required (rgn_destroy
+ *   and rgn_reset do nothing); a NULL parent means a root, and
+ *   rgn_enter(NULL) the shared space.  A destroyed or merged-away region
+ *   is EINVAL too, but is recognised only until its memory is reused (a
+ *   later rgn_new may return the same address) or unmapped; a library
+ *   built with -Drgn_debug >= 1 aborts with a message instead (there,
+ *   rgn_enter and rgn_image_write still return EINVAL).  The inline
+ *   functions (the fast path of rgn_alloc, rgn_ref_in, rgn_ptr_in) do not
+ *   check the region at all: passing a dead one to them is undefined.
+ *
+ * Ownership
+ * - Memory allocated from a region belongs to the region: it is never
+ *   freed one object at a time (never pass it to free) and stays valid,
+ *   with every reference to it, until the region is destroyed (by
+ *   rgn_destroy, with an ancestor, or by rgn_pop), reset, or rewound to a
+ *   mark saved before the allocation; after rgn_merge it lives as long as
+ *   the region merged into.
+ * - A root region is the caller's to destroy (a region never destroyed
+ *   lives until the process ends); a child is destroyed with its parent,
+ *   or earlier.  After rgn_destroy (or being merged away) a region's
+ *   handle, its marks and those of its descendants are invalid.
+ * - Arguments are only read during the call: strings are copied, and no
+ *   configuration or option struct is kept.  A cleanup's argument stays
+ *   the caller's.
+ *
+ * Threads
+ * - A region belongs to one thread at a time: the functions that take a
+ *   region take no lock, and no two may run on one region at once.  A
+ *   region may move to another thread (with the synchronisation any
+ *   hand-over of data needs).  Different threads may use different
+ *   regions concurrently, and allocate in a child while another allocates
+ *   in its parent.  But creating a child (rgn_new, rgn_new_with with a
+ *   parent), destroying one (rgn_destroy, rgn_pop, rgn_reset of an
+ *   ancestor), rgn_adopt and rgn_merge also write the parent (old and
+ *   new): no other thread may use it during those calls.
+ * - Thread-safe, process-wide: rgn_init, rgn_thread_init,
+ *   rgn_space_stats, rgn_space_trim, rgn_set_oom_handler,
+ *   rgn_decode_mode, rgn_version, rgn_contig_configure, rgn_contig_stats,
+ *   rgn_image_open.  An open image may be read by any number of threads.
+ * - Per thread: the region stack (rgn_push, rgn_pop, rgn_current,
+ *   RGN_SCOPE), a small cache of free blocks, and, in decode modes gs and
+ *   reg, the decode base that rgn_enter switches (mode global has one for
+ *   the whole process).
+ * - The library's own locks are held across fork(); in the child only the
+ *   forking thread's block cache survives.
+ *
+ * Allocation
  * - rgn_alloc(r, 0) returns a unique, 8-byte allocation.
- * - rgn_destroy(NULL) does nothing.
- * - A region belongs to one thread at a time; its functions take no lock.
- *   Different threads may use different regions concurrently.
  * - Allocations are 8-byte aligned (the reference granule); ask for more
  *   with rgn_alloc_aligned.
  */
@@ -40,7 +99,11 @@
  * There is deliberately no __attribute__((malloc)): it promises that no
  * other pointer can reach the new memory, but a reference decoded with
  * rgn_ptr does, and gcc -O2 then drops stores made through one pointer
- * and read back through the other. */
+ * and read back through the other.
+ * These macros (and RGN_LIKELY, RGN_UNLIKELY: branch hints) exist for the
+ * declarations below.  Every name ending in an underscore, in this file
+ * and in the rgn/ headers it includes, is internal: it may change between
+ * versions and is not to be used by programs. */
 #if defined(__GNUC__) || defined(__clang__)
 #define RGN_API            __attribute__((visibility("default")))
 #define RGN_HIDDEN_        __attribute__((visibility("hidden")))
@@ -70,8 +133,10 @@
 extern "C" {
 #endif
 
-/* Checks a reference in a debug build (rgn/base.h); active: decoded
- * through the active base (RGN_AT) rather than the space's (rgn_ptr). */
+/* Internal: checks a reference in a debug build (rgn/base.h); active:
+ * decoded through the active base (RGN_AT) rather than the space's
+ * (rgn_ptr).  Aborts with a message for a reference beyond the space's
+ * high-water mark; returns ref otherwise. */
 RGN_API uint32_t rgn_ref_check_(uint32_t ref, int active);
 /* The inline checks are on when the library was built with them, or when
  * the program defines RGN_DEBUG to 1 or more before including rgn.h. */
@@ -87,16 +152,23 @@ RGN_API uint32_t rgn_ref_check_(uint32_t ref, int active);
 
 #include "rgn/decode.h"
 
-/* The out-of-line allocation path is named for the decode mode (see
- * rgn/decode.h). */
+/* The out-of-line allocation path (internal) is named for the decode mode
+ * (see rgn/decode.h), so a program compiled against another mode's
+ * headers fails to link. */
 #define rgn_alloc_slow_ RGN_CAT_(rgn_alloc_slow_, RGN_DECODE_TAG_)
 
 /* ==== the space ========================================================== */
 
+/* RGN_BLOCK_SIZE: bytes of a block, the unit the space is carved in.
+ * RGN_GRANULE: the alignment of every allocation, and what a reference
+ * counts in. */
 #define RGN_BLOCK_SIZE   4096u
 #define RGN_GRANULE      8u
 
-/* Configuration for rgn_init.  Zero in a field means "the default". */
+/* Configuration for rgn_init.  Zero in a field means "the default".
+ * RGN_SPACE and RGN_RETAIN are read once, when the space is reserved;
+ * sizes are decimal bytes, optionally followed by K, M, G or T (powers of
+ * 1024, either case) and then by B or iB; an empty value counts as unset. */
 typedef struct rgn_config {
 	/* Bytes to reserve: a power of two from 16 MiB to 32 GiB.
 	 * Default: the environment variable RGN_SPACE (e.g. "64M", "2G",
@@ -109,10 +181,22 @@ typedef struct rgn_config {
 	size_t retain_limit;
 } rgn_config;
 
-/* Reserve the space now with cfg (NULL: defaults).  Without a call, the
- * space is reserved with defaults on first use.  Fails with EINVAL for a
- * size that is not a power of two in range (or an unparsable RGN_SPACE),
- * EBUSY if the space already exists, ENOMEM if the OS refuses. */
+/* Reserve the space now with cfg (NULL: defaults), and make it the
+ * calling thread's decode base.  Without a call, the space is reserved
+ * with defaults on first use.  When the default 32 GiB is refused (an
+ * address-space limit, strict overcommit), the largest power of two the
+ * OS grants, down to 1 GiB, is taken; a size asked for (in cfg or
+ * RGN_SPACE) is never replaced.  0, or -1 with errno:
+ *   EINVAL   a size that is not a power of two in range, or an
+ *            unparsable RGN_SPACE or RGN_RETAIN (a line on stderr)
+ *   EBUSY    the space already exists (an earlier rgn_init, or first
+ *            use); nothing is done, the decode base included
+ *   ENOMEM   the OS refuses the reservation (mode zero: no free range
+ *            aligned to its size below 32 GiB); or another mmap or
+ *            mprotect error
+ *   ENOTSUP  the page size is larger than a block
+ *   and in mode gs the error of arch_prctl (the GS base cannot be set).
+ * The out-of-memory handler is not called.  Thread-safe. */
 RGN_API int rgn_init(const rgn_config *cfg);
 
 struct rgn_space_stats {
@@ -132,21 +216,32 @@ struct rgn_space_stats {
 	size_t live_regions;      /* regions created and not yet destroyed */
 };
 
-/* Fill *st.  Reserves the space if needed; -1/EINVAL if st is NULL. */
+/* Fill *st with the state of the space at one instant.  Never reserves
+ * the space: before it exists every field is 0 but block_size.  0, or
+ * -1 with EINVAL if st is NULL.  Thread-safe. */
 RGN_API int rgn_space_stats(struct rgn_space_stats *st);
 
 /* Give the calling thread's cached blocks back to the shared free lists
- * and return every free block's memory to the OS. */
+ * and return every free block's memory to the OS.  Other threads'
+ * caches, blocks held by regions, and contiguous reservations (and their
+ * reuse cache) are left alone.  Does nothing before the space exists;
+ * reports no error.  Thread-safe. */
 RGN_API void rgn_space_trim(void);
 
-/* Called (with the size that could not be had) before an allocation
- * fails with ENOMEM.  It may abort, longjmp, or return, in which case the
- * allocation returns NULL.  Returns the previous handler. */
+/* Called (with the size that could not be had; RGN_BLOCK_SIZE when
+ * creating a region fails, whatever its backend) before a call fails with
+ * ENOMEM, in the failing thread, possibly in several threads at once.  It
+ * may abort, longjmp (leaving the failed call where it was), or return,
+ * in which case the call fails with ENOMEM.  rgn_set_oom_handler installs
+ * fn (NULL: none) with arg for the whole process and returns the previous
+ * handler (not its arg).  Thread-safe; cannot fail. */
 typedef void (*rgn_oom_handler)(size_t size, void *arg);
 RGN_API rgn_oom_handler rgn_set_oom_handler(rgn_oom_handler fn, void *arg);
 
 /* ==== regions ============================================================ */
 
+/* A region: opaque; created by rgn_new or rgn_new_with (or rgn_push),
+ * invalid once destroyed or merged away. */
 typedef struct rgn_region rgn_region;
 
 typedef enum rgn_backend {
@@ -154,17 +249,25 @@ typedef enum rgn_backend {
 	RGN_BACKEND_CONTIG = 1    /* a reservation of its own */
 } rgn_backend;
 
-/* What rgn_destroy does with a contiguous region's reservation. */
+/* What rgn_destroy does with a contiguous region's reservation (any
+ * other value is EINVAL). */
 typedef enum rgn_release {
 	RGN_RELEASE_DEFAULT = 0,  /* the process-wide setting (rgn_contig_configure) */
 	RGN_RELEASE_CACHE = 1,    /* keep it in the bounded reuse cache */
 	RGN_RELEASE_UNMAP = 2     /* give the address space back at once */
 } rgn_release;
 
+/* Options for rgn_new_with.  Zero in a field means the default; opts is
+ * only read during the call.  backend outside the enum is EINVAL.  The
+ * fields of the other backend are ignored (and not checked): chunk_max is
+ * the blocks backend's only; rounded down to whole blocks, it is taken
+ * from one block to 1 GiB, and objects above an eighth of it get blocks
+ * of their own. */
 typedef struct rgn_options {
 	rgn_backend backend;
 	size_t reserve;           /* RGN_BACKEND_CONTIG: bytes to reserve, from
-	                             1 MiB to 32 GiB (0: 32 GiB); EINVAL outside */
+	                             1 MiB to 32 GiB, rounded up to 64 KiB
+	                             (0: 32 GiB); EINVAL outside */
 	size_t chunk_max;         /* cap on chunk growth in bytes (0: 256 KiB) */
 	/* RGN_BACKEND_CONTIG only: */
 	size_t retain;            /* bytes rgn_reset (and the reuse cache) keep
@@ -173,29 +276,52 @@ typedef struct rgn_options {
 	rgn_release release;      /* what rgn_destroy does with the reservation */
 } rgn_options;
 
-/* Create a region, a child of parent (NULL: a root).  A child is
- * destroyed with its parent.  A child may use another backend than its
+/* Create a region, a child of parent (NULL: a root), and return it:
+ * rgn_new a region of the blocks backend holding one block, rgn_new_with
+ * one with options (NULL: as rgn_new).  A root is the caller's to
+ * destroy; a child is destroyed with its parent (or earlier), and
+ * creating one writes the parent.  A child may use another backend than its
  * parent.  Contiguous regions (RGN_BACKEND_CONTIG) own one reservation
  * each: everything the region allocates lies in [base, base + reserve),
  * so allocation beyond the reservation fails with ENOMEM, as does
  * creating one when the OS or the live-reservation cap (see
  * rgn_contig_configure) refuses another reservation.  They support every
  * region function except rgn_merge (ENOTSUP: their memory and references
- * cannot join another region). */
+ * cannot join another region).  NULL with errno: EINVAL if parent is
+ * neither NULL nor a live region, or an option is out of range; ENOMEM
+ * if no block (or reservation) can be had; on first use, the errors of
+ * reserving the space (see the conventions). */
 RGN_API RGN_NODISCARD rgn_region *rgn_new(rgn_region *parent);
 RGN_API RGN_NODISCARD rgn_region *rgn_new_with(rgn_region *parent,
                                                const rgn_options *opts);
 
-/* Destroy: children first (each the same way), then the cleanups, last
- * registered first, then every block goes back to the space. */
+/* Destroy: children first (each the same way, leaves first, without
+ * recursion), then the cleanups, last registered first, then every block
+ * goes back to the space (through the calling thread's cache); a
+ * contiguous region's reservation goes to the reuse cache or back to the
+ * OS, as its release option says.  Every pointer and reference into r
+ * and its descendants, their marks, and the region handles themselves
+ * become invalid.  NULL, or a region already destroyed, does nothing (a
+ * debug build aborts for the latter).  If r or a descendant is the
+ * entered region (rgn_enter), the calling thread (every thread, in mode
+ * global) decodes through the shared space again.  Destroying a child
+ * writes its parent.  A region pushed with rgn_push is destroyed by
+ * rgn_pop only. */
 RGN_API void rgn_destroy(rgn_region *r);
 
-/* Like destroy, but the region stays usable, empty, holding one block. */
+/* Like destroy, but r stays usable and empty, with the same parent and
+ * options: its children are destroyed and its cleanups run (again, until
+ * none creates a child or registers a cleanup), then its memory goes back
+ * but for its first block (a contiguous region keeps its reservation,
+ * and up to retain bytes of it resident).  Every allocation, mark and
+ * pending tail of r becomes invalid.  NULL, or a dead region, does
+ * nothing (a debug build aborts for the latter). */
 RGN_API void rgn_reset(rgn_region *r);
 
 /* ---- allocation --------------------------------------------------------- */
 
-/* Internal to the inline fast path: the first member of every region. */
+/* Internal to the inline fast path and decoders: the first member of
+ * every region. */
 struct rgn_bump_ {
 	char *cur;   /* next free byte, 8-aligned */
 	char *end;   /* end of the current chunk; cur <= end */
@@ -206,9 +332,14 @@ struct rgn_bump_ {
 RGN_API RGN_NODISCARD RGN_ALLOC_SIZE(2)
 void *rgn_alloc_slow_(rgn_region *r, size_t n);
 
-/* n bytes, 8-byte aligned, uninitialised.  The fast path is a compare
- * and an add: a NULL region, n == 0, and a chunk that is too small all
- * take the out-of-line path, which is also where every error is made.
+/* n bytes, 8-byte aligned, uninitialised; n == 0 gives a unique 8-byte
+ * allocation.  NULL with errno: EINVAL if r is NULL or not a live region,
+ * ENOMEM if the space (or a contiguous region's reservation) cannot hold
+ * n bytes.  The fast path is a compare and an add: a NULL region, n == 0,
+ * and a chunk that is too small all take the out-of-line path, which is
+ * also where every error is made.  The fast path reads r's header without
+ * checking that r is live: a destroyed or merged-away region is undefined
+ * here, not EINVAL (it may even hand out memory).
  * (n - 1 < avail) is false for n == 0 and for any n > avail, so no size
  * can wrap the rounding below: avail is a multiple of 8. */
 RGN_NODISCARD RGN_ALLOC_SIZE(2)
@@ -226,106 +357,185 @@ static inline void *rgn_alloc(rgn_region *r, size_t n)
 	return rgn_alloc_slow_(r, n);
 }
 
-/* align: a power of two (EINVAL otherwise).  Up to the block size it is
- * padding in the current chunk; beyond, a span placed at that alignment. */
+/* n bytes aligned to align, a power of two (EINVAL otherwise, 0
+ * included); align <= 8 is rgn_alloc.  In a block region, up to the
+ * block size it is padding in the current chunk; beyond, a span of its
+ * own placed at that alignment.  A contiguous region pads in its
+ * reservation, whatever the alignment.  Padding counts as used.  NULL
+ * with errno: EINVAL (also for r not a live region), ENOMEM. */
 RGN_API RGN_NODISCARD RGN_ALLOC_SIZE(2) RGN_ALLOC_ALIGN(3)
 void *rgn_alloc_aligned(rgn_region *r, size_t n, size_t align);
 
-/* count * size bytes, zeroed.  EOVERFLOW if the product overflows. */
+/* count * size bytes, zeroed.  NULL with errno: EINVAL if r is not a
+ * live region, EOVERFLOW if the product overflows, ENOMEM. */
 RGN_API RGN_NODISCARD RGN_ALLOC_SIZE2(2, 3)
 void *rgn_calloc(rgn_region *r, size_t count, size_t size);
 
-/* count * size bytes, uninitialised.  EOVERFLOW if the product overflows. */
+/* count * size bytes, uninitialised.  Errors as rgn_calloc. */
 RGN_API RGN_NODISCARD RGN_ALLOC_SIZE2(2, 3)
 void *rgn_alloc_array(rgn_region *r, size_t count, size_t size);
 
+/* A copy of the string s in r.  NULL with errno: EINVAL if r is not a
+ * live region or s is NULL; ENOMEM. */
 RGN_API RGN_NODISCARD
 char *rgn_strdup(rgn_region *r, const char *s);
-/* At most n bytes of s, always NUL-terminated. */
+/* At most the first n bytes of s (no byte past them is read), always
+ * NUL-terminated.  Errors as rgn_strdup. */
 RGN_API RGN_NODISCARD
 char *rgn_strndup(rgn_region *r, const char *s, size_t n);
+/* A string formatted as by snprintf, allocated in r at its exact length
+ * plus the NUL: formatted straight into the free end of the current
+ * chunk, and a second time only when it does not fit.  rgn_vformat uses
+ * ap as vsnprintf does (va_end is the caller's).  NULL with errno: EINVAL
+ * if r is not a live region or fmt is NULL; ENOMEM; the errors of
+ * vsnprintf (EOVERFLOW for output over INT_MAX bytes, EILSEQ).  Nothing
+ * stays allocated on failure. */
 RGN_API RGN_NODISCARD RGN_PRINTF(2, 3)
 char *rgn_format(rgn_region *r, const char *fmt, ...);
 RGN_API RGN_NODISCARD RGN_PRINTF(2, 0)
 char *rgn_vformat(rgn_region *r, const char *fmt, va_list ap);
 
-/* Resize p (old bytes, allocated from r) to new_size bytes, larger or
- * smaller.  When p is the region's last allocation and its chunk (or the
- * blocks after it) has room, this is done in place and p is returned;
- * shrinking always returns p; otherwise a new allocation receives old
- * bytes and p's memory stays with the region.  p NULL is rgn_alloc.  On
- * failure p is untouched and NULL is returned (ENOMEM, EINVAL). */
+/* Resize p (allocated from r; old is the size it was allocated or last
+ * resized with) to new_size bytes, larger or smaller.  When p is the
+ * region's last allocation and its chunk (or the blocks after it, or the
+ * rest of a contiguous reservation) has room, this is done in place and
+ * p is returned; shrinking always returns p; otherwise a new allocation
+ * (8-byte aligned, whatever p was) receives old bytes and p's memory
+ * stays with the region until it is reset, destroyed or rewound.  p NULL
+ * is rgn_alloc(r, new_size); new_size 0 keeps 8 bytes.  On failure p is
+ * untouched and still valid, and NULL is returned with errno EINVAL (r
+ * not a live region) or ENOMEM. */
 RGN_API RGN_NODISCARD
 void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size);
 
 /* ---- marks --------------------------------------------------------------- */
 
-/* A saved allocation point.  Opaque; valid until the region is reset,
- * destroyed, merged into another, or rewound to an earlier mark. */
+/* A saved allocation point.  Opaque, a plain value that holds nothing
+ * (copy it, drop it); valid until the region is reset, destroyed, merged
+ * into another, or rewound to an earlier mark. */
 typedef struct rgn_mark {
 	uintptr_t priv_[6];
 } rgn_mark;
 
+/* A mark of how far r has allocated.  If r is not a live region: a mark
+ * that rgn_rewind rejects, and errno EINVAL. */
 RGN_API rgn_mark rgn_save(const rgn_region *r);
-/* Free everything allocated in r since m was saved and run (last first)
- * the cleanups registered since; child regions are left alone. */
+/* Free everything allocated in r since m was saved: first the cleanups
+ * registered since run, last first (they may still use the memory, and
+ * may allocate: that is freed too), then the blocks taken since go back
+ * (a contiguous region keeps its pages read-write).  Pointers and
+ * references to that memory, marks saved after m and a pending tail
+ * become invalid; m stays valid.  Child regions are left alone, even
+ * those created since m.  0, or -1 with EINVAL if r is not a live region
+ * or m is not a valid mark of r (nothing changes then).  A block region
+ * may accept a stale mark (saved before a reset, or after the mark it was
+ * rewound to) while its position lies in a chunk r still holds: the
+ * region's end then moves over bytes of undefined content. */
 RGN_API int rgn_rewind(rgn_region *r, rgn_mark m);
 
 /* ---- cleanups and ownership -------------------------------------------- */
 
+/* A cleanup, called with the arg it was registered with. */
 typedef void (*rgn_cleanup_fn)(void *arg);
 
-/* Run fn(arg) when r is destroyed or reset (cleanups run last-registered
- * first, after the children are gone and before the memory is). */
+/* Run fn(arg) when r is destroyed or reset, or rewound to a mark saved
+ * before this call.  Cleanups run last-registered first, after the
+ * children are gone (on destroy and reset) and before the memory is, in
+ * the thread that destroys, resets or rewinds r (mode reg: x28 loaded).
+ * After rgn_merge they run with the region merged into.  A cleanup may
+ * allocate from r and create children of it, but must not destroy, reset
+ * or rewind r.  The record (three pointers) is allocated in r, so this
+ * cancels a pending tail.  0, or -1 with errno: EINVAL if r is not a
+ * live region or fn is NULL; ENOMEM. */
 RGN_API int rgn_on_destroy(rgn_region *r, rgn_cleanup_fn fn, void *arg);
-/* Drop the most recently registered cleanup equal to (fn, arg) without
- * running it.  -1/ENOENT if there is none. */
+/* Drop the most recently registered cleanup equal to (fn, arg) that has
+ * neither run nor been cancelled, without running it; its record's bytes
+ * stay in r.  0, or -1 with errno: EINVAL if r is not a live region or fn
+ * is NULL; ENOENT if there is none. */
 RGN_API int rgn_on_destroy_cancel(rgn_region *r, rgn_cleanup_fn fn, void *arg);
 
-/* Make child (and its subtree) a child of parent (NULL: a root).
- * EINVAL if parent is child or one of its descendants. */
+/* Make child (and its subtree) a child of parent (NULL: a root), whatever
+ * its parent was; it is then destroyed with parent.  Works across
+ * backends.  Writes child, its old parent and the new one.  0, or -1 with
+ * EINVAL if child is not a live region, parent is neither NULL nor a live
+ * region, or parent is child or one of its descendants. */
 RGN_API int rgn_adopt(rgn_region *parent, rgn_region *child);
-/* Move all of src's memory, cleanups and children into dst; src is gone
- * afterwards (do not destroy it).  EINVAL if src is dst or an ancestor. */
+/* Move all of src's memory, cleanups and children into dst, in O(1) but
+ * for walking src's cleanups and children.  src is gone afterwards: its
+ * handle and its marks are invalid (do not destroy it); what it allocated
+ * lives as long as dst (pointers and references stay valid).  src's
+ * cleanups run before dst's, and rewinding dst to a mark saved before the
+ * merge frees what src brought.  Writes dst, src, src's parent and its
+ * children.  0, or -1 with errno: EINVAL if either is not a live region,
+ * or src is dst or an ancestor of dst; ENOTSUP if either is a contiguous
+ * region. */
 RGN_API int rgn_merge(rgn_region *dst, rgn_region *src);
 
 /* ---- tail reservation ---------------------------------------------------- */
 
-/* Return the start of at least min free bytes at the end of r without
- * allocating them; *avail receives how many bytes are free there (>= min).
+/* Return the start (8-byte aligned) of at least min (0 counts as 1) free
+ * bytes at the end of r without allocating them; *avail receives how
+ * many bytes are free there (>= min).  The tail is then pending.
  * Fill them (a read(2), say), then call rgn_tail_commit with the count
- * actually used: those bytes become an allocation and the whole blocks
- * left over go back to the space.  Any other allocation from r in
- * between cancels the tail, and rgn_tail_commit then fails with EINVAL
- * (as it does with no tail pending, or used > *avail). */
+ * actually used: those bytes (rounded up to 8) become an allocation at
+ * that address and the whole blocks the tail added after them go back to
+ * the space (blocks r held before are kept; a contiguous region gives
+ * nothing back); used 0 ends the tail allocating nothing.  Any other
+ * allocation from r in between that takes bytes from its current chunk
+ * (every one but an object given blocks of its own), a reset or a rewind
+ * cancels the tail and the bytes in it, and rgn_tail_commit then fails
+ * with EINVAL (as it does with no tail pending, or used > *avail); a
+ * second rgn_tail starts a new tail.  rgn_tail: NULL with errno EINVAL (r
+ * not a live region, avail NULL) or ENOMEM (min bytes cannot be had).
+ * rgn_tail_commit: 0, or -1 with EINVAL (also for r not live). */
 RGN_API RGN_NODISCARD
 void *rgn_tail(rgn_region *r, size_t min, size_t *avail);
 RGN_API int rgn_tail_commit(rgn_region *r, size_t used);
-/* The pending tail turned out too small: make it at least min bytes,
- * keeping its first used bytes (used <= *avail).  The tail grows in place
- * when the blocks after it can be had (the same pointer is returned);
- * otherwise it moves to a new chunk, the used bytes are copied, and the
- * blocks the old place had taken for the tail go back.  On failure (NULL,
- * ENOMEM) the old tail is still pending and unchanged; without a pending
- * tail, or with used > *avail, it fails with EINVAL. */
+/* The pending tail turned out too small: make it at least min bytes (used
+ * if larger), keeping its first used bytes (used <= *avail), and return
+ * its start; *avail receives the bytes now free there.  The tail grows in
+ * place when the blocks after it can be had (the same pointer is
+ * returned); otherwise it moves to a new chunk, the used bytes are
+ * copied, the blocks the old place had taken for the tail go back, and
+ * the old pointer is invalid.  A contiguous region grows in place only.
+ * The tail stays pending.  On failure (NULL, ENOMEM: min bytes cannot be
+ * had) the old tail is still pending and unchanged; with r not a live
+ * region, avail NULL, no pending tail, or used > *avail, it fails with
+ * EINVAL. */
 RGN_API RGN_NODISCARD
 void *rgn_tail_grow(rgn_region *r, size_t used, size_t min, size_t *avail);
 
 /* ---- the per-thread region stack ---------------------------------------- */
 
-/* Push a new region (a child of the current one) and make it current;
- * rgn_pop destroys it and makes the previous one current again.  If the
- * push fails (NULL, ENOMEM) the stack still grows by one entry whose
- * region is NULL, so every push is matched by exactly one pop. */
+/* Each thread has a stack of regions of its own, for code that wants a
+ * region for the extent of a block without passing it around; these
+ * calls act on the calling thread's stack only.
+ * rgn_push: push a new region (a child of rgn_current(), a root if that
+ * is NULL), make it current and return it.  If the push fails (NULL, with
+ * rgn_new's errno: ENOMEM, or on first use the errors of reserving the
+ * space) the stack still grows by one entry whose region is NULL, so
+ * every push is matched by exactly one pop.  The region is an ordinary
+ * one otherwise, but is destroyed by rgn_pop only, in the pushing thread.
+ * rgn_pop: remove the top entry and destroy its region (children too),
+ * making the entry below current again; an entry left by a failed push
+ * is just removed; on an empty stack it does nothing.
+ * rgn_current: the top entry's region; NULL if the stack is empty or the
+ * top entry is a failed push.  Never fails, never sets errno.
+ * Entries left when a thread exits are not popped: their regions (and
+ * their memory) stay until destroyed some other way. */
 RGN_API rgn_region *rgn_push(void);
 RGN_API void rgn_pop(void);
 RGN_API rgn_region *rgn_current(void);
 
 #if defined(__GNUC__) || defined(__clang__)
+/* Internal to RGN_SCOPE. */
 struct rgn_scope_ { rgn_region *r; int once; };
 static inline void rgn_scope_end_(struct rgn_scope_ *s) { (void)s; rgn_pop(); }
 /* RGN_SCOPE { ... }: the body runs once with a fresh current region, which
- * is popped however the body is left (break, return, goto included). */
+ * is popped however the body is left (break, return, goto included; a
+ * longjmp out skips the pop).  The region is rgn_current(), NULL if the
+ * push failed: the body runs anyway.  RGN_SCOPE is a for statement: a
+ * break or continue in the body leaves the scope, not an enclosing loop. */
 #define RGN_SCOPE                                                          \
 	for (struct rgn_scope_ RGN_CAT_(rgn_scope_, __LINE__)              \
 	     __attribute__((cleanup(rgn_scope_end_))) = { rgn_push(), 1 }; \
@@ -333,7 +543,7 @@ static inline void rgn_scope_end_(struct rgn_scope_ *s) { (void)s; rgn_pop(); }
 	     RGN_CAT_(rgn_scope_, __LINE__).once = 0)
 #else
 /* Without a cleanup attribute, leaving the body by break, return or goto
- * skips the pop. */
+ * skips the pop (continue does pop). */
 #define RGN_SCOPE                                                          \
 	for (int RGN_CAT_(rgn_scope_, __LINE__) = (rgn_push(), 1);         \
 	     RGN_CAT_(rgn_scope_, __LINE__);                               \
@@ -357,18 +567,31 @@ struct rgn_region_stats {
 	size_t committed; /* RGN_BACKEND_CONTIG: bytes made read-write */
 };
 
+/* Fill *st for r alone (its children's memory is not added in; cleanups
+ * does not count cancelled ones).  0, or -1 with EINVAL if r is not a
+ * live region or st is NULL. */
 RGN_API int rgn_region_stats(const rgn_region *r, struct rgn_region_stats *st);
 
 /* ==== references ========================================================== */
 
 /* A 32-bit reference: the index of an 8-byte granule of the space (the
- * address / 8 in decode mode `zero`).  0 is null; decoding it gives an
- * address that faults on access.
+ * address / 8 in decode mode `zero`).  0 (RGN_NULL_REF) is null; decoding
+ * it gives an address that faults on access.  A block region's
+ * references are valid in every block region and every thread, as long
+ * as the memory they name.  Decoding checks nothing (but for the debug
+ * checks below): a reference to memory no longer allocated decodes to a
+ * dangling address.
  *
  * How a reference is decoded is chosen when rgn is built (meson option
  * `decode`; RGN_DECODE_MODE names it): `global` (the default, any CPU),
  * `gs` (x86-64 Linux), `reg` (AArch64 Linux), `zero`.  rgn/decode.h,
- * included above, has the details of the one in use.
+ * included above, has the details of the one in use.  In modes gs and
+ * reg every thread that uses RGN_AT sets its base first (rgn_init or
+ * rgn_thread_init; in mode gs also the thread's first use of its block
+ * cache, normally its first rgn_new).  With RGN_DEBUG >= 1 (or a debug
+ * build of the library), rgn_ptr and RGN_AT abort with a message for a
+ * reference beyond anything ever allocated, and in modes gs and reg for
+ * a thread whose base was never set.
  *   rgn_ptr, rgn_ref_of   the shared space, in every thread and mode;
  *   RGN_AT(T, ref)        the fast path: a T * through the active base
  *                         (the shared space unless rgn_enter chose a
@@ -384,12 +607,17 @@ typedef uint32_t rgn_ref;
 
 #define RGN_NULL_REF ((rgn_ref)0)
 
-/* p must be NULL (giving 0) or point into the space, 8-byte aligned. */
+/* The shared-space reference of p: p must be NULL (giving RGN_NULL_REF)
+ * or point into a block region's memory, 8-byte aligned (every
+ * allocation is).  Inline; no error is detected.  Any thread. */
 static inline rgn_ref rgn_ref_of(const void *p)
 {
 	return p ? (rgn_ref)rgn_encode_(p) : RGN_NULL_REF;
 }
 
+/* The address of the shared-space reference ref, in every thread and
+ * decode mode, whatever was entered.  Inline; no error is detected.
+ * Meaningless before the space is reserved. */
 static inline void *rgn_ptr(rgn_ref ref)
 {
 	return rgn_decode_(ref);
@@ -397,18 +625,24 @@ static inline void *rgn_ptr(rgn_ref ref)
 
 /* Make the shared space the calling thread's active base (modes gs and
  * reg keep one per thread: call this first in every thread that uses
- * RGN_AT; rgn_init does it for its caller).  Reserves the space if
- * needed.  0, or -1 with errno. */
+ * RGN_AT; rgn_init does it for its caller).  In mode global the base is
+ * the process's: this undoes an rgn_enter made by any thread.  In mode
+ * zero it only makes sure the space exists.  Reserves the space if
+ * needed.  0, or -1 with errno: the errors of reserving the space (see
+ * the conventions), and in mode gs the error of arch_prctl.  The
+ * out-of-memory handler is not called.  Thread-safe. */
 RGN_API int rgn_thread_init(void);
 
-/* The decode mode librgn was built with; equal to RGN_DECODE_MODE (a
- * program compiled against another mode's headers does not link: see
- * rgn/decode.h). */
+/* The decode mode librgn was built with, a static string ("global",
+ * "gs", "reg" or "zero"); equal to RGN_DECODE_MODE (a program compiled
+ * against another mode's headers does not link: see rgn/decode.h).
+ * Cannot fail; thread-safe. */
 RGN_API const char *rgn_decode_mode(void);
 
 /* The version of the librgn running the program, as RGN_VERSION
  * (major * 10000 + minor * 100 + patch); RGN_VERSION is the one the
- * program was compiled against. */
+ * program was compiled against (rgn/version.h also has RGN_VERSION_MAJOR,
+ * _MINOR, _PATCH and _STRING).  Cannot fail; thread-safe. */
 RGN_API int rgn_version(void);
 
 /* ---- region-relative references (any backend) ------------------------------
@@ -417,7 +651,9 @@ RGN_API int rgn_version(void);
  * is mapped (see the images below) but mean nothing in another region.
  * For a block region these are the shared space's references: the same
  * values rgn_ref_of and rgn_ptr give, valid in every block region.
- * r must be a live region; no branch on the backend. */
+ * r must be a live region (nothing is checked: a dead one is undefined);
+ * no branch on the backend.  rgn_ref_in: p NULL gives RGN_NULL_REF, else
+ * p must point into r's memory. */
 static inline rgn_ref rgn_ref_in(const rgn_region *r, const void *p)
 {
 	const struct rgn_bump_ *b = (const struct rgn_bump_ *)(const void *)r;
@@ -426,8 +662,10 @@ static inline rgn_ref rgn_ref_in(const rgn_region *r, const void *p)
 	         : RGN_NULL_REF;
 }
 
-/* Ref 0 decodes to the first page of the reservation (or of the space),
- * which is never accessible: a null reference faults when used. */
+/* Ref 0 decodes to the first page of the reservation (for a block
+ * region, of the space; address 0 in mode zero), which is never
+ * accessible: a null reference faults when used.  RGN_AT_IN is
+ * rgn_ptr_in cast to T *. */
 static inline void *rgn_ptr_in(const rgn_region *r, rgn_ref ref)
 {
 	const struct rgn_bump_ *b = (const struct rgn_bump_ *)(const void *)r;
@@ -453,9 +691,14 @@ static inline void *rgn_ptr_in(const rgn_region *r, rgn_ref ref)
  * 0, or -1 with errno: EINVAL for a region that is not live (caught while
  * its memory is still mapped: a block region, or a reservation in the
  * reuse cache; a contiguous region whose reservation was unmapped cannot
- * be checked, and passing one is undefined); ENOTSUP as above.  When the
- * entered region or image goes away, the thread that destroys it (every
- * thread, in mode global) is switched back to the shared space. */
+ * be checked, and passing one is undefined; a debug build does not
+ * abort here); ENOTSUP as above; in mode gs, the error of arch_prctl.
+ * Never reserves the space: before it exists, entering NULL or a block
+ * region does nothing and succeeds.  When the entered region or image
+ * goes away, the thread that destroys it (every thread, in mode global)
+ * is switched back to the shared space; in modes gs and reg, another
+ * thread that had entered it must enter something else before it decodes
+ * with RGN_AT again.  Reset keeps a region entered. */
 RGN_API int rgn_enter(const rgn_region *r);
 
 /* ==== the contiguous backend: process-wide settings ======================= */
@@ -471,9 +714,12 @@ typedef enum rgn_purge {
 	RGN_PURGE_NONE = 2        /* keep them: reuse is free, memory stays */
 } rgn_purge;
 
+/* The contiguous backend's process-wide policy.  Zero in a field means
+ * the default. */
 typedef struct rgn_contig_config {
 	rgn_release release;      /* for regions that leave it DEFAULT:
-	                             RGN_RELEASE_CACHE (the default) or UNMAP */
+	                             RGN_RELEASE_CACHE (the default) or UNMAP,
+	                             which also empties the cache now */
 	rgn_purge   purge;        /* default RGN_PURGE_DONTNEED */
 	size_t      cache_max;    /* reservations the cache keeps (0: 8; at
 	                             most 256) */
@@ -481,9 +727,11 @@ typedef struct rgn_contig_config {
 	                             ENOMEM (0: only the OS limits them) */
 } rgn_contig_config;
 
-/* Set the process-wide policy (NULL: the defaults).  Regions keep the
- * reservation they have; a smaller cache gives back what no longer fits.
- * -1/EINVAL for an unknown enum value or cache_max above 256. */
+/* Set the process-wide policy (NULL: the defaults); it applies to later
+ * creations, resets and destroys.  Regions keep the reservation they
+ * have; a smaller cache gives back what no longer fits.  0, or -1 with
+ * EINVAL for an unknown enum value or cache_max above 256 (nothing is
+ * changed then).  Thread-safe. */
 RGN_API int rgn_contig_configure(const rgn_contig_config *cfg);
 
 struct rgn_contig_stats {
@@ -496,20 +744,29 @@ struct rgn_contig_stats {
 	size_t refused;           /* creations that failed (cap or OS) */
 	size_t purged_bytes;      /* bytes given back by reset and the cache */
 };
+/* Fill *st with the contiguous backend's counters at one instant.  0, or
+ * -1 with EINVAL if st is NULL.  Thread-safe. */
 RGN_API int rgn_contig_stats(struct rgn_contig_stats *st);
 
 /* ==== images: a contiguous region written to a file and mapped back ====== */
 
 /* Write r's used bytes (its reservation from the base up to its bump
- * pointer) to fd at its current offset, behind a one-page header that
- * names root (a reference of r, or 0) and becomes the inaccessible first
- * page when mapped.  Pointers stored in the region are written as they
- * are: only references survive the trip.  r is only read.  0, or -1 with
- * errno: EINVAL (bad region or fd), ENOTSUP (a block region), or write's. */
+ * pointer; r's own header as zeros) to fd at its current offset, behind a
+ * one-page header that names root (a reference of r, as rgn_ref_in gives,
+ * or 0) and becomes the inaccessible first page when mapped.  Pointers
+ * stored in the region are written as they are: only references survive
+ * the trip.  r is only read (no other thread may change it meanwhile);
+ * fd is neither closed nor rewound; interrupted writes are retried.  As
+ * rgn_image_open reads from offset 0 and refuses trailing bytes, the
+ * image must be alone in its file.  0, or -1 with errno: EINVAL (r not a
+ * live region, fd negative, root outside r's used bytes), ENOTSUP (a
+ * block region), or the error of writev (EBADF, ENOSPC, EIO...), after
+ * which the file may hold part of the image. */
 RGN_API int rgn_image_write(const rgn_region *r, int fd, rgn_ref root);
 
 /* An image mapped read-only: its own type, not a region.  Only
- * rgn_image_* take it. */
+ * rgn_image_* take it.  The handle is the caller's, until it is given to
+ * rgn_image_close. */
 typedef struct rgn_image rgn_image;
 
 /* Internal to the inline decoders: the first member of every image. */
@@ -517,25 +774,38 @@ struct rgn_image_base_ {
 	const char *base;   /* the mapping's first byte: reference 0 */
 };
 
-/* Map an image read-only (from the start of fd; fd may be closed after).
- * *root (may be NULL) receives the root reference.  NULL with errno:
- *   ENOEXEC  not an rgn image, or one of another version, byte order or
- *            granule (a foreign file)
- *   EBADMSG  a damaged header (checksum, or fields out of range)
+/* Map an image read-only (from the start of fd; fd stays the caller's
+ * and may be closed at once) and return a handle to it.  *root (may be
+ * NULL) receives the root reference.  Changing or truncating the file
+ * while it is mapped is undefined.  Reserves the space if needed.  NULL
+ * with errno (the out-of-memory handler is not called):
+ *   ENOEXEC  not an rgn image, or one of another version, byte order,
+ *            granule or page size (a foreign file)
+ *   EBADMSG  a damaged header (checksum, or fields out of range), or
+ *            trailing bytes after the image
  *   ENODATA  a truncated file (shorter than its header says)
- *   EINVAL   a bad fd; ENOMEM, or the error of fstat/pread/mmap.
+ *   EINVAL   fd negative or not a regular file
+ *   ENOMEM, the error of fstat, pread, mmap or mprotect, or of reserving
+ *   the space.
  * Thread-safe; the image may be read from any number of threads. */
 RGN_API RGN_NODISCARD
 rgn_image *rgn_image_open(int fd, rgn_ref *root);
-/* Bytes of the image (its references decode below base + size). */
+/* Bytes of the image, header page included (its references decode below
+ * base + size).  0 with EINVAL if img is NULL or not an open image. */
 RGN_API size_t rgn_image_size(const rgn_image *img);
-/* Unmap an image (NULL does nothing).  If it is the entered one, the
- * shared space is entered again. */
+/* Unmap an image and free the handle (NULL does nothing): the handle and
+ * every pointer into the mapping become invalid.  If it is the entered
+ * one, the calling thread (every thread, in mode global) decodes through
+ * the shared space again.  Must not run while another thread uses it. */
 RGN_API void rgn_image_close(rgn_image *img);
 
 /* An image's references: granule indexes from its first byte, as they
  * were in the region it was written from.  Ref 0 decodes to the
- * inaccessible header page. */
+ * inaccessible header page.  Inline, any thread, nothing checked (img
+ * must be open): rgn_image_ptr decodes ref, rgn_image_ref gives the
+ * reference of p, a pointer into the mapping (NULL: RGN_NULL_REF), and
+ * RGN_IMAGE_AT is rgn_image_ptr cast to const T *.  The memory is
+ * read-only: writing through these pointers faults. */
 static inline const void *rgn_image_ptr(const rgn_image *img, rgn_ref ref)
 {
 	const struct rgn_image_base_ *b = (const struct rgn_image_base_ *)(const void *)img;
@@ -554,7 +824,10 @@ static inline rgn_ref rgn_image_ref(const rgn_image *img, const void *p)
 #define RGN_IMAGE_AT(img, T, ref) ((const T *)rgn_image_ptr((img), (ref)))
 
 /* rgn_enter for an image: RGN_AT decodes its references (read them
- * only: the mapping is read-only).  Same rules and errors as rgn_enter. */
+ * only: the mapping is read-only); rgn_enter(NULL) goes back to the
+ * shared space.  Same rules as rgn_enter.  0, or -1 with errno: EINVAL
+ * if img is NULL or not an open image; ENOTSUP in mode zero; in mode gs,
+ * the error of arch_prctl. */
 RGN_API int rgn_image_enter(const rgn_image *img);
 
 #ifdef __cplusplus

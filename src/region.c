@@ -232,7 +232,7 @@ static rgn_noinline rgn_region *new_slow(rgn_region *parent, const rgn_options *
 	} else {
 		r = o ? backends[o->backend]->create(o) : rgn_blocks_create();
 		if (!r)
-			return alloc_failed(RGN_BLOCK_SIZE);
+			return NULL; /* the backend called the OOM handler */
 		count_region(1);
 	}
 	rgn_assert_internal(r->magic == RGN_MAGIC_LIVE);

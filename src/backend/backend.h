@@ -64,7 +64,8 @@ _Static_assert(sizeof(struct rgn_mark_priv) <= sizeof(rgn_mark), "mark size");
 struct rgn_backend_ops {
 	const char *name;
 	/* A new region's header, written with its common part zeroed but for
-	 * bump, chunk_start, magic and backend; NULL with errno. */
+	 * bump, chunk_start, magic and backend; NULL with errno (the OOM
+	 * handler called, with the size that could not be had, for ENOMEM). */
 	rgn_region *(*create)(const rgn_options *o);
 	/* Give back all of r's memory (its children and cleanups are gone;
 	 * r's header goes with it). */

@@ -104,7 +104,9 @@ static rgn_noinline rgn_region *region_create(uint32_t chunk_max)
 {
 	uint32_t blk = rgn_blk_get1();
 
-	return blk ? region_init(blk, chunk_max) : NULL;
+	if (!blk)
+		return errno == ENOMEM ? rgn_oom(RGN_BLOCK_SIZE) : NULL;
+	return region_init(blk, chunk_max);
 }
 
 rgn_region *rgn_blocks_create(void)

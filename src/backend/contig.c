@@ -328,7 +328,7 @@ static rgn_region *contig_create(const rgn_options *o)
 		err = resv_get(size, &v);
 	if (err) {
 		errno = err;
-		return NULL;
+		return err == ENOMEM ? rgn_oom(size) : NULL;
 	}
 	c = (struct contig_region *)(void *)(v.base + RGN_CONTIG_GUARD);
 	memset(c, 0, sizeof(*c)); /* a cached reservation holds a dead header */
