@@ -1,5 +1,5 @@
 #!/bin/sh
-# check-mode.sh CC SRCDIR BUILDDIR LIBRGN_A MODE - a program cannot be
+# check-mode.sh CC SRCDIR BUILDDIR LIBRGN_A MODE [LDFLAGS] - a program cannot be
 # built against headers of another decode mode than the library's:
 #   1. rgn/decode.h included directly stops with an #error naming rgn.h;
 #   2. compiled with the library's RGN_BUILT_DECODE, another mode's header
@@ -8,7 +8,7 @@
 #      path carries the mode in its name.
 # Each must fail, with the message that says why; exit 77 without a
 # compiler.
-cc=$1 src=$2 build=$3 lib=$4 mode=$5
+cc=$1 src=$2 build=$3 lib=$4 mode=$5 ldflags=${6:-}  # ldflags: the build's sanitizers
 command -v "$cc" >/dev/null 2>&1 || { echo "$cc not found; skipping"; exit 77; }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
@@ -48,11 +48,13 @@ grep -q 'another decode mode' "$tmp/2.err" || fail "no mode message: $(cat "$tmp
 # 3: nothing named, the link fails on the mode's own allocation path
 "$cc" -c -DRGN_STATIC -I"$tmp/inc" -I"$src/include" "$tmp/p.c" -o "$tmp/p3.o" ||
 	fail "mode $other headers did not compile on their own"
-"$cc" "$tmp/p3.o" "$lib" -lpthread -o "$tmp/p3" 2>"$tmp/3.err" &&
+# shellcheck disable=SC2086
+"$cc" "$tmp/p3.o" "$lib" -lpthread $ldflags -o "$tmp/p3" 2>"$tmp/3.err" &&
 	fail "a mode $other program linked against a mode $mode library"
 grep -q "rgn_alloc_slow_$other" "$tmp/3.err" || fail "the link error does not name rgn_alloc_slow_$other: $(cat "$tmp/3.err")"
 
 # and the matching headers build and link
+# shellcheck disable=SC2086
 "$cc" -DRGN_STATIC -DRGN_BUILT_DECODE=$n -I"$src/include" -I"$build/include" \
-	"$tmp/p.c" "$lib" -lpthread -o "$tmp/ok" || fail "the library's own headers did not build"
+	"$tmp/p.c" "$lib" -lpthread $ldflags -o "$tmp/ok" || fail "the library's own headers did not build"
 echo "mode $mode: direct inclusion, a mode $other header and a mode $other link all refused"
