@@ -314,7 +314,7 @@ RGN_API void rgn_destroy(rgn_region *r)
 		return;
 	if (r->parent)
 		unlink_child(r);
-	if (rgn_likely(!r->child && !r->cleanups && r->backend == RGN_BACKEND_BLOCKS) &&
+	if (rgn_likely(!r->child && !r->cleanups && r->blocks == 1) &&
 	    rgn_blocks_keep_spare(r))
 		return; /* stays counted live while it is the spare */
 	destroy_tree(r);

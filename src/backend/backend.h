@@ -29,6 +29,7 @@ struct rgn_cleanup {
  *   tail_floor != NULL only while a tail may be pending; it is pending
  *   while bump.cur == tail_at
  *   magic == RGN_MAGIC_LIVE exactly while the region is alive
+ *   blocks == 1 only for a blocks-backend region of one block
  */
 struct rgn_region {
 	struct rgn_bump_    bump;        /* first: read by rgn_alloc inline */
@@ -43,6 +44,10 @@ struct rgn_region {
 	struct rgn_cleanup *cleanups;    /* newest first */
 	struct rgn_region  *stack_prev;  /* rgn_push stack, below this one */
 	size_t              stack_nulls; /* failed pushes below this one */
+	/* Blocks of the space the region holds (the blocks backend; 0 for a
+	 * backend whose memory is elsewhere).  1 means one block and nothing
+	 * else: the case rgn_destroy takes inline, without the table. */
+	size_t              blocks;
 };
 
 _Static_assert(offsetof(struct rgn_region, bump) == 0, "bump must be first");

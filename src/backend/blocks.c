@@ -96,7 +96,7 @@ rgn_region *region_init(uint32_t blk, uint32_t chunk_max)
 	b->next_chunk = chunk_max < CHUNK_FIRST_GROW ? chunk_max : CHUNK_FIRST_GROW;
 	b->chunk_max = chunk_max;
 	b->used_done = 0;
-	b->blocks = 1;
+	b->h.blocks = 1;
 	return r;
 }
 
@@ -131,7 +131,7 @@ static void blocks_release(rgn_region *r)
 {
 	struct blk_region *b = B(r);
 	uint32_t own = own_block(r);
-	uint32_t own_len = b->blocks == 1 ? 1 : rgn_desc_of(own)->len;
+	uint32_t own_len = b->h.blocks == 1 ? 1 : rgn_desc_of(own)->len;
 
 	if (b->nspans > 1)
 		rgn_blk_free_chain(b->head, own);
@@ -144,12 +144,12 @@ static void blocks_reset(rgn_region *r)
 	uint32_t own = own_block(r);
 
 	rgn_blk_free_chain(b->head, own);
-	if (b->blocks > 1 && rgn_desc_of(own)->len > 1) /* grown in place */
+	if (b->h.blocks > 1 && rgn_desc_of(own)->len > 1) /* grown in place */
 		rgn_blk_shrink(own, rgn_desc_of(own)->len, 1);
 	b->head = own;
 	b->chunk = own;
 	b->nspans = 1;
-	b->blocks = 1;
+	b->h.blocks = 1;
 	r->bump.cur = r->chunk_start = (char *)r + HDR;
 	r->bump.end = rgn_blk_addr(own) + RGN_BLOCK_SIZE;
 	b->used_done = 0;
@@ -165,7 +165,7 @@ static inline void chain_push(struct blk_region *b, uint32_t s, uint32_t n, uint
 	rgn_desc_of(s)->tag = tag;
 	b->head = s;
 	b->nspans++;
-	b->blocks += n;
+	b->h.blocks += n;
 }
 
 /* Make a new chunk of n blocks current.  0 or -1 with errno. */
@@ -260,7 +260,7 @@ static int blocks_extend(rgn_region *r, size_t extra_bytes)
 	    rgn_blk_extend(b->chunk, rgn_desc_of(b->chunk)->len, extra) != 0)
 		return -1;
 	r->bump.end += (size_t)extra << RGN_BLOCK_SHIFT;
-	b->blocks += extra;
+	b->h.blocks += extra;
 	return 0;
 }
 
@@ -278,7 +278,7 @@ static void blocks_trim(rgn_region *r, void *chunk_ptr, char *keep_end)
 		keep = 1;
 	if (keep < len) {
 		rgn_blk_shrink(c, len, keep);
-		b->blocks -= len - keep;
+		b->h.blocks -= len - keep;
 		if (c == b->chunk)
 			r->bump.end = base + ((size_t)keep << RGN_BLOCK_SHIFT);
 	}
@@ -339,7 +339,7 @@ static void blocks_rewind(rgn_region *r, const struct rgn_mark_priv *mp)
 	rgn_blk_free_chain(b->head, head);
 	b->head = head;
 	b->nspans -= popped;
-	b->blocks -= freed;
+	b->h.blocks -= freed;
 	b->chunk = (uint32_t)mp->b[M_CHUNK];
 	base = rgn_blk_addr(b->chunk);
 	r->chunk_start = b->chunk == own ? (char *)r + HDR : base;
@@ -358,7 +358,7 @@ static int blocks_merge(rgn_region *dst, rgn_region *src)
 	rgn_desc_of(own_block(src))->tag = RGN_TAG_CHUNK;
 	d->head = s->head;
 	d->nspans += s->nspans;
-	d->blocks += s->blocks;
+	d->h.blocks += s->h.blocks;
 	d->used_done += s->used_done + (size_t)(src->bump.cur - src->chunk_start);
 	return 0;
 }
@@ -369,7 +369,7 @@ static void blocks_stats(const rgn_region *r, struct rgn_region_stats *st)
 	uint32_t own = own_block(r);
 
 	st->used = b->used_done + (size_t)(r->bump.cur - r->chunk_start);
-	st->blocks = b->blocks;
+	st->blocks = b->h.blocks;
 	for (uint32_t x = b->head; x != own; x = rgn_desc_of(x)->next) {
 		if (rgn_desc_of(x)->tag == RGN_TAG_LARGE)
 			st->large++;

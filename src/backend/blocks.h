@@ -17,10 +17,10 @@
  * A blocks-backend region's header, at the start of its own block.
  * Invariants:
  *   h.chunk_start <= h.bump.cur <= h.bump.end == end of the span at chunk
- *   the chain head ... own block holds nspans spans, blocks blocks in all
+ *   the chain head ... own block holds nspans spans, h.blocks blocks in all
  *   used == used_done + (h.bump.cur - h.chunk_start)
  *   h.bump.base == rgn_blocks_ref_base()
- *   blocks == 1 exactly when the region holds its own block alone,
+ *   h.blocks == 1 exactly when the region holds its own block alone,
  *   never grown
  */
 struct rgn_blk_region {
@@ -31,7 +31,6 @@ struct rgn_blk_region {
 	uint32_t          next_chunk;  /* blocks for the next chunk */
 	uint32_t          chunk_max;   /* blocks */
 	size_t            used_done;   /* bytes used outside the current chunk */
-	size_t            blocks;      /* blocks held */
 };
 
 /* A new root region of the default shape, from a block of the thread's
@@ -56,16 +55,16 @@ static inline rgn_region *rgn_blocks_take_spare(void)
 	return r;
 }
 
-/* ...and keep r, a region of one block with no child and no cleanup, as
- * the spare (false: it holds more, or the slot is taken; nothing done).
+/* ...and keep r, a region of one block (r->blocks == 1) with no child and
+ * no cleanup, as the spare (false: the slot is taken; nothing done).
  * chunk, head, nspans, end and chunk_start are already a new region's. */
 static inline bool rgn_blocks_keep_spare(rgn_region *r)
 {
 	struct rgn_blk_region *b = (struct rgn_blk_region *)r;
 	struct rgn_tcache *tc = &rgn_tc;
 
-	if (b->blocks != 1 || atomic_load_explicit(&tc->spare, memory_order_relaxed) ||
-	    !tc->limit)
+	rgn_assert_internal(r->blocks == 1 && r->backend == RGN_BACKEND_BLOCKS);
+	if (atomic_load_explicit(&tc->spare, memory_order_relaxed) || !tc->limit)
 		return false;
 	rgn_assert_internal(b->used_done == 0 && b->nspans == 1);
 	r->magic = RGN_MAGIC_DEAD;
