@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include "suites.h"
+#include "internal.h"   /* rgn_space_base_h_, in every decode mode */
 
 #include <signal.h>
 #include <sys/resource.h>
