@@ -10,43 +10,24 @@
  * across that call, so only the caller can say where x28 may change
  * (rgn_init, rgn_thread_init, rgn_enter, RGN_REENTER).
  */
-#include "../arch.h"
+#include "../thread_base.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-/* What this thread's x28 should hold, NULL until rgn set it. */
-static rgn_thread char *thread_base;
 /* The space's base, once published. */
 static char *space_base;
 
-int rgn_arch_set(char *base)
+static int load_base(char *base)
 {
-	thread_base = base;
 	RGN_X28_SET_(base);
 	return 0;
-}
-
-/* Only the calling thread's base can be switched from here. */
-bool rgn_arch_swap(char *old, char *base)
-{
-	return thread_base == old && rgn_arch_set(base) == 0;
-}
-
-char *rgn_arch_active(void)
-{
-	return thread_base;
 }
 
 /* x28 is loaded only where the caller asks for it: remember the base. */
 void rgn_arch_publish(char *base)
 {
 	space_base = base;
-}
-
-RGN_API char *rgn_thread_base_(void)
-{
-	return thread_base;
 }
 
 /* RGN_REENTER: the thread's base, the space's if it was never set. */

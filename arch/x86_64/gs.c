@@ -7,10 +7,10 @@
  * that, arch_prctl(ARCH_SET_GS) does the same through a system call.
  * Nothing else in a Linux process uses GS: the C library's TLS is on FS.
  * A thread created with clone inherits its creator's GS base, but not
- * thread_base, which is what the debug check reads.
+ * thread_base (thread_base.h), which is what the debug check reads.
  */
 #define _GNU_SOURCE /* syscall */
-#include "../arch.h"
+#include "../thread_base.h"
 
 #include <asm/prctl.h>
 #include <stdio.h>
@@ -23,10 +23,7 @@
 #define HWCAP2_FSGSBASE (1 << 1)
 #endif
 
-/* What this thread's GS base holds, NULL until rgn set it. */
-static rgn_thread char *thread_base;
-
-int rgn_arch_set(char *base)
+static int load_base(char *base)
 {
 	static int fsgsbase = -1; /* unknown; racing writers store the same */
 	int saved = errno;
@@ -40,30 +37,13 @@ int rgn_arch_set(char *base)
 		errno = saved;
 		return err;
 	}
-	thread_base = base;
 	return 0;
-}
-
-/* Only the calling thread's base can be switched from here. */
-bool rgn_arch_swap(char *old, char *base)
-{
-	return thread_base == old && rgn_arch_set(base) == 0;
-}
-
-char *rgn_arch_active(void)
-{
-	return thread_base;
 }
 
 /* The thread that reserves the space decodes through it at once. */
 void rgn_arch_publish(char *base)
 {
 	(void)rgn_arch_set(base);
-}
-
-RGN_API char *rgn_thread_base_(void)
-{
-	return thread_base;
 }
 
 RGN_API void rgn_decode_unset_(void)
