@@ -36,13 +36,21 @@
  *   mprotect.  No other call reserves it.
  * - Regions: NULL is EINVAL wherever a region is required (rgn_destroy
  *   and rgn_reset do nothing); a NULL parent means a root, and
- *   rgn_enter(NULL) the shared space.  A destroyed or merged-away region
- *   is EINVAL too, but is recognised only until its memory is reused (a
- *   later rgn_new may return the same address) or unmapped; a library
- *   built with -Drgn_debug >= 1 aborts with a message instead (there,
- *   rgn_enter and rgn_image_write still return EINVAL).  The inline
- *   functions (the fast path of rgn_alloc, rgn_ref_in, rgn_ptr_in) do not
- *   check the region at all: passing a dead one to them is undefined.
+ *   rgn_enter(NULL) the shared space.  A handle that is recognisably not
+ *   a live region (destroyed, merged away, or no region at all) is a
+ *   bug, not an error: in every build the call prints
+ *   "rgn: FUNCTION(HANDLE): not a live region (WHY)" on stderr and
+ *   aborts, rgn_alloc included (a dead handle's chunk is empty, so the
+ *   inline path goes out of line).  It is recognised until its memory is
+ *   reused (a later rgn_new may return the same address) or unmapped;
+ *   beyond that, the checking mode (RGN_CHECK, README) catches the use
+ *   at the access.  rgn_ref_in and rgn_ptr_in do not check the region
+ *   at all: passing a dead one to them is undefined.
+ * - Marks: rgn_rewind refuses (EINVAL) every mark that is not a point of
+ *   the region's present history: one of another region, of the region
+ *   before its last rgn_reset or rgn_merge, or one the region has since
+ *   gone below (a rewind to an earlier mark, a shrink of the last
+ *   allocation), in every build.
  *
  * Ownership
  * - Memory allocated from a region belongs to the region: it is never
@@ -138,6 +146,10 @@ extern "C" {
  * (rgn_ptr).  Aborts with a message for a reference beyond the space's
  * high-water mark; returns ref otherwise. */
 RGN_API uint32_t rgn_ref_check_(uint32_t ref, int active);
+/* Internal: checks a pointer rgn_ref_of encodes, in a debug build: aborts
+ * with a message for one outside the space's carved blocks (the stack,
+ * malloc, a contiguous region) or not 8-byte aligned; returns p. */
+RGN_API const void *rgn_ptr_check_(const void *p);
 /* The inline checks are on when the library was built with them, or when
  * the program defines RGN_DEBUG to 1 or more before including rgn.h. */
 #if (defined(RGN_DEBUG_BUILD) && RGN_DEBUG_BUILD >= 1) || \
@@ -146,8 +158,10 @@ RGN_API uint32_t rgn_ref_check_(uint32_t ref, int active);
 #endif
 #ifdef RGN_CHECKS_
 #define RGN_CHECK_REF_(ref, active) rgn_ref_check_((uint32_t)(ref), (active))
+#define RGN_CHECK_PTR_(p) rgn_ptr_check_(p)
 #else
 #define RGN_CHECK_REF_(ref, active) (ref)
+#define RGN_CHECK_PTR_(p) (p)
 #endif
 
 #include "rgn/decode.h"
@@ -185,8 +199,10 @@ typedef struct rgn_config {
  * calling thread's decode base.  Without a call, the space is reserved
  * with defaults on first use.  When the default 32 GiB is refused (an
  * address-space limit, strict overcommit), the largest power of two the
- * OS grants, down to 1 GiB, is taken; a size asked for (in cfg or
- * RGN_SPACE) is never replaced.  0, or -1 with errno:
+ * OS grants, down to 16 MiB, is taken; a size asked for (in cfg or
+ * RGN_SPACE) is never replaced.  A set-up on first use that fails is
+ * remembered: every later first use fails with the same errno at once,
+ * until an rgn_init succeeds.  0, or -1 with errno:
  *   EINVAL   a size that is not a power of two in range, or an
  *            unparsable RGN_SPACE or RGN_RETAIN (a line on stderr)
  *   EBUSY    the space already exists (an earlier rgn_init, or first
@@ -301,12 +317,15 @@ RGN_API RGN_NODISCARD rgn_region *rgn_new_with(rgn_region *parent,
  * contiguous region's reservation goes to the reuse cache or back to the
  * OS, as its release option says.  Every pointer and reference into r
  * and its descendants, their marks, and the region handles themselves
- * become invalid.  NULL, or a region already destroyed, does nothing (a
- * debug build aborts for the latter).  If r or a descendant is the
+ * become invalid.  NULL does nothing; a region already destroyed aborts
+ * with a message (see the conventions).  If r or a descendant is the
  * entered region (rgn_enter), the calling thread (every thread, in mode
  * global) decodes through the shared space again.  Destroying a child
- * writes its parent.  A region pushed with rgn_push is destroyed by
- * rgn_pop only. */
+ * writes its parent.  A region pushed with rgn_push is meant to be
+ * destroyed by rgn_pop; one destroyed otherwise (or with an ancestor, or
+ * merged away) leaves its stack entry as a failed push leaves it, and
+ * the rgn_pop that pairs with it only removes the entry.  Destroying a
+ * region on another thread's stack aborts with a message. */
 RGN_API void rgn_destroy(rgn_region *r);
 
 /* Like destroy, but r stays usable and empty, with the same parent and
@@ -401,8 +420,10 @@ char *rgn_vformat(rgn_region *r, const char *fmt, va_list ap);
  * rest of a contiguous reservation) has room, this is done in place and
  * p is returned; shrinking always returns p; otherwise a new allocation
  * (8-byte aligned, whatever p was) receives old bytes and p's memory
- * stays with the region until it is reset, destroyed or rewound.  p NULL
- * is rgn_alloc(r, new_size); new_size 0 keeps 8 bytes.  On failure p is
+ * stays with the region until it is reset, destroyed or rewound.  A
+ * shrink in place gives the region's end back, as a rewind would: marks
+ * saved since p was allocated that lie above its new end become invalid.
+ * p NULL is rgn_alloc(r, new_size); new_size 0 keeps 8 bytes.  On failure p is
  * untouched and still valid, and NULL is returned with errno EINVAL (r
  * not a live region) or ENOMEM. */
 RGN_API RGN_NODISCARD
@@ -412,9 +433,11 @@ void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size);
 
 /* A saved allocation point.  Opaque, a plain value that holds nothing
  * (copy it, drop it); valid until the region is reset, destroyed, merged
- * into another, or rewound to an earlier mark. */
+ * into another, or goes below it (rewound to an earlier mark, or its last
+ * allocation shrunk below it).  It carries the region's identity and a
+ * generation, so rgn_rewind tells every stale or foreign mark apart. */
 typedef struct rgn_mark {
-	uintptr_t priv_[6];
+	uint64_t priv_[8];
 } rgn_mark;
 
 /* A mark of how far r has allocated.  If r is not a live region: a mark
@@ -426,11 +449,17 @@ RGN_API rgn_mark rgn_save(const rgn_region *r);
  * (a contiguous region keeps its pages read-write).  Pointers and
  * references to that memory, marks saved after m and a pending tail
  * become invalid; m stays valid.  Child regions are left alone, even
- * those created since m.  0, or -1 with EINVAL if r is not a live region
- * or m is not a valid mark of r (nothing changes then).  A block region
- * may accept a stale mark (saved before a reset, or after the mark it was
- * rewound to) while its position lies in a chunk r still holds: the
- * region's end then moves over bytes of undefined content. */
+ * those created since m.  0, or -1 with EINVAL if r is NULL or m is not
+ * a valid mark of r (nothing changes then): a mark of another region, of
+ * r before a reset or merge, saved after the mark r was rewound to since,
+ * or a zeroed one.  A mark that was valid stays valid through any number
+ * of rewinds to it or to marks saved after it.  (One limit: r remembers
+ * the points it went down to that still have valid marks below them in a
+ * list of 170 entries; a 171st, reachable only by rewinding to ever
+ * higher points while keeping the old marks, makes the oldest points
+ * forget their upper marks, which are then refused: never accepted
+ * wrongly.)  Cost: O(1) for the common nestings; the list and a walk of
+ * the chain down to m (a block region) on slow paths only. */
 RGN_API int rgn_rewind(rgn_region *r, rgn_mark m);
 
 /* ---- cleanups and ownership -------------------------------------------- */
@@ -499,9 +528,10 @@ RGN_API int rgn_tail_commit(rgn_region *r, size_t used);
  * copied, the blocks the old place had taken for the tail go back, and
  * the old pointer is invalid.  A contiguous region grows in place only.
  * The tail stays pending.  On failure (NULL, ENOMEM: min bytes cannot be
- * had) the old tail is still pending and unchanged; with r not a live
- * region, avail NULL, no pending tail, or used > *avail, it fails with
- * EINVAL. */
+ * had) the old tail is still pending and unchanged, and the out-of-memory
+ * handler is not called: this is a try, and the caller may ask for less
+ * (the rgn_sys wrappers do); with r NULL, avail NULL, no pending tail,
+ * or used > *avail, it fails with EINVAL. */
 RGN_API RGN_NODISCARD
 void *rgn_tail_grow(rgn_region *r, size_t used, size_t min, size_t *avail);
 
@@ -515,12 +545,16 @@ void *rgn_tail_grow(rgn_region *r, size_t used, size_t min, size_t *avail);
  * rgn_new's errno: ENOMEM, or on first use the errors of reserving the
  * space) the stack still grows by one entry whose region is NULL, so
  * every push is matched by exactly one pop.  The region is an ordinary
- * one otherwise, but is destroyed by rgn_pop only, in the pushing thread.
+ * one otherwise, meant to be destroyed by rgn_pop, in the pushing thread
+ * (if it goes another way, see rgn_destroy, its entry stays as a failed
+ * push's).
  * rgn_pop: remove the top entry and destroy its region (children too),
- * making the entry below current again; an entry left by a failed push
- * is just removed; on an empty stack it does nothing.
+ * making the entry below current again; an entry left by a failed push,
+ * or by a region that went another way, is just removed; on an empty
+ * stack it does nothing.
  * rgn_current: the top entry's region; NULL if the stack is empty or the
- * top entry is a failed push.  Never fails, never sets errno.
+ * top entry is a failed push or a region gone.  Never fails, never sets
+ * errno.
  * Entries left when a thread exits are not popped: their regions (and
  * their memory) stay until destroyed some other way. */
 RGN_API rgn_region *rgn_push(void);
@@ -609,15 +643,21 @@ typedef uint32_t rgn_ref;
 
 /* The shared-space reference of p: p must be NULL (giving RGN_NULL_REF)
  * or point into a block region's memory, 8-byte aligned (every
- * allocation is).  Inline; no error is detected.  Any thread. */
+ * allocation is).  Inline, a subtraction and a shift: any other pointer
+ * (the stack, malloc, a contiguous region's memory) gives a reference
+ * to something else, undetected, except with the debug checks on (see
+ * above), where it aborts with a message.  Any thread. */
 static inline rgn_ref rgn_ref_of(const void *p)
 {
-	return p ? (rgn_ref)rgn_encode_(p) : RGN_NULL_REF;
+	return p ? (rgn_ref)rgn_encode_(RGN_CHECK_PTR_(p)) : RGN_NULL_REF;
 }
 
 /* The address of the shared-space reference ref, in every thread and
- * decode mode, whatever was entered.  Inline; no error is detected.
- * Meaningless before the space is reserved. */
+ * decode mode, whatever was entered.  Inline; a reference that was never
+ * an object's reads whatever lies there (zeros, or a fault), undetected,
+ * except with the debug checks on, where one beyond the space's
+ * high-water mark aborts with a message.  Meaningless before the space
+ * is reserved. */
 static inline void *rgn_ptr(rgn_ref ref)
 {
 	return rgn_decode_(ref);

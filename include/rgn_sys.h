@@ -33,11 +33,12 @@
  * - Threads: the region must be used by one thread at a time (as every
  *   region); the calls themselves keep no state and are otherwise
  *   thread-safe.
- * - The out-of-memory handler (rgn_set_oom_handler) may be called more
- *   than once by one call, even by one that then succeeds: when doubling
- *   a reservation cannot be had, a wrapper asks for less before it fails.
- *   A handler that does not return leaves the wrapper's undo undone (a
- *   tail pending, a descriptor it opened still open).
+ * - The out-of-memory handler (rgn_set_oom_handler) is called at most
+ *   once by one call, and only by one that fails with ENOMEM: when
+ *   doubling a reservation cannot be had, a wrapper asks for less first,
+ *   without the handler.  A handler that does not return leaves the
+ *   wrapper's undo undone (a tail pending, a descriptor it opened still
+ *   open).
  */
 #ifndef RGN_SYS_H
 #define RGN_SYS_H

@@ -487,6 +487,29 @@ RGN_API uint32_t rgn_ref_check_(uint32_t ref, int active)
 	return ref;
 }
 
+/* The debug check of rgn_ref_of: the pointer must lie in a block the
+ * space has carved (not block 0, the guard), 8-byte aligned. */
+RGN_API const void *rgn_ptr_check_(const void *p)
+{
+	uintptr_t off = (uintptr_t)p - (uintptr_t)rgn_space_g.base;
+	uint32_t top;
+
+	if (!atomic_load_explicit(&rgn_space_ready, memory_order_acquire)) {
+		fprintf(stderr, "rgn: rgn_ref_of(%p): no space reserved yet: not an "
+		        "object of a block region\n", p);
+		abort();
+	}
+	top = __atomic_load_n(&S->top, __ATOMIC_RELAXED);
+	if (off < RGN_BLOCK_SIZE || off >= (uintptr_t)top << RGN_BLOCK_SHIFT ||
+	    ((uintptr_t)p & (RGN_GRANULE - 1))) {
+		fprintf(stderr, "rgn: rgn_ref_of(%p): %s\n", p,
+		        ((uintptr_t)p & (RGN_GRANULE - 1)) ? "not 8-byte aligned"
+		        : "outside the space's blocks: not an object of a block region");
+		abort();
+	}
+	return p;
+}
+
 /* ---- purge ---------------------------------------------------------------------- */
 
 #define PURGE_BATCH 16

@@ -39,6 +39,15 @@
 rgn_hidden rgn_cold rgn_noreturn
 void rgn_assert_fail(const char *expr, const char *file, int line);
 
+/* A misuse caught in every build: print "rgn: fn(obj): why" on stderr and
+ * abort (a dead region handle, a region on another thread's stack). */
+rgn_hidden rgn_cold rgn_noreturn
+void rgn_misuse(const char *fn, const void *obj, const char *why);
+/* ... for a region handle that is not a live region; dead: its header
+ * says destroyed (or merged away). */
+rgn_hidden rgn_cold rgn_noreturn
+void rgn_bad_region(const char *fn, const void *r, bool dead);
+
 #if RGN_DEBUG >= 1
 #define rgn_assert(x) ((x) ? (void)0 : rgn_assert_fail(#x, __FILE__, __LINE__))
 #else

@@ -143,12 +143,11 @@ bool rgn_decode_space_offset(uint32_t ref, int active, size_t *off)
 
 RGN_API int rgn_enter(const rgn_region *r)
 {
-	int err = 0;
+	int err;
 
-	if (r && r->magic != RGN_MAGIC_LIVE)
-		err = EINVAL;
-	else
-		err = rgn_decode_enter(r ? r->bump.base : NULL);
+	if (r)
+		(void)rgn_live(r); /* a dead handle aborts */
+	err = rgn_decode_enter(r ? r->bump.base : NULL);
 	if (err) {
 		errno = err;
 		return -1;

@@ -148,15 +148,7 @@ size_t rgn_region_count(void)
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
-/* Is r a live region?  A destroyed or foreign pointer is refused (and is
- * fatal with RGN_DEBUG >= 1: destroy clears the magic). */
-static inline bool live(const rgn_region *r)
-{
-	if (rgn_likely(r && r->magic == RGN_MAGIC_LIVE))
-		return true;
-	rgn_assert(r == NULL);
-	return false;
-}
+#define live(r) rgn_live(r)
 
 static inline void *einval(void)
 {
@@ -174,6 +166,13 @@ static inline int einval_int(void)
 static void *alloc_failed(size_t size)
 {
 	return errno == ENOMEM ? rgn_oom(size) : NULL;
+}
+
+/* Is a tail pending?  Only if nothing moved the bump pointer since
+ * rgn_tail (or rgn_tail_grow) returned it. */
+static inline bool tail_pending(const rgn_region *r)
+{
+	return r->tail_floor && r->bump.cur == r->tail_at;
 }
 
 static inline void *bump(rgn_region *r, size_t n)
@@ -276,10 +275,20 @@ static void run_cleanups(rgn_region *r, struct rgn_cleanup *stop)
 	}
 }
 
+static void stack_forget(rgn_region *r, const char *fn);
+static void hist_clear(rgn_region *r);
+static void hist_cut(rgn_region *r, uint64_t pos);
+
 /* Give back all memory of a region whose children and cleanups are gone. */
 static void region_free(rgn_region *r)
 {
+	if (r->flags) {
+		if (r->flags & RGN_F_STACKED)
+			stack_forget(r, "rgn_destroy");
+		hist_clear(r);
+	}
 	r->magic = RGN_MAGIC_DEAD;
+	r->bump.end = r->bump.cur; /* rgn_alloc on the dead handle: out of line */
 	count_region(-1);
 	ops(r)->release(r);
 }
@@ -307,14 +316,15 @@ static rgn_noinline void destroy_tree(rgn_region *r)
 }
 
 /* The fast path is the common small region (no children, no cleanups,
- * one block of the blocks backend), which the backend takes back itself. */
+ * one block of the blocks backend, not on the region stack, no mark
+ * history out of line), which the backend takes back itself. */
 RGN_API void rgn_destroy(rgn_region *r)
 {
 	if (!r || !live(r))
 		return;
 	if (r->parent)
 		unlink_child(r);
-	if (rgn_likely(!r->child && !r->cleanups && r->blocks == 1) &&
+	if (rgn_likely(!r->child && !r->cleanups && r->blocks == 1 && !r->flags) &&
 	    rgn_blocks_keep_spare(r))
 		return; /* stays counted live while it is the spare */
 	destroy_tree(r);
@@ -330,20 +340,33 @@ RGN_API void rgn_reset(rgn_region *r)
 		run_cleanups(r, NULL);
 	}
 	r->tail_floor = r->tail_at = NULL;
+	hist_clear(r);
 	ops(r)->reset(r);
 }
 
 /* ---- allocation ------------------------------------------------------------------------ */
 
+/* What the current chunk cannot give.  Every allocation cancels a pending
+ * tail; those that bump the chunk do it by moving the bump pointer, and
+ * this one may leave it where it was (a large span), so it says so. */
+static void *backend_alloc(rgn_region *r, size_t n, size_t align, bool *zeroed)
+{
+	void *p = ops(r)->alloc(r, n, align, zeroed);
+
+	if (p)
+		r->tail_floor = r->tail_at = NULL;
+	return p;
+}
+
 RGN_API void *rgn_alloc_slow_(rgn_region *r, size_t n)
 {
-	if (!live(r))
+	if (!rgn_live_(r, "rgn_alloc"))
 		return einval();
 	if (n == 0)
 		n = 1;
 	if (n <= (size_t)(r->bump.end - r->bump.cur))
 		return bump(r, n);
-	return ops(r)->alloc(r, n, RGN_GRANULE, NULL);
+	return backend_alloc(r, n, RGN_GRANULE, NULL);
 }
 
 RGN_API void *rgn_alloc_aligned(rgn_region *r, size_t n, size_t align)
@@ -362,7 +385,7 @@ RGN_API void *rgn_alloc_aligned(rgn_region *r, size_t n, size_t align)
 		r->bump.cur += pad;
 		return bump(r, n);
 	}
-	return ops(r)->alloc(r, n, align, NULL);
+	return backend_alloc(r, n, align, NULL);
 }
 
 RGN_API void *rgn_alloc_array(rgn_region *r, size_t count, size_t size)
@@ -391,7 +414,7 @@ RGN_API void *rgn_calloc(rgn_region *r, size_t count, size_t size)
 		return NULL;
 	}
 	if (n > (size_t)(r->bump.end - r->bump.cur))
-		p = ops(r)->alloc(r, n ? n : 1, RGN_GRANULE, &zeroed);
+		p = backend_alloc(r, n ? n : 1, RGN_GRANULE, &zeroed);
 	else
 		p = rgn_alloc(r, n);
 	if (p && !zeroed)
@@ -434,12 +457,15 @@ RGN_API char *rgn_vformat(rgn_region *r, const char *fmt, va_list ap)
 	if (!live(r) || !fmt)
 		return einval();
 	/* format straight into the free end of the chunk; only when it does
-	 * not fit, allocate the exact size and format again */
-	avail = (size_t)(r->bump.end - r->bump.cur);
+	 * not fit, allocate the exact size and format again.  Not while a
+	 * tail is pending: its bytes are there, and if the allocation then
+	 * failed the tail would still be pending with its bytes overwritten
+	 * (vsnprintf with no room only measures). */
+	avail = tail_pending(r) ? 0 : (size_t)(r->bump.end - r->bump.cur);
 	if (avail > INT_MAX)
 		avail = INT_MAX; /* a size above INT_MAX is an error for some libcs */
 	va_copy(ap2, ap);
-	k = vsnprintf(r->bump.cur, avail, fmt, ap2);
+	k = vsnprintf(avail ? r->bump.cur : NULL, avail, fmt, ap2);
 	va_end(ap2);
 	if (k < 0)
 		return NULL; /* errno from vsnprintf (EILSEQ, EOVERFLOW) */
@@ -482,7 +508,10 @@ RGN_API void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size)
 		if (new_size <= room ||
 		    (new_size <= ops(r)->max_size(r) &&
 		     ops(r)->extend(r, new_size - room) == 0)) {
+			char *old_cur = r->bump.cur;
 			r->bump.cur = q + rgn_round8(new_size);
+			if (r->bump.cur < old_cur)
+				hist_cut(r, ops(r)->used(r)); /* marks above: stale */
 			return p;
 		}
 	}
@@ -494,30 +523,145 @@ RGN_API void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size)
 	return n;
 }
 
-/* ---- marks ------------------------------------------------------------------------------ */
+/* ---- marks ------------------------------------------------------------------------------
+ * A mark is a point of the region's history: its generation (r->gen when
+ * saved, unique in the process) and its position (bytes used then).  The
+ * position only goes down by a rewind (or a shrink of the last
+ * allocation), and each time it goes down to p, every mark above p
+ * becomes stale and every mark at or below p stays valid.  So the
+ * history is a short list of generation ranges, each with the highest
+ * position its marks may have (struct rgn_hist): going down to p merges
+ * the ranges whose bound is p or more into one bounded by p, and the
+ * current generation joins it.  A mark is valid when its generation is
+ * the current one, or falls in a range whose bound its position keeps.
+ * The list grows only when the region goes down to ever higher points
+ * while older marks stay valid (a loop that saves and rewinds keeps one
+ * range); past RGN_HIST_INLINE ranges it moves to a block of the space,
+ * and past that block's room the two oldest merge with the lower bound,
+ * which can refuse a valid old mark but never accepts a stale one.
+ * Reset and merge forget the list: a mark from before is stale. */
+
+#define HIST_OUT_CAP ((uint32_t)(RGN_BLOCK_SIZE / sizeof(struct rgn_hist)))
+
+/* Generations: a range per thread from one process-wide counter. */
+static _Atomic uint64_t gen_pool = 1; /* 0 means none */
+static rgn_thread uint64_t gen_next, gen_end;
+
+static uint64_t fresh_gen(void)
+{
+	enum { GEN_BATCH = 4096 };
+
+	if (rgn_unlikely(gen_next == gen_end)) {
+		gen_next = atomic_fetch_add_explicit(&gen_pool, GEN_BATCH,
+		                                     memory_order_relaxed);
+		gen_end = gen_next + GEN_BATCH;
+	}
+	return gen_next++;
+}
+
+static inline struct rgn_hist *hist_of(rgn_region *r)
+{
+	return r->hist_out ? r->hist_out : r->hist_in;
+}
+
+static void hist_clear(rgn_region *r)
+{
+	if (r->hist_out) {
+		rgn_blk_put1(rgn_blk_index(r->hist_out));
+		r->hist_out = NULL;
+		r->flags &= (uint16_t)~RGN_F_HISTOUT;
+	}
+	r->nhist = 0;
+	r->gen = 0;
+}
+
+/* One more range, at the end. */
+static void hist_push(rgn_region *r, uint64_t first, uint64_t last, uint64_t pos)
+{
+	struct rgn_hist *h = hist_of(r);
+	uint32_t cap = r->hist_out ? HIST_OUT_CAP : RGN_HIST_INLINE;
+	uint32_t b;
+
+	if (r->nhist == cap && !r->hist_out && (b = rgn_blk_get1()) != 0) {
+		r->hist_out = (struct rgn_hist *)(void *)rgn_blk_addr(b);
+		memcpy(r->hist_out, h, sizeof(r->hist_in));
+		r->flags |= RGN_F_HISTOUT;
+		h = r->hist_out;
+		cap = HIST_OUT_CAP;
+	}
+	if (r->nhist == cap) {
+		/* no room: the two oldest become one, with the lower bound */
+		h[0].last = h[1].last;
+		memmove(&h[1], &h[2], (cap - 2) * sizeof(*h));
+		r->nhist--;
+	}
+	h[r->nhist++] = (struct rgn_hist){ first, last, pos };
+}
+
+/* The region's position went down to pos. */
+static void hist_cut(rgn_region *r, uint64_t pos)
+{
+	struct rgn_hist *h = hist_of(r);
+	uint32_t i = r->nhist;
+
+	while (i > 0 && h[i - 1].pos >= pos)
+		i--;
+	if (i < r->nhist) {
+		/* ranges i.. merge, bounded by pos; the current joins them */
+		h[i].last = r->gen ? r->gen : h[r->nhist - 1].last;
+		h[i].pos = pos;
+		r->nhist = i + 1;
+	} else if (r->gen) {
+		hist_push(r, r->gen, r->gen, pos);
+	}
+	r->gen = 0;
+}
+
+static bool hist_valid(rgn_region *r, uint64_t gen, uint64_t pos)
+{
+	const struct rgn_hist *h = hist_of(r);
+
+	if (gen == 0)
+		return false;
+	if (gen == r->gen)
+		return true;
+	for (uint32_t i = 0; i < r->nhist; i++)
+		if (gen >= h[i].first && gen <= h[i].last)
+			return pos <= h[i].pos;
+	return false;
+}
 
 RGN_API rgn_mark rgn_save(const rgn_region *r)
 {
 	rgn_mark m;
 	struct rgn_mark_priv *mp = (struct rgn_mark_priv *)(void *)&m;
+	rgn_region *w = (rgn_region *)(uintptr_t)r; /* only its generation */
 
 	memset(&m, 0, sizeof(m));
 	if (!live(r)) {
 		errno = EINVAL;
 		return m;
 	}
+	if (!w->gen)
+		w->gen = fresh_gen();
+	mp->gen = w->gen;
+	mp->pos = ops(r)->used(r);
 	mp->cur = r->bump.cur;
 	mp->cleanups = r->cleanups;
 	ops(r)->save(r, mp);
 	return m;
 }
 
-/* Is the mark still a point of r's history?  Its cleanup must be on the
- * list, and the backend must find its memory as it left it. */
-static bool mark_valid(const rgn_region *r, const struct rgn_mark_priv *mp)
+/* Is the mark still a point of r's history?  Its generation and position
+ * say so; its cleanup must be on the list, and the backend must find its
+ * memory as it left it (both hold for every valid mark: checked too, as
+ * cheap guards). */
+static bool mark_valid(rgn_region *r, const struct rgn_mark_priv *mp)
 {
 	const struct rgn_cleanup *c;
 
+	if (!hist_valid(r, mp->gen, mp->pos))
+		return false;
 	for (c = r->cleanups; c && c != mp->cleanups; c = c->next)
 		;
 	return c == mp->cleanups && ops(r)->mark_valid(r, mp);
@@ -535,6 +679,7 @@ RGN_API int rgn_rewind(rgn_region *r, rgn_mark m)
 	ops(r)->rewind(r, mp);
 	r->bump.cur = mp->cur;
 	r->tail_floor = r->tail_at = NULL;
+	hist_cut(r, mp->pos);
 	return 0;
 }
 
@@ -594,6 +739,11 @@ RGN_API int rgn_merge(rgn_region *dst, rgn_region *src)
 	}
 	if (ops(dst)->merge(dst, src) != 0)
 		return -1;
+	/* marks of either are stale now: dst's would pop src's memory */
+	hist_clear(dst);
+	if (src->flags & RGN_F_STACKED)
+		stack_forget(src, "rgn_merge");
+	hist_clear(src);
 	/* cleanups: src's are newer than dst's */
 	if (src->cleanups) {
 		for (c = src->cleanups; c->next; c = c->next)
@@ -614,6 +764,7 @@ RGN_API int rgn_merge(rgn_region *dst, rgn_region *src)
 	}
 	unlink_child(src);
 	src->magic = RGN_MAGIC_DEAD;
+	src->bump.end = src->bump.cur;
 	count_region(-1);
 	return 0;
 }
@@ -645,13 +796,6 @@ RGN_API void *rgn_tail(rgn_region *r, size_t min, size_t *avail)
 	return r->bump.cur;
 }
 
-/* Is a tail pending?  Only if nothing moved the bump pointer since
- * rgn_tail (or rgn_tail_grow) returned it. */
-static inline bool tail_pending(const rgn_region *r)
-{
-	return r->tail_floor && r->bump.cur == r->tail_at;
-}
-
 RGN_API void *rgn_tail_grow(rgn_region *r, size_t used, size_t min, size_t *avail)
 {
 	size_t have;
@@ -665,8 +809,10 @@ RGN_API void *rgn_tail_grow(rgn_region *r, size_t used, size_t min, size_t *avai
 		return einval();
 	if (min < used)
 		min = used;
-	if (min > ops(r)->max_size(r))
-		return rgn_oom(min);
+	if (min > ops(r)->max_size(r)) {
+		errno = ENOMEM; /* a try: no handler (rgn.h) */
+		return NULL;
+	}
 	/* in place: the floor stays where rgn_tail put it, so the blocks
 	 * added here may go back at the commit too */
 	if (min > have && ops(r)->extend(r, min - have) != 0) {
@@ -676,7 +822,7 @@ RGN_API void *rgn_tail_grow(rgn_region *r, size_t used, size_t min, size_t *avai
 		floor = r->tail_floor;
 		old_chunk = r->chunk_start;
 		if (ops(r)->chunk(r, min) != 0)
-			return alloc_failed(min); /* the old tail is still pending */
+			return NULL; /* errno set; the old tail is still pending */
 		memcpy(r->bump.cur, old, used);
 		ops(r)->trim(r, old_chunk, old > floor ? old : floor);
 		r->tail_floor = r->chunk_start;
@@ -717,9 +863,32 @@ RGN_API rgn_region *rgn_push(void)
 	}
 	r->stack_prev = stack_top;
 	r->stack_nulls = stack_nulls;
+	r->flags |= RGN_F_STACKED;
 	stack_nulls = 0;
 	stack_top = r;
 	return r;
+}
+
+/* r, on the region stack, goes away without rgn_pop: its entry stays as
+ * a failed push would (rgn_pop then pops nothing), so pushes and pops
+ * still pair, and a new region at r's address is never popped for it. */
+static void stack_forget(rgn_region *r, const char *fn)
+{
+	rgn_region *x, *above = NULL;
+
+	for (x = stack_top; x && x != r; x = x->stack_prev)
+		above = x;
+	if (!x)
+		rgn_misuse(fn, r, "the region is on another thread's region stack");
+	if (above) {
+		above->stack_prev = r->stack_prev;
+		above->stack_nulls += r->stack_nulls + 1;
+	} else {
+		stack_top = r->stack_prev;
+		stack_nulls += r->stack_nulls + 1;
+	}
+	r->stack_prev = NULL;
+	r->flags &= (uint16_t)~RGN_F_STACKED;
 }
 
 RGN_API void rgn_pop(void)
@@ -736,6 +905,7 @@ RGN_API void rgn_pop(void)
 	stack_top = r->stack_prev;
 	stack_nulls = r->stack_nulls;
 	r->stack_prev = NULL;
+	r->flags &= (uint16_t)~RGN_F_STACKED;
 	rgn_destroy(r);
 }
 

@@ -175,8 +175,11 @@ static int space_create(size_t size, size_t retain)
 	return 0;
 }
 
-/* The space floor when the default size cannot be reserved. */
-#define RGN_SPACE_FALLBACK_MIN ((size_t)1 << 30)
+/* Why the last set-up on first use failed (0: none failed); under
+ * setup_lock.  Later first uses fail the same way at once, without
+ * another round of reservations (or another line on stderr); rgn_init,
+ * an explicit call, tries again. */
+static int setup_err;
 
 static int space_init(const rgn_config *cfg, bool explicit_call)
 {
@@ -189,17 +192,24 @@ static int space_init(const rgn_config *cfg, bool explicit_call)
 		rgn_unlock(&setup_lock);
 		return explicit_call ? EBUSY : 0;
 	}
+	if (!explicit_call && setup_err) {
+		err = setup_err;
+		rgn_unlock(&setup_lock);
+		return err;
+	}
 	err = resolve_config(cfg, &size, &retain, &chosen);
 	if (!err)
 		err = space_create(size, retain);
 	/* The default 32 GiB (64 GiB reserved to align it) can be refused:
 	 * an address-space ulimit, strict overcommit, valgrind.  Then take
-	 * the largest power of two that the OS grants, down to 1 GiB.  A size
-	 * that was asked for is never silently replaced. */
-	while (err == ENOMEM && !chosen && size > RGN_SPACE_FALLBACK_MIN) {
+	 * the largest power of two that the OS grants, down to the smallest
+	 * space there is.  A size that was asked for is never silently
+	 * replaced. */
+	while (err == ENOMEM && !chosen && size > RGN_SPACE_MIN) {
 		size >>= 1;
 		err = space_create(size, retain);
 	}
+	setup_err = explicit_call ? 0 : err;
 	rgn_unlock(&setup_lock);
 	return err;
 }

@@ -4,7 +4,9 @@
  *
  * This file is written against the public API alone (rgn.h), the way a
  * language runtime's hand-written wrappers would be: it is both part of
- * librgn and the model for such code.
+ * librgn and the model for such code.  The one exception is the call of
+ * the out-of-memory handler (space.h) when a read finally fails: the
+ * attempts before it (rgn_tail_grow) do not call it.
  *
  * Every wrapper whose result size only the kernel knows goes through one
  * helper, fill(): reserve room at the region's tail (rgn_tail), let a
@@ -26,6 +28,7 @@
  */
 #define _GNU_SOURCE /* getdents64 through syscall(2), O_DIRECTORY */
 #include "rgn_sys.h"
+#include "space.h" /* rgn_oom */
 
 #include <dirent.h>
 #include <errno.h>
@@ -70,7 +73,8 @@ static void undo(rgn_region *r, rgn_mark m)
  * double it, and when the space cannot give that much, ask for half the
  * increment, and half again, down to GROW_MIN, so a read can still use
  * most of what is left.  The new start, or NULL with errno (ENOMEM) and
- * the old tail still pending. */
+ * the old tail still pending; the out-of-memory handler is called once,
+ * when the last try fails (rgn_tail_grow never calls it). */
 static char *grow(rgn_region *r, size_t used, size_t *avail)
 {
 	size_t have = *avail;
@@ -80,8 +84,10 @@ static char *grow(rgn_region *r, size_t used, size_t *avail)
 	for (;;) {
 		size_t want = more > SIZE_MAX - have ? SIZE_MAX : have + more;
 		if ((p = rgn_tail_grow(r, used, want, avail)) != NULL ||
-		    errno != ENOMEM || more <= GROW_MIN)
+		    errno != ENOMEM)
 			return p;
+		if (more <= GROW_MIN)
+			return rgn_oom(want);
 		more /= 2;
 	}
 }

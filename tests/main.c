@@ -47,6 +47,8 @@ int main(void)
 	srunner_add_suite(sr, suite_blocks());
 	srunner_add_suite(sr, suite_region(RGN_BACKEND_BLOCKS));
 	srunner_add_suite(sr, suite_region(RGN_BACKEND_CONTIG));
+	srunner_add_suite(sr, suite_misuse(RGN_BACKEND_BLOCKS));
+	srunner_add_suite(sr, suite_misuse(RGN_BACKEND_CONTIG));
 	srunner_add_suite(sr, suite_contig());
 	srunner_add_suite(sr, suite_ref());
 	srunner_add_suite(sr, suite_threads());

@@ -10,6 +10,7 @@
 #include "suites.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -682,6 +683,80 @@ START_TEST(test_contig_image_errors)
 }
 END_TEST
 
+/* A body byte changed is caught as well as a header byte. */
+START_TEST(test_contig_image_body_damaged)
+{
+	size_t size;
+	char byte;
+	int fd;
+
+	tst_init(16 * MiB, 0);
+	fd = good_image(&size);
+	ck_assert_int_eq(pread(fd, &byte, 1, (off_t)size - 3), 1);
+	byte ^= 0x01;
+	ck_assert_int_eq(pwrite(fd, &byte, 1, (off_t)size - 3), 1);
+	tst_null_with(rgn_image_open(fd, NULL), EBADMSG);
+	close(fd);
+}
+END_TEST
+
+/* An image opened from a file stays whole when the file is cut short
+ * afterwards: every byte it was promised reads back, no SIGBUS. */
+START_TEST(test_contig_image_file_truncated_after_open)
+{
+	rgn_image *img;
+	rgn_region *r;
+	rgn_ref ref, root;
+	char *big;
+	int fd;
+
+	tst_init(16 * MiB, 0);
+	r = contig_new(NULL, 8 * MiB);
+	big = rgn_alloc(r, 2 * MiB);
+	ck_assert_ptr_nonnull(big);
+	tst_fill(big, 2 * MiB, 11);
+	ref = rgn_ref_in(r, big);
+	fd = tmpfile_fd();
+	ck_assert_int_eq(rgn_image_write(r, fd, ref), 0);
+	rgn_destroy(r);
+	img = rgn_image_open(fd, &root);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_int_eq(ftruncate(fd, 0), 0);
+	close(fd);
+	ck_assert(tst_verify(rgn_image_ptr(img, root), 2 * MiB, 11));
+	rgn_image_close(img);
+}
+END_TEST
+
+/* A memfd sealed against shrinking is mapped as it is (the way images
+ * are shared); the seal keeps it whole. */
+START_TEST(test_contig_image_sealed_memfd)
+{
+	rgn_image *img;
+	rgn_region *r;
+	rgn_ref ref, root;
+	char *s;
+	int fd;
+
+	tst_init(16 * MiB, 0);
+	r = contig_new(NULL, 2 * MiB);
+	s = rgn_strdup(r, "sealed payload");
+	ref = rgn_ref_in(r, s);
+	fd = memfd_create("rgn-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(rgn_image_write(r, fd, ref), 0);
+	rgn_destroy(r);
+	ck_assert_int_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	                                        F_SEAL_WRITE | F_SEAL_SEAL), 0);
+	img = rgn_image_open(fd, &root);
+	ck_assert_msg(img != NULL, "open: %s", strerror(errno));
+	tst_fails_with(ftruncate(fd, 0), EPERM);
+	ck_assert_str_eq(RGN_IMAGE_AT(img, char, root), "sealed payload");
+	rgn_image_close(img);
+	close(fd);
+}
+END_TEST
+
 Suite *suite_contig(void)
 {
 	Suite *s = suite_create("contig");
@@ -712,6 +787,9 @@ Suite *suite_contig(void)
 	tcase_add_test(tc, test_contig_image_roundtrip);
 	tcase_add_test(tc, test_contig_image_large_object);
 	tcase_add_test(tc, test_contig_image_errors);
+	tcase_add_test(tc, test_contig_image_body_damaged);
+	tcase_add_test(tc, test_contig_image_file_truncated_after_open);
+	tcase_add_test(tc, test_contig_image_sealed_memfd);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 

@@ -5,7 +5,8 @@
  *   any      rgn_ref_check_ itself (what the inline decoders call)
  *   >= 1     a _locked function called without its lock; a destroyed
  *            region handle; rgn_ptr and RGN_AT of a reference beyond the
- *            space's high-water mark
+ *            space's high-water mark; rgn_ref_of of a pointer outside the
+ *            space's blocks (the stack, malloc, a contiguous region)
  *   >= 3     the block layer's consistency check after a span operation
  */
 #define _GNU_SOURCE
@@ -62,7 +63,7 @@ START_TEST(test_debug_dead_handle)
 	ck_assert_ptr_nonnull(r);
 	ck_assert_ptr_nonnull(rgn_strdup(r, "alive"));
 	rgn_destroy(r);
-	(void)rgn_strdup(r, "dead");
+	ck_assert_ptr_null(rgn_strdup(r, "dead"));
 	ck_abort_msg("a destroyed region was used");
 }
 END_TEST
@@ -73,6 +74,44 @@ START_TEST(test_debug_ptr_beyond_high_water)
 	ck_assert_ptr_nonnull(rgn_new(NULL));
 	(void)rgn_ptr(wild_ref());
 	ck_abort_msg("rgn_ptr decoded a reference beyond the high-water mark");
+}
+END_TEST
+
+static void ref_of_outside(const void *p)
+{
+	volatile rgn_ref ref;
+
+	ck_assert_ptr_nonnull(rgn_new(NULL));
+	ref = rgn_ref_of(p);
+	(void)ref;
+	ck_abort_msg("rgn_ref_of encoded a pointer outside the space");
+}
+
+START_TEST(test_debug_ref_of_stack)
+{
+	uint64_t local = 0;
+
+	tst_init(64 * MiB, 0);
+	ref_of_outside(&local);
+}
+END_TEST
+
+START_TEST(test_debug_ref_of_malloc)
+{
+	tst_init(64 * MiB, 0);
+	ref_of_outside(calloc(1, 64));
+}
+END_TEST
+
+START_TEST(test_debug_ref_of_contig)
+{
+	rgn_options o = { .backend = RGN_BACKEND_CONTIG, .reserve = 4 * MiB };
+	rgn_region *c;
+
+	tst_init(64 * MiB, 0);
+	c = rgn_new_with(NULL, &o);
+	ck_assert_ptr_nonnull(c);
+	ref_of_outside(rgn_alloc(c, 64));
 }
 END_TEST
 
@@ -120,6 +159,9 @@ Suite *suite_debug(void)
 	tcase_add_test_raise_signal(tc, test_debug_dead_handle, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_debug_ptr_beyond_high_water, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_debug_at_beyond_high_water, SIGABRT);
+	tcase_add_test_raise_signal(tc, test_debug_ref_of_stack, SIGABRT);
+	tcase_add_test_raise_signal(tc, test_debug_ref_of_malloc, SIGABRT);
+	tcase_add_test_raise_signal(tc, test_debug_ref_of_contig, SIGABRT);
 #endif
 #if RGN_DEBUG >= 3
 	tcase_add_test_raise_signal(tc, test_debug_span_check_after_operation, SIGABRT);

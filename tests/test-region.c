@@ -1925,11 +1925,12 @@ START_TEST(test_region_tail_cancelled_by_alloc)
 	m = rgn_save(r);
 	p = rgn_realloc(r, p, 8192, 8);
 	tst_fails_with(rgn_tail_commit(r, 0), EINVAL);
-	ck_assert_int_eq(rgn_rewind(r, m), 0);
+	/* the shrink took the region below m: m is stale */
+	tst_fails_with(rgn_rewind(r, m), EINVAL);
 	/* the region's bump pointer is inside its chunk: a huge request must
 	 * take the slow path and fail, not return memory */
 	tst_null_with(rgn_alloc(r, (size_t)1 << 40), ENOMEM);
-	memset(p, 0x5a, 8192);
+	memset(p, 0x5a, 8);
 	rgn_destroy(r);
 }
 END_TEST

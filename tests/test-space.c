@@ -175,6 +175,42 @@ START_TEST(test_space_chosen_size_never_falls_back)
 	tst_null_with(rgn_new(NULL), ENOMEM);
 }
 END_TEST
+/* With 1.5 GB of address space (a shell's ulimit -v 1500000), where
+ * aligning 1 GiB would take 2: the fallback goes on down. */
+START_TEST(test_space_falls_back_below_1g)
+{
+	struct rgn_space_stats st;
+	rgn_region *r;
+
+	unsetenv("RGN_SPACE");
+	limit_address_space((rlim_t)1500000 * 1024);
+	r = rgn_new(NULL);
+	ck_assert_msg(r != NULL, "rgn_new: %s", strerror(errno));
+	st = tst_space();
+	ck_assert_uint_le(st.size, 512 * MiB);
+	ck_assert_uint_ge(st.size, 16 * MiB);
+	ck_assert_uint_eq((uintptr_t)st.base % st.size, 0);
+	ck_assert_ptr_nonnull(rgn_alloc(r, 4 * MiB));
+	rgn_destroy(r);
+}
+END_TEST
+
+/* A set-up on first use that failed is not tried again by later first
+ * uses (same errno, at once); rgn_init tries again. */
+START_TEST(test_space_failed_setup_remembered)
+{
+	rgn_config cfg = { .space_size = 64 * MiB };
+
+	limit_address_space(20 * GiB);
+	setenv("RGN_SPACE", "32G", 1);
+	tst_null_with(rgn_new(NULL), ENOMEM);
+	setenv("RGN_SPACE", "64M", 1); /* would fit now, but is not tried */
+	tst_null_with(rgn_new(NULL), ENOMEM);
+	ck_assert_int_eq(rgn_init(&cfg), 0);
+	ck_assert_uint_eq(tst_space().size, 64 * MiB);
+	rgn_destroy(rgn_new(NULL));
+}
+END_TEST
 #endif /* TST_SANITIZED: registered only where they can run */
 
 START_TEST(test_space_init_after_implicit_busy)
@@ -675,6 +711,8 @@ Suite *suite_space(void)
 #ifndef TST_SANITIZED
 	tcase_add_test(tc, test_space_default_falls_back);
 	tcase_add_test(tc, test_space_chosen_size_never_falls_back);
+	tcase_add_test(tc, test_space_falls_back_below_1g);
+	tcase_add_test(tc, test_space_failed_setup_remembered);
 #endif
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);

@@ -795,6 +795,42 @@ START_TEST(test_sys_error_space_runs_out_mid_read)
 }
 END_TEST
 
+/* The out-of-memory handler hears of a read only when the read fails:
+ * the smaller tries before that (rgn_tail_grow) do not call it. */
+static int ooms;
+static void count_oom(size_t size, void *arg)
+{
+	(void)size;
+	(void)arg;
+	ooms++;
+}
+
+START_TEST(test_sys_oom_handler_only_when_a_read_fails)
+{
+	rgn_region *r;
+	size_t n;
+	pid_t pid;
+	int fd;
+
+	tst_init(16 * MiB, 0);
+	signal(SIGPIPE, SIG_IGN);
+	(void)rgn_set_oom_handler(count_oom, NULL);
+	r = rgn_new(NULL);
+	ck_assert_ptr_nonnull(r);
+	/* doubling past 8 MiB cannot be had in a 16 MiB space: the read asks
+	 * for less, and succeeds */
+	read_pipe(r, 10 * MiB, 3);
+	ck_assert_int_eq(ooms, 0);
+	rgn_reset(r);
+	fd = pipe_with(24 * MiB, 4, &pid);
+	tst_null_with(rgn_read_fd(r, fd, &n), ENOMEM);
+	close(fd);
+	ck_assert_int_ne(reap(pid), 0);
+	ck_assert_int_eq(ooms, 1);
+	rgn_destroy(r);
+}
+END_TEST
+
 /* ---- a signal during a read ------------------------------------------------------- */
 
 static volatile sig_atomic_t signals_seen;
@@ -926,6 +962,7 @@ Suite *suite_sys(void)
 	tcase_add_test(tc, test_sys_error_directory_as_file);
 	tcase_add_test(tc, test_sys_error_fifo_with_writer);
 	tcase_add_test(tc, test_sys_error_space_runs_out_mid_read);
+	tcase_add_test(tc, test_sys_oom_handler_only_when_a_read_fails);
 	tcase_add_test(tc, test_sys_read_interrupted_by_signal);
 	suite_add_tcase(s, tc);
 	return s;

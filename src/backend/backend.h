@@ -22,6 +22,23 @@ struct rgn_cleanup {
 };
 
 /*
+ * A region's mark history (region.c, "marks"): marks saved under any
+ * generation from first to last stay valid while their position (bytes
+ * used when saved) is at most pos.  Generations are unique in the
+ * process (never reused, never 0), so a mark of another region, or of an
+ * earlier life of the same header, matches nothing.
+ */
+struct rgn_hist {
+	uint64_t first, last;
+	uint64_t pos;
+};
+#define RGN_HIST_INLINE 2
+
+/* rgn_region.flags */
+#define RGN_F_STACKED 1u /* on its thread's region stack (rgn_push) */
+#define RGN_F_HISTOUT 2u /* hist_out holds the mark history */
+
+/*
  * The common part of every region header; each backend's header starts
  * with it.  Invariants, kept by region.c and the backends:
  *   chunk_start <= bump.cur <= bump.end, all in the current chunk
@@ -30,11 +47,16 @@ struct rgn_cleanup {
  *   while bump.cur == tail_at
  *   magic == RGN_MAGIC_LIVE exactly while the region is alive
  *   blocks == 1 only for a blocks-backend region of one block
+ *   hist[0 .. nhist-1] (hist_out if not NULL, else hist_in) has rising
+ *   generations and strictly rising positions; gen is above them all or
+ *   0 (none given yet: the next rgn_save takes a fresh one)
+ *   flags & RGN_F_STACKED exactly while r is on a thread's region stack
  */
 struct rgn_region {
 	struct rgn_bump_    bump;        /* first: read by rgn_alloc inline */
 	uint32_t            magic;       /* RGN_MAGIC_* */
-	uint32_t            backend;     /* rgn_backend: index of its methods */
+	uint16_t            backend;     /* rgn_backend: index of its methods */
+	uint16_t            flags;       /* RGN_F_* */
 	char               *chunk_start; /* where bumping began in this chunk */
 	char               *tail_floor;  /* rgn_tail: keep memory below this */
 	char               *tail_at;     /* rgn_tail: bump.cur it returned */
@@ -48,6 +70,12 @@ struct rgn_region {
 	 * backend whose memory is elsewhere).  1 means one block and nothing
 	 * else: the case rgn_destroy takes inline, without the table. */
 	size_t              blocks;
+	/* Marks: the generation marks saved now carry, and the history of
+	 * older ones still valid (see struct rgn_hist). */
+	uint64_t            gen;
+	uint32_t            nhist;
+	struct rgn_hist    *hist_out;    /* a block of the space, or NULL */
+	struct rgn_hist     hist_in[RGN_HIST_INLINE];
 };
 
 _Static_assert(offsetof(struct rgn_region, bump) == 0, "bump must be first");
@@ -56,6 +84,8 @@ _Static_assert(offsetof(struct rgn_region, bump) == 0, "bump must be first");
 struct rgn_mark_priv {
 	char               *cur;
 	struct rgn_cleanup *cleanups;
+	uint64_t            gen;         /* r->gen when saved; 0: no mark */
+	uint64_t            pos;         /* bytes used when saved */
 	uintptr_t           b[4];        /* the backend's */
 };
 _Static_assert(sizeof(struct rgn_mark_priv) <= sizeof(rgn_mark), "mark size");
@@ -98,9 +128,29 @@ struct rgn_backend_ops {
 	void (*rewind)(rgn_region *r, const struct rgn_mark_priv *mp);
 	/* Move src's memory into dst (same backend).  NULL: ENOTSUP. */
 	int (*merge)(rgn_region *dst, rgn_region *src);
+	/* Bytes allocated so far: what rgn_region_stats reports as used. */
+	size_t (*used)(const rgn_region *r);
 	/* used, blocks, chunks, large, reserved, committed. */
 	void (*stats)(const rgn_region *r, struct rgn_region_stats *st);
 };
+
+/*
+ * Is r a live region?  NULL is not (the caller reports EINVAL); a
+ * handle whose header says destroyed or merged away, or that is no
+ * region header at all, aborts in every build, naming fn: that is a
+ * use after rgn_destroy, caught while the header's memory is still
+ * mapped and not yet reused by another region.  Slow paths only: one
+ * load and compare, as the EINVAL check it replaces.
+ */
+static inline bool rgn_live_(const rgn_region *r, const char *fn)
+{
+	if (rgn_likely(r != NULL && r->magic == RGN_MAGIC_LIVE))
+		return true;
+	if (r)
+		rgn_bad_region(fn, r, r->magic == RGN_MAGIC_DEAD);
+	return false;
+}
+#define rgn_live(r) rgn_live_((r), __func__)
 
 static inline size_t rgn_round8(size_t n)
 {

@@ -85,6 +85,10 @@ rgn_region *region_init(uint32_t blk, uint32_t chunk_max)
 	r->bump.base = rgn_blocks_ref_base();
 	r->magic = RGN_MAGIC_LIVE;
 	r->backend = RGN_BACKEND_BLOCKS;
+	r->flags = 0;
+	r->gen = 0;
+	r->nhist = 0;
+	r->hist_out = NULL;
 	r->chunk_start = mem + HDR;
 	r->tail_floor = NULL;
 	r->tail_at = NULL;
@@ -363,12 +367,17 @@ static int blocks_merge(rgn_region *dst, rgn_region *src)
 	return 0;
 }
 
+static size_t blocks_used(const rgn_region *r)
+{
+	return CB(r)->used_done + (size_t)(r->bump.cur - r->chunk_start);
+}
+
 static void blocks_stats(const rgn_region *r, struct rgn_region_stats *st)
 {
 	const struct blk_region *b = CB(r);
 	uint32_t own = own_block(r);
 
-	st->used = b->used_done + (size_t)(r->bump.cur - r->chunk_start);
+	st->used = blocks_used(r);
 	st->blocks = b->h.blocks;
 	for (uint32_t x = b->head; x != own; x = rgn_desc_of(x)->next) {
 		if (rgn_desc_of(x)->tag == RGN_TAG_LARGE)
@@ -393,5 +402,6 @@ const struct rgn_backend_ops rgn_blocks_backend = {
 	.mark_valid = blocks_mark_valid,
 	.rewind = blocks_rewind,
 	.merge = blocks_merge,
+	.used = blocks_used,
 	.stats = blocks_stats,
 };

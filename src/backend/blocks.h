@@ -51,6 +51,7 @@ static inline rgn_region *rgn_blocks_take_spare(void)
 		atomic_store_explicit(&tc->spare, NULL, memory_order_relaxed);
 		rgn_track_given(r, RGN_BLOCK_SIZE);
 		r->magic = RGN_MAGIC_LIVE;
+		r->bump.end = (char *)r + RGN_BLOCK_SIZE;
 	}
 	return r;
 }
@@ -63,12 +64,16 @@ static inline bool rgn_blocks_keep_spare(rgn_region *r)
 	struct rgn_blk_region *b = (struct rgn_blk_region *)r;
 	struct rgn_tcache *tc = &rgn_tc;
 
-	rgn_assert_internal(r->blocks == 1 && r->backend == RGN_BACKEND_BLOCKS);
+	rgn_assert_internal(r->blocks == 1 && r->backend == RGN_BACKEND_BLOCKS && !r->flags);
 	if (atomic_load_explicit(&tc->spare, memory_order_relaxed) || !tc->limit)
 		return false;
 	rgn_assert_internal(b->used_done == 0 && b->nspans == 1);
 	r->magic = RGN_MAGIC_DEAD;
-	r->bump.cur = r->chunk_start;
+	r->gen = 0; /* its marks: stale in its next life */
+	r->nhist = 0;
+	/* an empty chunk: rgn_alloc on the dead handle goes out of line,
+	 * where it is caught */
+	r->bump.cur = r->bump.end = r->chunk_start;
 	r->tail_floor = r->tail_at = NULL;
 	b->next_chunk = RGN_CHUNK_FIRST_GROW;
 	b->chunk_max = RGN_CHUNK_MAX_DEFAULT;

@@ -48,7 +48,6 @@ struct contig_region {
 	struct rgn_region h;
 	struct rgn_resv   resv;        /* the reservation the region lives in */
 	size_t            retain;      /* bytes reset and the cache keep */
-	uint32_t          generation;  /* resets so far: older marks are stale */
 	uint32_t          release;     /* rgn_release, for destroy */
 };
 
@@ -360,7 +359,6 @@ static void contig_reset(rgn_region *r)
 	struct contig_region *c = C(r);
 
 	r->bump.cur = r->chunk_start;
-	c->generation++;
 	resv_trim(&c->resv, keep_of(c));
 	r->bump.end = c->resv.base + c->resv.committed;
 }
@@ -427,21 +425,24 @@ static size_t contig_max_size(const rgn_region *r)
 	return CC(r)->resv.size;
 }
 
-enum { M_BASE, M_GENERATION };
+enum { M_BASE };
 
 static void contig_save(const rgn_region *r, struct rgn_mark_priv *mp)
 {
 	mp->b[M_BASE] = (uintptr_t)r->bump.base;
-	mp->b[M_GENERATION] = CC(r)->generation;
 }
 
-/* A mark of this region (its base), saved since the last reset (its
- * generation), whose bump pointer lies in the committed range. */
+/* A mark of this region (its base) whose bump pointer lies in the
+ * committed range (region.c has checked its generation). */
 static bool contig_mark_valid(const rgn_region *r, const struct rgn_mark_priv *mp)
 {
 	return mp->b[M_BASE] == (uintptr_t)r->bump.base &&
-	       mp->b[M_GENERATION] == CC(r)->generation &&
 	       mp->cur >= r->chunk_start && mp->cur <= r->bump.end;
+}
+
+static size_t contig_used(const rgn_region *r)
+{
+	return (size_t)(r->bump.cur - r->chunk_start);
 }
 
 /* The frontier never moves down except on reset. */
@@ -455,7 +456,7 @@ static void contig_stats(const rgn_region *r, struct rgn_region_stats *st)
 {
 	const struct contig_region *c = CC(r);
 
-	st->used = (size_t)(r->bump.cur - r->chunk_start);
+	st->used = contig_used(r);
 	st->blocks = (c->resv.committed - RGN_CONTIG_GUARD) >> RGN_BLOCK_SHIFT;
 	st->chunks = 1;
 	st->reserved = c->resv.size;
@@ -487,6 +488,7 @@ const struct rgn_backend_ops rgn_contig_backend = {
 	.trim = contig_trim,
 	.max_size = contig_max_size,
 	.save = contig_save,
+	.used = contig_used,
 	.mark_valid = contig_mark_valid,
 	.rewind = contig_rewind,
 	.stats = contig_stats,

@@ -51,6 +51,9 @@ int rgn_os_release(void *addr, size_t size);
 /* Make [addr, addr+size) inaccessible again, keeping it reserved. */
 int rgn_os_protect_none(void *addr, size_t size);
 
+/* Make committed [addr, addr+size) read-only. */
+int rgn_os_protect_read(void *addr, size_t size);
+
 /* Like rgn_os_decommit, but lazily: the OS may take the pages when it
  * needs memory, and until then they keep their contents and cost nothing
  * to touch again (MADV_FREE).  Where there is no such advice, this is

@@ -123,6 +123,16 @@ int rgn_os_protect_none(void *addr, size_t size)
 	return err;
 }
 
+int rgn_os_protect_read(void *addr, size_t size)
+{
+	int saved = errno, err = 0;
+
+	if (mprotect(addr, size, PROT_READ) != 0)
+		err = errno;
+	errno = saved;
+	return err;
+}
+
 int rgn_os_decommit_lazy(void *addr, size_t size)
 {
 #ifdef MADV_FREE
