@@ -277,7 +277,7 @@ static void run_cleanups(rgn_region *r, struct rgn_cleanup *stop)
 
 static void stack_forget(rgn_region *r, const char *fn);
 static void hist_clear(rgn_region *r);
-static void hist_cut(rgn_region *r, uint64_t pos);
+static inline void hist_cut(rgn_region *r, uint64_t pos);
 
 /* Give back all memory of a region whose children and cleanups are gone. */
 static void region_free(rgn_region *r)
@@ -599,11 +599,18 @@ static void hist_push(rgn_region *r, uint64_t first, uint64_t last, uint64_t pos
 }
 
 /* The region's position went down to pos. */
-static void hist_cut(rgn_region *r, uint64_t pos)
+static inline void hist_cut(rgn_region *r, uint64_t pos)
 {
 	struct rgn_hist *h = hist_of(r);
 	uint32_t i = r->nhist;
 
+	/* the loop that saves and rewinds: back to the newest range's bound */
+	if (i > 0 && h[i - 1].pos == pos && (i == 1 || h[i - 2].pos < pos)) {
+		if (r->gen)
+			h[i - 1].last = r->gen;
+		r->gen = 0;
+		return;
+	}
 	while (i > 0 && h[i - 1].pos >= pos)
 		i--;
 	if (i < r->nhist) {
@@ -637,18 +644,17 @@ RGN_API rgn_mark rgn_save(const rgn_region *r)
 	struct rgn_mark_priv *mp = (struct rgn_mark_priv *)(void *)&m;
 	rgn_region *w = (rgn_region *)(uintptr_t)r; /* only its generation */
 
-	memset(&m, 0, sizeof(m));
 	if (!live(r)) {
+		memset(&m, 0, sizeof(m));
 		errno = EINVAL;
 		return m;
 	}
 	if (!w->gen)
 		w->gen = fresh_gen();
 	mp->gen = w->gen;
-	mp->pos = ops(r)->used(r);
 	mp->cur = r->bump.cur;
 	mp->cleanups = r->cleanups;
-	ops(r)->save(r, mp);
+	ops(r)->save(r, mp); /* sets pos and b[] */
 	return m;
 }
 

@@ -122,6 +122,7 @@ struct rgn_backend_ops {
 	void (*trim)(rgn_region *r, void *chunk, char *keep_end);
 	/* The largest single allocation r could ever have. */
 	size_t (*max_size)(const rgn_region *r);
+	/* Fill mp->pos (what used would say) and mp->b[] (all of it). */
 	void (*save)(const rgn_region *r, struct rgn_mark_priv *mp);
 	bool (*mark_valid)(const rgn_region *r, const struct rgn_mark_priv *mp);
 	/* Pop what was allocated since mp (cleanups already run). */

@@ -306,6 +306,7 @@ static void blocks_save(const rgn_region *r, struct rgn_mark_priv *mp)
 	mp->b[M_HEAD] = b->head;
 	mp->b[M_USED_DONE] = b->used_done;
 	mp->b[M_NSPANS] = b->nspans;
+	mp->pos = b->used_done + (size_t)(r->bump.cur - r->chunk_start);
 }
 
 /* The mark's span must be on the chain, and its bump pointer inside its
@@ -336,11 +337,13 @@ static void blocks_rewind(rgn_region *r, const struct rgn_mark_priv *mp)
 	size_t freed = 0;
 	char *base;
 
-	for (x = b->head; x != head; x = rgn_desc_of(x)->next) {
-		freed += rgn_desc_of(x)->len;
-		popped++;
+	if (b->head != head) { /* spans to pop (a loop in one chunk has none) */
+		for (x = b->head; x != head; x = rgn_desc_of(x)->next) {
+			freed += rgn_desc_of(x)->len;
+			popped++;
+		}
+		rgn_blk_free_chain(b->head, head);
 	}
-	rgn_blk_free_chain(b->head, head);
 	b->head = head;
 	b->nspans -= popped;
 	b->h.blocks -= freed;

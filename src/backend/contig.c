@@ -430,6 +430,8 @@ enum { M_BASE };
 static void contig_save(const rgn_region *r, struct rgn_mark_priv *mp)
 {
 	mp->b[M_BASE] = (uintptr_t)r->bump.base;
+	mp->b[1] = mp->b[2] = mp->b[3] = 0;
+	mp->pos = (size_t)(r->bump.cur - r->chunk_start);
 }
 
 /* A mark of this region (its base) whose bump pointer lies in the
