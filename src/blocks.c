@@ -488,7 +488,8 @@ RGN_API uint32_t rgn_ref_check_(uint32_t ref, int active)
 }
 
 /* The debug check of rgn_ref_of: the pointer must lie in a block the
- * space has carved (not block 0, the guard), 8-byte aligned. */
+ * space has carved (block 0, the guard, included: its first byte is
+ * where reference 0 points), 8-byte aligned. */
 RGN_API const void *rgn_ptr_check_(const void *p)
 {
 	uintptr_t off = (uintptr_t)p - (uintptr_t)rgn_space_g.base;
@@ -500,7 +501,7 @@ RGN_API const void *rgn_ptr_check_(const void *p)
 		abort();
 	}
 	top = __atomic_load_n(&S->top, __ATOMIC_RELAXED);
-	if (off < RGN_BLOCK_SIZE || off >= (uintptr_t)top << RGN_BLOCK_SHIFT ||
+	if (off >= (uintptr_t)top << RGN_BLOCK_SHIFT ||
 	    ((uintptr_t)p & (RGN_GRANULE - 1))) {
 		fprintf(stderr, "rgn: rgn_ref_of(%p): %s\n", p,
 		        ((uintptr_t)p & (RGN_GRANULE - 1)) ? "not 8-byte aligned"

@@ -77,6 +77,11 @@ void rgn_bad_region(const char *fn, const void *r, bool dead);
 #endif
 #endif
 #ifdef RGN_ASAN
+#define RGN_NO_ASAN __attribute__((no_sanitize_address))
+#else
+#define RGN_NO_ASAN
+#endif
+#ifdef RGN_ASAN
 #include <sanitizer/asan_interface.h>
 #define rgn_track_given(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
 #define rgn_track_taken(p, n) ASAN_POISON_MEMORY_REGION((p), (n))

@@ -143,13 +143,23 @@ struct rgn_backend_ops {
  * mapped and not yet reused by another region.  Slow paths only: one
  * load and compare, as the EINVAL check it replaces.
  */
+/* The magic of a header that may be a dead region's: its block may be
+ * poisoned (ASan), and the check must get to say so itself. */
+RGN_NO_ASAN static inline uint32_t rgn_magic_of(const rgn_region *r)
+{
+	return *(const volatile uint32_t *)&r->magic;
+}
+
 static inline bool rgn_live_(const rgn_region *r, const char *fn)
 {
-	if (rgn_likely(r != NULL && r->magic == RGN_MAGIC_LIVE))
+	uint32_t magic;
+
+	if (rgn_unlikely(r == NULL))
+		return false;
+	magic = rgn_magic_of(r);
+	if (rgn_likely(magic == RGN_MAGIC_LIVE))
 		return true;
-	if (r)
-		rgn_bad_region(fn, r, r->magic == RGN_MAGIC_DEAD);
-	return false;
+	rgn_bad_region(fn, r, magic == RGN_MAGIC_DEAD);
 }
 #define rgn_live(r) rgn_live_((r), __func__)
 
