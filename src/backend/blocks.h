@@ -70,6 +70,7 @@ static inline bool rgn_blocks_keep_spare(rgn_region *r)
 	r->magic = RGN_MAGIC_DEAD;
 	r->bump.cur = r->chunk_start;
 	r->tail_floor = r->tail_at = NULL;
+	r->name = NULL;
 	b->next_chunk = RGN_CHUNK_FIRST_GROW;
 	b->chunk_max = RGN_CHUNK_MAX_DEFAULT;
 	rgn_track_taken(r, RGN_BLOCK_SIZE);
