@@ -65,7 +65,8 @@
  *   handle, its marks and those of its descendants are invalid.
  * - Arguments are only read during the call: strings are copied, and no
  *   configuration or option struct is kept.  A cleanup's argument stays
- *   the caller's.
+ *   the caller's.  The one exception is a region's name (rgn_set_name,
+ *   rgn_options.name): the pointer is kept, not the bytes.
  *
  * Threads
  * - A region belongs to one thread at a time: the functions that take a
@@ -99,6 +100,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "rgn/version.h"
 
@@ -290,6 +292,9 @@ typedef struct rgn_options {
 	                             resident; pages above are given back
 	                             (0: 1 MiB; SIZE_MAX: keep everything) */
 	rgn_release release;      /* what rgn_destroy does with the reservation */
+	/* Any backend: the region's name, as rgn_set_name sets it (kept, not
+	 * copied; NULL: unnamed). */
+	const char *name;
 } rgn_options;
 
 /* Create a region, a child of parent (NULL: a root), and return it:
@@ -596,15 +601,57 @@ struct rgn_region_stats {
 	size_t cleanups;  /* registered cleanups not yet run */
 	/* for a contiguous region, blocks counts its read-write 4 KiB pages and
 	 * chunks is 1; these say how its reservation is used */
-	rgn_backend backend;
+	rgn_backend backend; /* the region's backend */
 	size_t reserved;  /* RGN_BACKEND_CONTIG: bytes of the reservation */
 	size_t committed; /* RGN_BACKEND_CONTIG: bytes made read-write */
+	/* r and all its descendants, r included: */
+	size_t subtree_used;    /* the sum of their used */
+	size_t subtree_blocks;  /* the sum of their blocks (block regions'
+	                           blocks and contiguous ones' pages) */
+	size_t subtree_regions; /* how many they are (1 for a leaf) */
 };
 
-/* Fill *st for r alone (its children's memory is not added in; cleanups
- * does not count cancelled ones).  0, or -1 with EINVAL if r is not a
- * live region or st is NULL. */
+/* Fill *st: the fields up to committed for r alone (cleanups does not
+ * count cancelled ones), the subtree_ fields for r and its descendants,
+ * gathered by a walk of the subtree without recursion (time in the
+ * number of descendants and of the spans they hold).  Reads r's subtree:
+ * no other thread may change it meanwhile.  0, or -1 with EINVAL if r is
+ * not a live region or st is NULL. */
 RGN_API int rgn_region_stats(const rgn_region *r, struct rgn_region_stats *st);
+
+/* ---- names and the report ------------------------------------------------ */
+
+/* Name r (NULL: unnamed again), for rgn_report and debuggers.  The
+ * pointer is kept, the bytes are not copied (as PostgreSQL keeps its
+ * memory contexts' names): name must stay valid and unchanged while r is
+ * named with it, which a string literal does.  A name allocated in r
+ * itself stays valid until r is reset or rewound past it.  Reset, adopt
+ * and rgn_push keep a name; a region created without one is unnamed.
+ * 0, or -1 with EINVAL if r is not a live region. */
+RGN_API int rgn_set_name(rgn_region *r, const char *name);
+/* r's name (NULL if unnamed; errno is then left alone).  NULL with
+ * EINVAL if r is not a live region. */
+RGN_API const char *rgn_name(const rgn_region *r);
+
+/* Write r's subtree to out, one line per region in depth-first order
+ * (children newest first, as they are linked), each indented two spaces
+ * per level below r (at most 32 levels; a deeper line carries its depth
+ * as "+DEPTH " after that indentation):
+ *   LABEL: BACKEND used=U subtree=S blocks=B chunks=C large=L cleanups=K
+ * LABEL is the name (bytes below 0x20 and 0x7f printed as '?') or, for
+ * an unnamed region, its address as "%p" prints it; BACKEND is "blocks"
+ * or "contig", which adds " reserved=R committed=M"; U, B, C, L, K are
+ * the rgn_region_stats fields of that region and S its subtree_used.
+ * A last line sums the subtree:
+ *   Grand total: regions=N used=U blocks=B
+ * (r's subtree_regions, subtree_used, subtree_blocks).  There is no list
+ * of all regions to report from: a program reports its roots one by one.
+ * Reads r's subtree as rgn_region_stats does, and takes memory from
+ * malloc for the walk (about 120 bytes a region), freed before it
+ * returns.  0, or -1 with errno: EINVAL (out NULL, r not a live region),
+ * ENOMEM (malloc failed; nothing written), or the error of writing to
+ * out (EIO when stdio sets none); out is flushed. */
+RGN_API int rgn_report(FILE *out, const rgn_region *r);
 
 /* ==== references ========================================================== */
 

@@ -235,6 +235,8 @@ static rgn_noinline rgn_region *new_slow(rgn_region *parent, const rgn_options *
 		count_region(1);
 	}
 	rgn_assert_internal(r->magic == RGN_MAGIC_LIVE);
+	if (o)
+		r->name = o->name;
 	if (parent)
 		link_child(parent, r);
 	return r;
@@ -915,12 +917,20 @@ RGN_API void rgn_pop(void)
 	rgn_destroy(r);
 }
 
-/* ---- statistics ------------------------------------------------------------------------------ */
+/* ---- statistics (report.c adds the subtree and the report) -------------------------------- */
 
-RGN_API int rgn_region_stats(const rgn_region *r, struct rgn_region_stats *st)
+bool rgn_region_live(const rgn_region *r)
 {
-	if (!live(r) || !st)
-		return einval_int();
+	return live(r);
+}
+
+const char *rgn_region_backend_name(const rgn_region *r)
+{
+	return ops(r)->name;
+}
+
+void rgn_region_own_stats(const rgn_region *r, struct rgn_region_stats *st)
+{
 	memset(st, 0, sizeof(*st));
 	st->backend = (rgn_backend)r->backend;
 	ops(r)->stats(r, st);
@@ -928,5 +938,4 @@ RGN_API int rgn_region_stats(const rgn_region *r, struct rgn_region_stats *st)
 		st->children++;
 	for (struct rgn_cleanup *c = r->cleanups; c; c = c->next)
 		st->cleanups += c->fn != NULL;
-	return 0;
 }

@@ -70,6 +70,9 @@ struct rgn_region {
 	 * backend whose memory is elsewhere).  1 means one block and nothing
 	 * else: the case rgn_destroy takes inline, without the table. */
 	size_t              blocks;
+	/* rgn_set_name: the caller's string, not a copy; NULL: unnamed.  A
+	 * created region starts unnamed (the spare is cleared when kept). */
+	const char         *name;
 	/* Marks: the generation marks saved now carry, and the history of
 	 * older ones still valid (see struct rgn_hist). */
 	uint64_t            gen;

@@ -94,6 +94,7 @@ rgn_region *region_init(uint32_t blk, uint32_t chunk_max)
 	r->tail_at = NULL;
 	r->parent = r->child = r->next = r->prev = NULL;
 	r->cleanups = NULL;
+	r->name = NULL;
 	b->chunk = blk;
 	b->head = blk;
 	b->nspans = 1;

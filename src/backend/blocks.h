@@ -75,6 +75,7 @@ static inline bool rgn_blocks_keep_spare(rgn_region *r)
 	 * where it is caught */
 	r->bump.cur = r->bump.end = r->chunk_start;
 	r->tail_floor = r->tail_at = NULL;
+	r->name = NULL;
 	b->next_chunk = RGN_CHUNK_FIRST_GROW;
 	b->chunk_max = RGN_CHUNK_MAX_DEFAULT;
 	rgn_track_taken(r, RGN_BLOCK_SIZE);
