@@ -919,9 +919,9 @@ RGN_API void rgn_pop(void)
 
 /* ---- statistics (report.c adds the subtree and the report) -------------------------------- */
 
-bool rgn_region_live(const rgn_region *r)
+bool rgn_region_live(const rgn_region *r, const char *fn)
 {
-	return live(r);
+	return rgn_live_(r, fn);
 }
 
 const char *rgn_region_backend_name(const rgn_region *r)

@@ -49,7 +49,7 @@ static const rgn_region *walk_next(const rgn_region *x, const rgn_region *top,
 
 RGN_API int rgn_set_name(rgn_region *r, const char *name)
 {
-	if (!rgn_region_live(r)) {
+	if (!rgn_region_live(r, __func__)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -59,7 +59,7 @@ RGN_API int rgn_set_name(rgn_region *r, const char *name)
 
 RGN_API const char *rgn_name(const rgn_region *r)
 {
-	if (!rgn_region_live(r)) {
+	if (!rgn_region_live(r, __func__)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -73,7 +73,7 @@ RGN_API int rgn_region_stats(const rgn_region *r, struct rgn_region_stats *st)
 	struct rgn_region_stats k;
 	size_t depth = 0;
 
-	if (!rgn_region_live(r) || !st) {
+	if (!rgn_region_live(r, __func__) || !st) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -136,7 +136,7 @@ RGN_API int rgn_report(FILE *out, const rgn_region *r)
 	const rgn_region *x;
 	size_t n = 1, i, depth = 0, parent = 0;
 
-	if (!out || !rgn_region_live(r)) {
+	if (!out || !rgn_region_live(r, __func__)) {
 		errno = EINVAL;
 		return -1;
 	}
