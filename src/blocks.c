@@ -455,6 +455,18 @@ void rgn_blocks_shrink(uint32_t b, uint32_t n, uint32_t keep, uint32_t *singles)
 	after_free(over);
 }
 
+void rgn_blocks_split(uint32_t b, uint32_t n, uint32_t keep)
+{
+	rgn_assert(keep >= 1 && keep < n);
+	rgn_lock(&S->lock);
+	span_mark(b, keep, RGN_SPAN_USED);
+	span_mark(b + keep, n - keep, RGN_SPAN_USED);
+	D(b + keep)->next = 0;
+	D(b + keep)->tag = 0;
+	rgn_unlock(&S->lock);
+	check_spans();
+}
+
 void rgn_blocks_stats(struct rgn_space_stats *st)
 {
 	rgn_lock(&S->lock);

@@ -45,6 +45,9 @@ rgn_hidden int rgn_blocks_extend(uint32_t b, uint32_t n, uint32_t own, uint32_t 
  * freed, or, when singles is not NULL, made single USED spans written to
  * singles highest first (the caller keeps them). */
 rgn_hidden void rgn_blocks_shrink(uint32_t b, uint32_t n, uint32_t keep, uint32_t *singles);
+/* Cut the USED span at b (len n) in two USED spans, [b, b+keep) and the
+ * rest (the checking mode quarantines the rest). */
+rgn_hidden void rgn_blocks_split(uint32_t b, uint32_t n, uint32_t keep);
 /* Give free memory back to the OS until at most target blocks remain
  * retained; waits for a purge already running in another thread. */
 rgn_hidden void rgn_blk_purge(uint32_t target);
