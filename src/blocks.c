@@ -368,6 +368,17 @@ void rgn_blocks_free_many(const uint32_t *b, const uint32_t *n, uint32_t k)
 	after_free(over);
 }
 
+void rgn_blocks_free_clean(const uint32_t *b, const uint32_t *n, uint32_t k)
+{
+	if (k == 0)
+		return;
+	rgn_lock(&S->lock);
+	for (uint32_t i = 0; i < k; i++)
+		free_locked(b[i], n[i], 0);
+	rgn_unlock(&S->lock);
+	check_spans();
+}
+
 /* The part of an extension past the caller's own blocks: extra blocks at
  * nb, from a free span there, the frontier, or a free span up to the
  * frontier and fresh blocks after it.  0 or ENOMEM. */

@@ -37,6 +37,9 @@ rgn_hidden uint32_t rgn_blocks_alloc_aligned(uint32_t n, uint32_t align);
 rgn_hidden uint32_t rgn_blocks_take_singles(uint32_t *out, uint32_t max);
 /* Free k USED spans (b[i], n[i]) under one lock acquisition. */
 rgn_hidden void rgn_blocks_free_many(const uint32_t *b, const uint32_t *n, uint32_t k);
+/* The same for spans whose pages are known to read as zero (none
+ * resident: they count nothing towards the retain limit). */
+rgn_hidden void rgn_blocks_free_clean(const uint32_t *b, const uint32_t *n, uint32_t k);
 /* Grow the USED span at b (len n) by extra blocks in place, of which the
  * first `own` are USED single blocks the caller holds already (a run
  * from its cache), the rest free or never carved.  0 or ENOMEM. */

@@ -271,6 +271,11 @@ static void release_run(uint32_t b, uint32_t n, uint8_t how)
 	void *p = rgn_blk_addr(b);
 	size_t size = (size_t)n << RGN_BLOCK_SHIFT;
 
+	/* guard pages discarded the contents: the run reads as zero, and
+	 * counts nothing towards the retain limit (no purge for nothing) */
+	void (*give)(const uint32_t *, const uint32_t *, uint32_t) =
+		how == RGN_CHECK_GUARD ? rgn_blocks_free_clean : rgn_blocks_free_many;
+
 	if (how == RGN_CHECK_GUARD)
 		rgn_os_unguard(p, size);
 	else if (rgn_os_commit(p, size) != 0)
@@ -279,11 +284,11 @@ static void release_run(uint32_t b, uint32_t n, uint8_t how)
 		hb[k] = x;
 		hn[k++] = rgn_desc_of(x)->len;
 		if (k == 32) {
-			rgn_blocks_free_many(hb, hn, k);
+			give(hb, hn, k);
 			k = 0;
 		}
 	}
-	rgn_blocks_free_many(hb, hn, k);
+	give(hb, hn, k);
 }
 
 struct evicted {
