@@ -280,9 +280,10 @@ static void release_run(uint32_t b, uint32_t n, uint8_t how)
 		rgn_os_unguard(p, size);
 	else if (rgn_os_commit(p, size) != 0)
 		return; /* cannot be made usable: it stays out of use */
-	for (uint32_t x = b; x < b + n; x += rgn_desc_of(x)->len) {
+	for (uint32_t x = b; x < b + n;) {
 		hb[k] = x;
-		hn[k++] = rgn_desc_of(x)->len;
+		hn[k] = rgn_desc_of(x)->len; /* before any free coalesces */
+		x += hn[k++];
 		if (k == 32) {
 			give(hb, hn, k);
 			k = 0;
@@ -312,10 +313,12 @@ static struct evicted evict_locked(void)
 	return e;
 }
 
+/* Free the run's spans now (the length read before each free: a free
+ * may coalesce and rewrite the descriptor). */
 static void free_now(uint32_t b, uint32_t n)
 {
-	for (uint32_t x = b; x < b + n; x += rgn_desc_of(x)->len) {
-		uint32_t len = rgn_desc_of(x)->len;
+	for (uint32_t x = b, len; x < b + n; x += len) {
+		len = rgn_desc_of(x)->len;
 		rgn_blocks_free_many(&x, &len, 1);
 	}
 }
