@@ -195,6 +195,15 @@ typedef struct rgn_config {
 	 * the environment (same syntax), else 64 MiB.  Values below one
 	 * block mean "keep none": every free goes back at once. */
 	size_t retain_limit;
+	/* The checking mode: blocks that regions give back are made
+	 * inaccessible and held in quarantine, so that a use after destroy,
+	 * reset, rewind or a tail commit faults at the access with a report
+	 * naming the region.  0: RGN_CHECK from the environment ("1" or a
+	 * quarantine bound such as "256M"; ",mprotect" appended forces the
+	 * fallback used on kernels without guard pages), else off.  1: on,
+	 * 64 MiB of quarantine; larger: on, a quarantine of that many bytes.
+	 * The bound is at most a quarter of the space. */
+	size_t check;
 } rgn_config;
 
 /* Reserve the space now with cfg (NULL: defaults), and make it the
@@ -226,7 +235,7 @@ struct rgn_space_stats {
 	                             never goes down */
 	size_t used_blocks;       /* blocks held by regions (not in caches) */
 	size_t free_blocks;       /* below the high water, in the free lists */
-	size_t cached_blocks;     /* in per-thread caches */
+	size_t cached_blocks;     /* in per-thread caches (and quarantine) */
 	size_t retained_blocks;   /* free blocks that may still be resident */
 	size_t retain_limit;      /* bytes; over it, free memory is purged */
 	size_t purged_bytes;      /* bytes given back to the OS so far */

@@ -368,6 +368,17 @@ void rgn_blocks_free_many(const uint32_t *b, const uint32_t *n, uint32_t k)
 	after_free(over);
 }
 
+void rgn_blocks_free_clean(const uint32_t *b, const uint32_t *n, uint32_t k)
+{
+	if (k == 0)
+		return;
+	rgn_lock(&S->lock);
+	for (uint32_t i = 0; i < k; i++)
+		free_locked(b[i], n[i], 0);
+	rgn_unlock(&S->lock);
+	check_spans();
+}
+
 /* The part of an extension past the caller's own blocks: extra blocks at
  * nb, from a free span there, the frontier, or a free span up to the
  * frontier and fresh blocks after it.  0 or ENOMEM. */
@@ -453,6 +464,18 @@ void rgn_blocks_shrink(uint32_t b, uint32_t n, uint32_t keep, uint32_t *singles)
 	}
 	rgn_unlock(&S->lock);
 	after_free(over);
+}
+
+void rgn_blocks_split(uint32_t b, uint32_t n, uint32_t keep)
+{
+	rgn_assert(keep >= 1 && keep < n);
+	rgn_lock(&S->lock);
+	span_mark(b, keep, RGN_SPAN_USED);
+	span_mark(b + keep, n - keep, RGN_SPAN_USED);
+	D(b + keep)->next = 0;
+	D(b + keep)->tag = 0;
+	rgn_unlock(&S->lock);
+	check_spans();
 }
 
 void rgn_blocks_stats(struct rgn_space_stats *st)

@@ -37,6 +37,9 @@ rgn_hidden uint32_t rgn_blocks_alloc_aligned(uint32_t n, uint32_t align);
 rgn_hidden uint32_t rgn_blocks_take_singles(uint32_t *out, uint32_t max);
 /* Free k USED spans (b[i], n[i]) under one lock acquisition. */
 rgn_hidden void rgn_blocks_free_many(const uint32_t *b, const uint32_t *n, uint32_t k);
+/* The same for spans whose pages are known to read as zero (none
+ * resident: they count nothing towards the retain limit). */
+rgn_hidden void rgn_blocks_free_clean(const uint32_t *b, const uint32_t *n, uint32_t k);
 /* Grow the USED span at b (len n) by extra blocks in place, of which the
  * first `own` are USED single blocks the caller holds already (a run
  * from its cache), the rest free or never carved.  0 or ENOMEM. */
@@ -45,6 +48,9 @@ rgn_hidden int rgn_blocks_extend(uint32_t b, uint32_t n, uint32_t own, uint32_t 
  * freed, or, when singles is not NULL, made single USED spans written to
  * singles highest first (the caller keeps them). */
 rgn_hidden void rgn_blocks_shrink(uint32_t b, uint32_t n, uint32_t keep, uint32_t *singles);
+/* Cut the USED span at b (len n) in two USED spans, [b, b+keep) and the
+ * rest (the checking mode quarantines the rest). */
+rgn_hidden void rgn_blocks_split(uint32_t b, uint32_t n, uint32_t keep);
 /* Give free memory back to the OS until at most target blocks remain
  * retained; waits for a purge already running in another thread. */
 rgn_hidden void rgn_blk_purge(uint32_t target);

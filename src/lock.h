@@ -18,6 +18,7 @@ enum rgn_lock_rank {
 	RGN_RANK_THREADS,     /* tcache.c: the registry of thread caches */
 	RGN_RANK_REGIONS,     /* region.c: per-thread region counts */
 	RGN_RANK_CONTIG,      /* backend/contig.c: reservation cache, counters */
+	RGN_RANK_CHECK,       /* quarantine.c: the checking mode */
 	RGN_RANK_BLOCKS,      /* blocks.c: bins, frontier top, counters */
 	RGN_RANK_FRONTIER,    /* space.c: the read-write part of the space */
 	RGN_RANK_OOM,         /* space.c: the out-of-memory handler */

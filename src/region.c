@@ -26,6 +26,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* strnlen */
 #include "region.h"
+#include "quarantine.h"
 #include "lock.h"
 #include "space.h"
 #include "backend/backend.h"
@@ -36,6 +37,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The checking mode (quarantine.c): what a backend gives back between these
+ * is charged to region r for reason why.  One untaken branch otherwise. */
+#define CHECK_BEGIN(r, why)                                                   \
+	do {                                                                  \
+		if (rgn_check_on())                                           \
+			rgn_check_begin((r), (why));                          \
+	} while (0)
+#define CHECK_END()                                                           \
+	do {                                                                  \
+		if (rgn_check_on())                                           \
+			rgn_check_end();                                      \
+	} while (0)
 
 static const struct rgn_backend_ops *const backends[] = {
 	[RGN_BACKEND_BLOCKS] = &rgn_blocks_backend,
@@ -292,7 +306,9 @@ static void region_free(rgn_region *r)
 	r->magic = RGN_MAGIC_DEAD;
 	r->bump.end = r->bump.cur; /* rgn_alloc on the dead handle: out of line */
 	count_region(-1);
+	CHECK_BEGIN(r, RGN_WHY_DESTROY);
 	ops(r)->release(r);
+	CHECK_END();
 }
 
 /* Destroy r, already unlinked from its parent, and its subtree: leaves
@@ -343,7 +359,9 @@ RGN_API void rgn_reset(rgn_region *r)
 	}
 	r->tail_floor = r->tail_at = NULL;
 	hist_clear(r);
+	CHECK_BEGIN(r, RGN_WHY_RESET);
 	ops(r)->reset(r);
+	CHECK_END();
 }
 
 /* ---- allocation ------------------------------------------------------------------------ */
@@ -684,7 +702,9 @@ RGN_API int rgn_rewind(rgn_region *r, rgn_mark m)
 	/* cleanups first: they may still use the memory, or even allocate
 	 * (what they allocate is popped below with the rest) */
 	run_cleanups(r, mp->cleanups);
+	CHECK_BEGIN(r, RGN_WHY_REWIND);
 	ops(r)->rewind(r, mp);
+	CHECK_END();
 	r->bump.cur = mp->cur;
 	r->tail_floor = r->tail_at = NULL;
 	hist_cut(r, mp->pos);
@@ -832,7 +852,9 @@ RGN_API void *rgn_tail_grow(rgn_region *r, size_t used, size_t min, size_t *avai
 		if (ops(r)->chunk(r, min) != 0)
 			return NULL; /* errno set; the old tail is still pending */
 		memcpy(r->bump.cur, old, used);
+		CHECK_BEGIN(r, RGN_WHY_TRIM);
 		ops(r)->trim(r, old_chunk, old > floor ? old : floor);
+		CHECK_END();
 		r->tail_floor = r->chunk_start;
 		r->tail_at = r->bump.cur;
 	}
@@ -850,7 +872,9 @@ RGN_API int rgn_tail_commit(rgn_region *r, size_t used)
 	r->bump.cur += rgn_round8(used);
 	floor = r->tail_floor;
 	r->tail_floor = r->tail_at = NULL;
+	CHECK_BEGIN(r, RGN_WHY_TRIM);
 	ops(r)->trim(r, NULL, r->bump.cur > floor ? r->bump.cur : floor);
+	CHECK_END();
 	return 0;
 }
 

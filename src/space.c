@@ -89,6 +89,55 @@ static bool valid_space_size(size_t n)
 	return n >= RGN_SPACE_MIN && n <= RGN_SPACE_MAX && (n & (n - 1)) == 0;
 }
 
+/* RGN_CHECK: "0" (off), "1" or "on", or a bound with its unit ("256M");
+ * then optionally ",mprotect".  0 or EINVAL. */
+static int parse_check(const char *s, unsigned *mode, size_t *bytes)
+{
+	const char *comma = strchr(s, ',');
+	char word[32];
+	size_t len = comma ? (size_t)(comma - s) : strlen(s);
+
+	if (len >= sizeof word)
+		return EINVAL;
+	memcpy(word, s, len);
+	word[len] = '\0';
+	*mode = RGN_CHECK_GUARD;
+	*bytes = RGN_CHECK_BYTES_DEFAULT;
+	if (strcmp(word, "0") == 0 && !comma) {
+		*mode = RGN_CHECK_OFF;
+	} else if (strcmp(word, "1") != 0 && strcmp(word, "on") != 0) {
+		/* a size needs its unit: a plain number would be ambiguous */
+		if (strspn(word, "0123456789") == len ||
+		    rgn_parse_size(word, bytes) != 0 || *bytes < RGN_BLOCK_SIZE)
+			return EINVAL;
+	}
+	if (comma && strcmp(comma + 1, "mprotect") != 0)
+		return EINVAL;
+	if (comma)
+		*mode = RGN_CHECK_PROTECT;
+	return 0;
+}
+
+/* The checking mode, from cfg or RGN_CHECK. */
+static int resolve_check(const rgn_config *cfg, unsigned *mode, size_t *bytes)
+{
+	const char *env = getenv("RGN_CHECK");
+
+	*mode = RGN_CHECK_OFF;
+	*bytes = 0;
+	if (cfg && cfg->check) {
+		*mode = RGN_CHECK_GUARD;
+		*bytes = cfg->check == 1 ? RGN_CHECK_BYTES_DEFAULT : cfg->check;
+		if (*bytes < RGN_BLOCK_SIZE)
+			return EINVAL;
+	} else if (env && *env && parse_check(env, mode, bytes) != 0) {
+		fprintf(stderr, "rgn: RGN_CHECK=%s is not 0, 1, or a size such as "
+		        "64M, optionally followed by ,mprotect\n", env);
+		return EINVAL;
+	}
+	return 0;
+}
+
 /* Resolve cfg and the environment into space size and retain limit.
  * *chosen tells whether the size was asked for (config or RGN_SPACE) or
  * is the default. */
@@ -132,7 +181,8 @@ static int resolve_config(const rgn_config *cfg, size_t *size, size_t *retain,
 
 /* ---- reservation ---------------------------------------------------------- */
 
-static int space_create(size_t size, size_t retain)
+static int space_create(size_t size, size_t retain, unsigned check,
+                        size_t check_bytes)
 {
 	struct rgn_space *sp = &rgn_space_g;
 	struct rgn_os_info info;
@@ -168,6 +218,8 @@ static int space_create(size_t size, size_t retain)
 	sp->retain_blocks = (uint32_t)((retain >> RGN_BLOCK_SHIFT) > sp->nblocks
 	                               ? sp->nblocks : retain >> RGN_BLOCK_SHIFT);
 	sp->decommit_zeroes = info.decommit_zeroes;
+	sp->check = check;
+	sp->check_bytes = check_bytes < size / 4 ? check_bytes : size / 4;
 	/* block 0 is the guard: never opened */
 	rgn_resv_adopt(&frontier, base, size, RGN_BLOCK_SIZE, RGN_COMMIT_STEP);
 	rgn_decode_publish(base);
@@ -183,7 +235,8 @@ static int setup_err;
 
 static int space_init(const rgn_config *cfg, bool explicit_call)
 {
-	size_t size, retain;
+	size_t size, retain, check_bytes;
+	unsigned check;
 	bool chosen;
 	int err;
 
@@ -199,7 +252,9 @@ static int space_init(const rgn_config *cfg, bool explicit_call)
 	}
 	err = resolve_config(cfg, &size, &retain, &chosen);
 	if (!err)
-		err = space_create(size, retain);
+		err = resolve_check(cfg, &check, &check_bytes);
+	if (!err)
+		err = space_create(size, retain, check, check_bytes);
 	/* The default 32 GiB (64 GiB reserved to align it) can be refused:
 	 * an address-space ulimit, strict overcommit, valgrind.  Then take
 	 * the largest power of two that the OS grants, down to the smallest
@@ -207,7 +262,7 @@ static int space_init(const rgn_config *cfg, bool explicit_call)
 	 * replaced. */
 	while (err == ENOMEM && !chosen && size > RGN_SPACE_MIN) {
 		size >>= 1;
-		err = space_create(size, retain);
+		err = space_create(size, retain, check, check_bytes);
 	}
 	setup_err = explicit_call ? 0 : err;
 	rgn_unlock(&setup_lock);

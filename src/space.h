@@ -38,6 +38,14 @@ struct rgn_desc {
 	uint32_t tag;    /* USED: owner's use (RGN_TAG_*) */
 };
 
+/* The checking mode (quarantine.c), a setting of the space: off, guard pages,
+ * or mprotect (asked for, or the fallback where the kernel has no guard
+ * pages); and the default bound of its quarantine. */
+#define RGN_CHECK_OFF     0u
+#define RGN_CHECK_GUARD   1u
+#define RGN_CHECK_PROTECT 2u
+#define RGN_CHECK_BYTES_DEFAULT ((size_t)64 << 20)
+
 #define RGN_SPAN_USED 1u
 #define RGN_SPAN_FREE 2u
 
@@ -52,6 +60,8 @@ struct rgn_space {
 	size_t           retain_limit;/* bytes */
 	uint32_t         retain_blocks;
 	bool             decommit_zeroes;
+	unsigned         check;       /* RGN_CHECK_* (quarantine.h): checking mode */
+	size_t           check_bytes; /* its quarantine's bound */
 };
 
 rgn_hidden extern struct rgn_space rgn_space_g;

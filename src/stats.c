@@ -6,6 +6,7 @@
  * asking never reserves the space.
  */
 #include "blocks.h"
+#include "quarantine.h"
 #include "region.h"
 #include "space.h"
 #include "tcache.h"
@@ -31,7 +32,8 @@ RGN_API int rgn_space_stats(struct rgn_space_stats *st)
 	st->retain_limit = rgn_space_g.retain_limit;
 	st->committed = rgn_space_committed();
 	rgn_blocks_stats(st);      /* used_blocks counts what caches hold */
-	cached = rgn_tcache_cached(&spares);
+	/* the quarantine is counted with the caches: no region holds it */
+	cached = rgn_tcache_cached(&spares) + rgn_check_held();
 	/* spare regions are counted live by region.c until reused */
 	st->live_regions = live >= spares ? live - spares : 0;
 	st->cached_blocks = cached;

@@ -16,6 +16,11 @@
  * do not coalesce until drained (rgn_space_trim, thread exit, or a span
  * allocation that would otherwise fail).
  *
+ * In the checking mode (quarantine.c) a cache keeps no block that a region
+ * gave back: its limit stays 0, so the inline put and the spare region
+ * fall through to the slow paths here, which send every such block to
+ * the quarantine; blocks are still handed out from the cache.
+ *
  * Caches are registered (a list under a lock of their own) so that the
  * statistics can count what they hold and thread exit can drain them.
  * Only the owning thread changes a cache; the statistics read its counts
@@ -23,6 +28,7 @@
  */
 #include "tcache.h"
 #include "blocks.h"
+#include "quarantine.h"
 #include "decode.h"
 #include "lock.h"
 
@@ -57,7 +63,7 @@ static void fork_child(void)
 {
 	struct rgn_tcache *tc = &rgn_tc;
 
-	caches = tc->limit ? tc : NULL;
+	caches = tc->registered ? tc : NULL;
 	tc->next = tc->prev = NULL;
 }
 
@@ -72,7 +78,8 @@ static rgn_noinline void tcache_register(struct rgn_tcache *tc)
 	caches = tc;
 	rgn_unlock(&reg_lock);
 	pthread_setspecific(tcache_key, tc);
-	tc->limit = RGN_TCACHE_MAX;
+	tc->registered = true;
+	tc->limit = rgn_check_on() ? 0 : RGN_TCACHE_MAX;
 	rgn_decode_thread_start();
 }
 
@@ -87,6 +94,7 @@ static void tcache_unregister(struct rgn_tcache *tc)
 		tc->next->prev = tc->prev;
 	rgn_unlock(&reg_lock);
 	tc->limit = 0;
+	tc->registered = false;
 }
 
 size_t rgn_tcache_cached(size_t *spares)
@@ -116,7 +124,7 @@ void rgn_tcache_flush(struct rgn_tcache *tc)
 	void *spare = atomic_load_explicit(&tc->spare, memory_order_relaxed);
 
 	rgn_assert(tc == &rgn_tc); /* only ever the calling thread's own */
-	if (!tc->limit)
+	if (!tc->registered)
 		return;
 	for (uint32_t i = 0; i < cn; i++, k++) {
 		b[k] = tc->blk[i];
@@ -153,9 +161,11 @@ uint32_t rgn_blk_get1_slow(void)
 		errno = err;
 		return 0;
 	}
-	if (!tc->limit)
+	if (!tc->registered)
 		tcache_register(tc);
 	got = rgn_blocks_take_singles(tc->blk, RGN_TCACHE_BATCH);
+	if (!got && rgn_check_drain())
+		got = rgn_blocks_take_singles(tc->blk, RGN_TCACHE_BATCH);
 	if (!got) {
 		errno = ENOMEM;
 		return 0;
@@ -172,8 +182,12 @@ void rgn_blk_put1_slow(uint32_t b)
 	struct rgn_tcache *tc = &rgn_tc;
 	uint32_t n;
 
-	if (!tc->limit)
+	if (!tc->registered)
 		tcache_register(tc);
+	if (rgn_check_on()) {
+		rgn_check_quarantine(b, 1);
+		return;
+	}
 	n = atomic_load_explicit(&tc->n, memory_order_relaxed);
 	if (n == RGN_TCACHE_MAX) {
 		/* drain the older half; the newer (warmer) blocks stay */
@@ -215,8 +229,12 @@ static bool span_put(uint32_t b, uint32_t n)
 
 	if (c < 0 || tc->nspan[c] == RGN_SPAN_CACHE)
 		return false;
-	if (!tc->limit)
-		tcache_register(tc);
+	if (!tc->limit) {
+		if (!tc->registered)
+			tcache_register(tc);
+		if (!tc->limit)
+			return false; /* the checking mode */
+	}
 	rgn_track_taken(rgn_blk_addr(b), (size_t)n << RGN_BLOCK_SHIFT);
 	tc->span[c][tc->nspan[c]++] = b;
 	span_blocks_add(tc, n);
@@ -237,12 +255,22 @@ static uint32_t span_get(uint32_t n)
 	return b;
 }
 
-/* Does the thread's cache hold anything a failed allocation could use? */
+/* Does the thread's cache (or the quarantine) hold anything a failed
+ * allocation could use? */
 static inline bool tcache_holds(const struct rgn_tcache *tc)
 {
 	return atomic_load_explicit(&tc->n, memory_order_relaxed) ||
 	       atomic_load_explicit(&tc->spare, memory_order_relaxed) ||
-	       atomic_load_explicit(&tc->span_blocks, memory_order_relaxed);
+	       atomic_load_explicit(&tc->span_blocks, memory_order_relaxed) ||
+	       rgn_check_held();
+}
+
+/* Give what the thread's cache and the quarantine hold back to the
+ * shared structure, before an allocation fails. */
+static void tcache_give_back(void)
+{
+	rgn_tcache_flush(&rgn_tc);
+	rgn_check_drain();
 }
 
 /* ---- spans ---------------------------------------------------------------------- */
@@ -269,7 +297,7 @@ uint32_t rgn_blk_alloc(uint32_t n, bool *zeroed)
 	if (!h && tcache_holds(&rgn_tc)) {
 		/* the space is short: the thread's cached blocks may be what
 		 * is missing */
-		rgn_tcache_flush(&rgn_tc);
+		tcache_give_back();
 		h = rgn_blocks_alloc(n, &dirty);
 	}
 	if (!h) {
@@ -295,7 +323,7 @@ uint32_t rgn_blk_alloc_aligned(uint32_t n, uint32_t align)
 	}
 	h = rgn_blocks_alloc_aligned(n, align);
 	if (!h && tcache_holds(&rgn_tc)) {
-		rgn_tcache_flush(&rgn_tc);
+		tcache_give_back();
 		h = rgn_blocks_alloc_aligned(n, align);
 	}
 	if (!h) {
@@ -310,6 +338,10 @@ void rgn_blk_free(uint32_t b, uint32_t n)
 {
 	if (n == 1) {
 		rgn_blk_put1(b);
+		return;
+	}
+	if (rgn_check_on()) {
+		rgn_check_quarantine(b, n);
 		return;
 	}
 	rgn_blocks_free_many(&b, &n, 1);
@@ -331,6 +363,8 @@ void rgn_blk_free_chain(uint32_t b, uint32_t stop)
 		uint32_t next = rgn_desc_of(b)->next, n = rgn_desc_of(b)->len;
 		if (n == 1 || span_class(n) >= 0) {
 			rgn_blk_release(b, n); /* to the thread cache */
+		} else if (rgn_check_on()) {
+			rgn_check_quarantine(b, n);
 		} else {
 			/* the others under one lock acquisition per batch */
 			hb[k] = b;
@@ -416,6 +450,10 @@ void rgn_blk_shrink(uint32_t b, uint32_t n, uint32_t keep)
 	if (tc->limit && give <= tc->limit - cn) {
 		rgn_blocks_shrink(b, n, keep, tc->blk + cn);
 		atomic_store_explicit(&tc->n, cn + give, memory_order_relaxed);
+	} else if (rgn_check_on()) {
+		rgn_blocks_split(b, n, keep);
+		rgn_check_quarantine(b + keep, give);
+		return;
 	} else {
 		rgn_blocks_shrink(b, n, keep, NULL);
 	}

@@ -26,7 +26,10 @@
  * blocks.c knows, and held by this thread alone. */
 struct rgn_tcache {
 	_Atomic uint32_t   n;            /* blocks in blk[0..n) (read by stats) */
-	uint32_t           limit;        /* RGN_TCACHE_MAX once registered, else 0 */
+	/* RGN_TCACHE_MAX once registered, else 0; 0 in the checking mode
+	 * too, so that no freed block and no spare region stays here */
+	uint32_t           limit;
+	bool               registered;
 	/* one block kept whole: the last destroyed one-block region, its
 	 * header kept ready by the blocks backend for the next rgn_new */
 	_Atomic(void *)    spare;

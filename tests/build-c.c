@@ -15,7 +15,7 @@ struct node {
 
 int main(void)
 {
-	rgn_config cfg = { 16u << 20, 0 };
+	rgn_config cfg = { 16u << 20, 0, 0 };
 	struct rgn_space_stats st;
 	rgn_ref head = RGN_NULL_REF;
 	rgn_region *r;

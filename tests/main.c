@@ -56,6 +56,7 @@ int main(void)
 	srunner_add_suite(sr, suite_sys());
 	srunner_add_suite(sr, suite_debug());
 	srunner_add_suite(sr, suite_report());
+	srunner_add_suite(sr, suite_check());
 
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);

@@ -50,6 +50,7 @@ Suite *suite_sys(void);
 Suite *suite_debug(void);
 Suite *suite_misuse(rgn_backend backend);
 Suite *suite_report(void);
+Suite *suite_check(void);
 
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)

@@ -60,6 +60,15 @@ int rgn_os_protect_read(void *addr, size_t size);
  * rgn_os_decommit. */
 int rgn_os_decommit_lazy(void *addr, size_t size);
 
+/* Make [addr, addr+size) of a read-write mapping fault on every access
+ * without changing the mapping (Linux 6.13+ guard pages: no mapping is
+ * split or added); its contents are lost.  EINVAL where the OS has no
+ * such advice: the caller falls back to rgn_os_protect_none. */
+int rgn_os_guard(void *addr, size_t size);
+
+/* Undo rgn_os_guard: the range reads as zero again. */
+int rgn_os_unguard(void *addr, size_t size);
+
 /* Map the first size bytes of the file open on fd, read-only and private,
  * anywhere; size a multiple of the page size or the file's length. */
 int rgn_os_map_file(int fd, size_t size, void **out);

@@ -9,6 +9,8 @@
  * the existing read-write mapping and the number of mappings stays
  * constant.  Decommit is madvise(MADV_DONTNEED), which frees the pages
  * without splitting the mapping; the next touch faults in a zero page.
+ * Guard pages (the checking mode) are madvise too: MADV_GUARD_INSTALL
+ * writes fault markers into the page tables and leaves the mapping whole.
  */
 #define _GNU_SOURCE
 #include "os.h"
@@ -23,6 +25,14 @@
 #endif
 #ifndef MAP_NORESERVE
 #define MAP_NORESERVE 0
+#endif
+/* Linux 6.13; older headers (Debian 12's) lack them, older kernels answer
+ * EINVAL */
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+#ifndef MADV_GUARD_REMOVE
+#define MADV_GUARD_REMOVE 103
 #endif
 
 int rgn_os_info(struct rgn_os_info *info)
@@ -146,6 +156,26 @@ int rgn_os_decommit_lazy(void *addr, size_t size)
 	/* a kernel older than 4.5: no MADV_FREE */
 #endif
 	return rgn_os_decommit(addr, size);
+}
+
+int rgn_os_guard(void *addr, size_t size)
+{
+	int saved = errno, err = 0;
+
+	if (madvise(addr, size, MADV_GUARD_INSTALL) != 0)
+		err = errno;
+	errno = saved;
+	return err;
+}
+
+int rgn_os_unguard(void *addr, size_t size)
+{
+	int saved = errno, err = 0;
+
+	if (madvise(addr, size, MADV_GUARD_REMOVE) != 0)
+		err = errno;
+	errno = saved;
+	return err;
 }
 
 int rgn_os_map_file(int fd, size_t size, void **out)
