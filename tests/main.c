@@ -53,6 +53,7 @@ int main(void)
 	srunner_add_suite(sr, suite_decode());
 	srunner_add_suite(sr, suite_sys());
 	srunner_add_suite(sr, suite_debug());
+	srunner_add_suite(sr, suite_fault());
 
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);

@@ -48,6 +48,7 @@ Suite *suite_threads(void);
 Suite *suite_decode(void);
 Suite *suite_sys(void);
 Suite *suite_debug(void);
+Suite *suite_fault(void);
 
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)

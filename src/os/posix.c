@@ -9,6 +9,8 @@
  * the existing read-write mapping and the number of mappings stays
  * constant.  Decommit is madvise(MADV_DONTNEED), which frees the pages
  * without splitting the mapping; the next touch faults in a zero page.
+ * Every primitive first asks rgn_os_fault (os.h) whether a test wants it
+ * to fail.
  */
 #define _GNU_SOURCE
 #include "os.h"
@@ -42,6 +44,9 @@ int rgn_os_reserve(size_t size, size_t align, void **out)
 	size_t span;
 	char *p, *aligned;
 
+	if ((err = rgn_os_fault()) != 0)
+		return err;
+
 	if (size == 0 || size + align < size)
 		return EINVAL;
 	span = size + align;
@@ -67,6 +72,9 @@ int rgn_os_reserve_at(void *addr, size_t size)
 	int saved = errno, err = 0;
 	char *p;
 
+	if ((err = rgn_os_fault()) != 0)
+		return err;
+
 	if (size == 0 || (uintptr_t)addr + size < (uintptr_t)addr)
 		return EINVAL;
 	/* A kernel older than 4.17 takes MAP_FIXED_NOREPLACE as a mere hint
@@ -87,6 +95,9 @@ int rgn_os_commit(void *addr, size_t size)
 {
 	int saved = errno, err = 0;
 
+	if ((err = rgn_os_fault()) != 0)
+		return err;
+
 	if (mprotect(addr, size, PROT_READ | PROT_WRITE) != 0)
 		err = errno;
 	errno = saved;
@@ -96,6 +107,9 @@ int rgn_os_commit(void *addr, size_t size)
 int rgn_os_decommit(void *addr, size_t size)
 {
 	int saved = errno, err = 0;
+
+	if ((err = rgn_os_fault()) != 0)
+		return err;
 
 	if (madvise(addr, size, MADV_DONTNEED) != 0)
 		err = errno;
@@ -107,6 +121,9 @@ int rgn_os_release(void *addr, size_t size)
 {
 	int saved = errno, err = 0;
 
+	if ((err = rgn_os_fault()) != 0)
+		return err;
+
 	if (munmap(addr, size) != 0)
 		err = errno;
 	errno = saved;
@@ -116,6 +133,9 @@ int rgn_os_release(void *addr, size_t size)
 int rgn_os_protect_none(void *addr, size_t size)
 {
 	int saved = errno, err = 0;
+
+	if ((err = rgn_os_fault()) != 0)
+		return err;
 
 	if (mprotect(addr, size, PROT_NONE) != 0)
 		err = errno;
@@ -128,6 +148,8 @@ int rgn_os_decommit_lazy(void *addr, size_t size)
 #ifdef MADV_FREE
 	int saved = errno, err = 0;
 
+	if ((err = rgn_os_fault()) != 0)
+		return err;
 	if (madvise(addr, size, MADV_FREE) != 0)
 		err = errno;
 	errno = saved;
@@ -142,6 +164,9 @@ int rgn_os_map_file(int fd, size_t size, void **out)
 {
 	int saved = errno, err = 0;
 	void *p;
+
+	if ((err = rgn_os_fault()) != 0)
+		return err;
 
 	if (size == 0)
 		return EINVAL;
