@@ -7,7 +7,7 @@
  * image, resets, destroys and trims.  A first run counts the OS
  * primitives it calls (os.h); then, for every N up to that count, a
  * fresh process (the space is reserved once per process) runs it with
- * call N failing.  Each failure must come back as NULL or -1 with ENOMEM,
+ * call N failing, and another with every call from N on failing.  Each failure must come back as NULL or -1 with ENOMEM,
  * or be absorbed (a purge that could not give memory back); nothing may
  * crash; everything created is destroyed again; and once the injection
  * is off, the same workload must succeed in full in the same process,
@@ -166,8 +166,8 @@ static void workload(bool inject)
 	       st.high_water_blocks - 1);
 }
 
-/* Run the workload in a child with call fail_at failing (0: none), then
- * once more without injection.  The report is left in *rep. */
+/* Run the workload in a child with call fail_at failing (0: none; -n:
+ * every call from n on), then once more without injection.  The report is left in *rep. */
 static int run_child(long fail_at)
 {
 	pid_t pid;
@@ -235,6 +235,12 @@ START_TEST(test_fault_every_os_call)
 		              n, total, status, rep->line, rep->what);
 		ck_assert_msg(rep->failed == 1, "call %ld of %ld was not reached", n, total);
 		visible_n += rep->visible > 0;
+		/* the OS refusing everything from call n on */
+		status = run_child(-n);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		              "OS calls from %ld of %ld failing: status %#x, line %d: %s",
+		              n, total, status, rep->line, rep->what);
+		ck_assert_msg(rep->failed >= 1, "call %ld of %ld was not reached", n, total);
 	}
 	/* the failures of calls that return nothing (a purge, an unmap, a
 	 * reservation's top made inaccessible again) are absorbed; those of

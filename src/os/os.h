@@ -64,8 +64,9 @@ int rgn_os_map_file(int fd, size_t size, void **out);
 
 /* ---- fault injection (tests) ----------------------------------------------
  * While armed, every primitive above but rgn_os_info is counted, and the
- * fail_at-th one (1 for the first after arming; 0: none, count only)
- * fails with ENOMEM without reaching the OS.  The tests arm it to sweep a
+ * fail_at-th one (1 for the first after arming; 0: none, count only;
+ * negative: every one from the -fail_at-th on) fails with ENOMEM without
+ * reaching the OS.  The tests arm it to sweep a
  * workload's system calls one failure at a time (tests/test-fault.c).
  * Disarmed, each primitive pays one relaxed load and a branch that is
  * never taken, next to a system call costing 100 ns or more; the library
@@ -74,12 +75,13 @@ int rgn_os_map_file(int fd, size_t size, void **out);
 struct rgn_os_faults {
 	atomic_int  armed;    /* 0: off (the only value outside tests) */
 	atomic_long calls;    /* primitives called since armed */
-	atomic_long fail_at;  /* the call that fails; 0: none */
+	atomic_long fail_at;  /* the call that fails; 0: none; -n: n on */
 	atomic_long failed;   /* calls made to fail since armed */
 };
 extern struct rgn_os_faults rgn_os_faults_g;
 
-/* Arm: reset the counts, and make call fail_at fail (0: only count). */
+/* Arm: reset the counts, and make call fail_at fail (0: only count;
+ * -n: call n and every one after it). */
 void rgn_os_fault_arm(long fail_at);
 /* Disarm; the counts stay readable in rgn_os_faults_g. */
 void rgn_os_fault_disarm(void);

@@ -30,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "rgn.h"
 
@@ -55,8 +57,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 			FAIL(__VA_ARGS__);                                 \
 		}                                                          \
 	} while (0)
-#define ERRNO_IS(e, what) \
-	CHECK(errno == (e), "%s: errno %d (%s)", what, errno, strerror(errno))
+/* Every failure with ENOMEM calls the out-of-memory handler first:
+ * oom_calls counts its calls, oom_before is the count before the current
+ * operation. */
+static unsigned long oom_calls, oom_before;
+#define ERRNO_IS(e, what) do {                                             \
+		CHECK(errno == (e), "%s: errno %d (%s)", what, errno,      \
+		      strerror(errno));                                    \
+		CHECK((e) != ENOMEM || oom_calls > oom_before,             \
+		      "%s: ENOMEM without the out-of-memory handler", what); \
+	} while (0)
 
 /* The model's own loops are left out of libFuzzer's coverage and
  * comparison tracing: they cost most of the time and say nothing new. */
@@ -329,9 +339,18 @@ MODEL static void check_all(void)
 {
 	struct rgn_space_stats sp;
 
-	for (int i = 0; i < MAX_ALLOC; i++)
-		if (A[i].reg >= 0)
-			touch(A[i].p, A[i].n, A[i].seed, false, "verify");
+	for (int i = 0; i < MAX_ALLOC; i++) {
+		struct malloc_ *a = &A[i];
+		if (a->reg < 0)
+			continue;
+		touch(a->p, a->n, a->seed, false, "verify");
+		CHECK(rgn_ptr_in(R[a->reg].r, rgn_ref_in(R[a->reg].r, a->p)) == a->p,
+		      "region-relative reference of %p", (void *)a->p);
+		if (R[a->reg].backend == RGN_BACKEND_BLOCKS)
+			CHECK(rgn_ptr(rgn_ref_of(a->p)) == a->p &&
+			      rgn_ref_in(R[a->reg].r, a->p) == rgn_ref_of(a->p),
+			      "reference of %p", (void *)a->p);
+	}
 	for (int i = 0; i < MAX_REG; i++) {
 		struct rgn_region_stats st;
 		size_t sum = 0, kids = 0, cl = 0;
@@ -845,13 +864,48 @@ static void op_pop(void)
 		drop_subtree(x, true);
 }
 
+/* Write x to an image (ENOTSUP for a block region), open it, and find
+ * every live allocation of x at its reference in the mapping. */
+static void image(int x)
+{
+	int fd = memfd_create("fuzz-api", MFD_CLOEXEC);
+	rgn_image *img;
+
+	CHECK(fd >= 0, "memfd_create");
+	errno = 0;
+	if (R[x].backend == RGN_BACKEND_BLOCKS) {
+		CHECK(rgn_image_write(R[x].r, fd, 0) == -1, "image of a block region");
+		ERRNO_IS(ENOTSUP, "rgn_image_write(blocks)");
+		close(fd);
+		return;
+	}
+	CHECK(rgn_image_write(R[x].r, fd, 0) == 0, "image write: %s", strerror(errno));
+	img = rgn_image_open(fd, NULL);
+	close(fd);
+	if (!img) {
+		CHECK(errno == ENOMEM, "image open: %s", strerror(errno));
+		return;
+	}
+	for (int i = 0; i < MAX_ALLOC; i++) {
+		const unsigned char *q;
+		if (A[i].reg != x)
+			continue;
+		q = rgn_image_ptr(img, rgn_ref_in(R[x].r, A[i].p));
+		CHECK((size_t)(q - (const unsigned char *)rgn_image_ptr(img, 0)) + A[i].n <=
+		      rgn_image_size(img), "allocation past the image's end");
+		touch_upto((unsigned char *)(uintptr_t)q, A[i].n, A[i].n, A[i].seed, false, "image");
+		CHECK(memcmp(q, A[i].p, A[i].n < 256 ? A[i].n : 256) == 0, "image bytes");
+	}
+	rgn_image_close(img);
+}
+
 static void op_misc(struct in *in)
 {
 	uint8_t b = u8(in);
 	int x = pick_reg(u8(in));
 
 	errno = 0;
-	switch (b % 6) {
+	switch (b % 8) {
 	case 0: rgn_space_trim(); break;
 	case 1:
 		CHECK(rgn_alloc(NULL, 8) == NULL, "alloc(NULL)");
@@ -880,6 +934,25 @@ static void op_misc(struct in *in)
 			ERRNO_IS(EOVERFLOW, "rgn_alloc_array(overflow)");
 		}
 		break;
+	case 5: {
+		/* the contiguous backend's policy: a cap on live reservations
+		 * (ENOMEM past it), the cache's size, release and purge */
+		rgn_contig_config cfg = {
+			.release = (rgn_release)(u8(in) % 3),
+			.purge = (rgn_purge)(u8(in) % 3),
+			.cache_max = u8(in) % 10,
+			.max_live = u8(in) % 8,
+		};
+		CHECK(rgn_contig_configure(&cfg) == 0, "contig configure");
+		cfg.cache_max = 1000;
+		CHECK(rgn_contig_configure(&cfg) == -1, "cache_max 1000 accepted");
+		ERRNO_IS(EINVAL, "rgn_contig_configure(cache_max 1000)");
+		break;
+	}
+	case 6:
+		if (x >= 0)
+			image(x);
+		break;
 	default:
 		rgn_destroy(NULL);
 		rgn_reset(NULL);
@@ -888,6 +961,13 @@ static void op_misc(struct in *in)
 }
 
 /* ---- the driver ---------------------------------------------------------------------------- */
+
+static void oom_count(size_t n, void *arg)
+{
+	(void)n;
+	(void)arg;
+	oom_calls++;
+}
 
 static void setup(void)
 {
@@ -902,6 +982,7 @@ static void setup(void)
 	if (rgn_init(&cfg) != 0)
 		FAIL("rgn_init: %s", strerror(errno));
 	CHECK(rgn_space_stats(&base_st) == 0, "space stats");
+	rgn_set_oom_handler(oom_count, NULL);
 }
 
 static void teardown(void)
@@ -934,6 +1015,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct in in = { data, size };
 
 	setup();
+	CHECK(rgn_contig_configure(NULL) == 0, "contig defaults");
 	for (int i = 0; i < MAX_REG; i++)
 		R[i] = (struct mreg){ .parent = -1 };
 	for (int i = 0; i < MAX_ALLOC; i++)
@@ -942,6 +1024,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		C[i] = (struct mclean){ .reg = -1, .ran_at = -1 };
 	depth = nlog = 0;
 	for (int ops = 0; in.n && ops < MAX_OPS; ops++) {
+		oom_before = oom_calls;
 		switch (u8(&in) % 16) {
 		case 0: case 1: op_new(&in); break;
 		case 2: op_destroy(&in); break;
