@@ -51,6 +51,7 @@ Suite *suite_debug(void);
 Suite *suite_misuse(rgn_backend backend);
 Suite *suite_report(void);
 Suite *suite_check(void);
+Suite *suite_fault(void);
 
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)

@@ -14,6 +14,7 @@
 #ifndef RGN_OS_H
 #define RGN_OS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -72,5 +73,41 @@ int rgn_os_unguard(void *addr, size_t size);
 /* Map the first size bytes of the file open on fd, read-only and private,
  * anywhere; size a multiple of the page size or the file's length. */
 int rgn_os_map_file(int fd, size_t size, void **out);
+
+/* ---- fault injection (tests) ----------------------------------------------
+ * While armed, every primitive above but rgn_os_info is counted, and the
+ * fail_at-th one (1 for the first after arming; 0: none, count only;
+ * negative: every one from the -fail_at-th on) fails with ENOMEM without
+ * reaching the OS.  The tests arm it to sweep a
+ * workload's system calls one failure at a time (tests/test-fault.c).
+ * Disarmed, each primitive pays one relaxed load and a branch that is
+ * never taken, next to a system call costing 100 ns or more; the library
+ * has no other test-only code path.  Nothing here is exported.  Arming
+ * and the counts are process-wide; a sweep is single-threaded. */
+struct rgn_os_faults {
+	atomic_int  armed;    /* 0: off (the only value outside tests) */
+	atomic_long calls;    /* primitives called since armed */
+	atomic_long fail_at;  /* the call that fails; 0: none; -n: n on */
+	atomic_long failed;   /* calls made to fail since armed */
+};
+extern struct rgn_os_faults rgn_os_faults_g;
+
+/* Arm: reset the counts, and make call fail_at fail (0: only count;
+ * -n: call n and every one after it). */
+void rgn_os_fault_arm(long fail_at);
+/* Disarm; the counts stay readable in rgn_os_faults_g. */
+void rgn_os_fault_disarm(void);
+/* The armed path of rgn_os_fault: count, and decide. */
+int rgn_os_fault_hit(void);
+
+/* ENOMEM if this call is to fail, else 0.  First thing every primitive
+ * does (rgn_os_info excepted). */
+static inline int rgn_os_fault(void)
+{
+	if (__builtin_expect(atomic_load_explicit(&rgn_os_faults_g.armed,
+	                                          memory_order_relaxed), 0))
+		return rgn_os_fault_hit();
+	return 0;
+}
 
 #endif /* RGN_OS_H */

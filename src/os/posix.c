@@ -11,6 +11,8 @@
  * without splitting the mapping; the next touch faults in a zero page.
  * Guard pages (the checking mode) are madvise too: MADV_GUARD_INSTALL
  * writes fault markers into the page tables and leaves the mapping whole.
+ * Every primitive first asks rgn_os_fault (os.h) whether a test wants it
+ * to fail.
  */
 #define _GNU_SOURCE
 #include "os.h"
@@ -52,6 +54,9 @@ int rgn_os_reserve(size_t size, size_t align, void **out)
 	size_t span;
 	char *p, *aligned;
 
+	if ((err = rgn_os_fault()) != 0)
+		return err;
+
 	if (size == 0 || size + align < size)
 		return EINVAL;
 	span = size + align;
@@ -77,6 +82,9 @@ int rgn_os_reserve_at(void *addr, size_t size)
 	int saved = errno, err = 0;
 	char *p;
 
+	if ((err = rgn_os_fault()) != 0)
+		return err;
+
 	if (size == 0 || (uintptr_t)addr + size < (uintptr_t)addr)
 		return EINVAL;
 	/* A kernel older than 4.17 takes MAP_FIXED_NOREPLACE as a mere hint
@@ -97,6 +105,9 @@ int rgn_os_commit(void *addr, size_t size)
 {
 	int saved = errno, err = 0;
 
+	if ((err = rgn_os_fault()) != 0)
+		return err;
+
 	if (mprotect(addr, size, PROT_READ | PROT_WRITE) != 0)
 		err = errno;
 	errno = saved;
@@ -106,6 +117,9 @@ int rgn_os_commit(void *addr, size_t size)
 int rgn_os_decommit(void *addr, size_t size)
 {
 	int saved = errno, err = 0;
+
+	if ((err = rgn_os_fault()) != 0)
+		return err;
 
 	if (madvise(addr, size, MADV_DONTNEED) != 0)
 		err = errno;
@@ -117,6 +131,9 @@ int rgn_os_release(void *addr, size_t size)
 {
 	int saved = errno, err = 0;
 
+	if ((err = rgn_os_fault()) != 0)
+		return err;
+
 	if (munmap(addr, size) != 0)
 		err = errno;
 	errno = saved;
@@ -126,6 +143,9 @@ int rgn_os_release(void *addr, size_t size)
 int rgn_os_protect_none(void *addr, size_t size)
 {
 	int saved = errno, err = 0;
+
+	if ((err = rgn_os_fault()) != 0)
+		return err;
 
 	if (mprotect(addr, size, PROT_NONE) != 0)
 		err = errno;
@@ -148,6 +168,8 @@ int rgn_os_decommit_lazy(void *addr, size_t size)
 #ifdef MADV_FREE
 	int saved = errno, err = 0;
 
+	if ((err = rgn_os_fault()) != 0)
+		return err;
 	if (madvise(addr, size, MADV_FREE) != 0)
 		err = errno;
 	errno = saved;
@@ -182,6 +204,9 @@ int rgn_os_map_file(int fd, size_t size, void **out)
 {
 	int saved = errno, err = 0;
 	void *p;
+
+	if ((err = rgn_os_fault()) != 0)
+		return err;
 
 	if (size == 0)
 		return EINVAL;
