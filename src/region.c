@@ -331,6 +331,8 @@ RGN_API void rgn_reset(rgn_region *r)
 	}
 	r->tail_floor = r->tail_at = NULL;
 	ops(r)->reset(r);
+	/* what the region keeps holds nothing any more */
+	rgn_track_undefined(r->bump.cur, (size_t)(r->bump.end - r->bump.cur));
 }
 
 /* ---- allocation ------------------------------------------------------------------------ */
@@ -396,6 +398,8 @@ RGN_API void *rgn_calloc(rgn_region *r, size_t count, size_t size)
 		p = rgn_alloc(r, n);
 	if (p && !zeroed)
 		memset(p, 0, n);
+	else if (p)
+		rgn_track_defined(p, n); /* a fresh or purged span: zero, unwritten */
 	return p;
 }
 
@@ -535,6 +539,8 @@ RGN_API int rgn_rewind(rgn_region *r, rgn_mark m)
 	ops(r)->rewind(r, mp);
 	r->bump.cur = mp->cur;
 	r->tail_floor = r->tail_at = NULL;
+	/* what was allocated since in the mark's chunk is gone */
+	rgn_track_undefined(r->bump.cur, (size_t)(r->bump.end - r->bump.cur));
 	return 0;
 }
 
@@ -697,6 +703,8 @@ RGN_API int rgn_tail_commit(rgn_region *r, size_t used)
 	floor = r->tail_floor;
 	r->tail_floor = r->tail_at = NULL;
 	ops(r)->trim(r, NULL, r->bump.cur > floor ? r->bump.cur : floor);
+	/* the tail past what was used is free again */
+	rgn_track_undefined(r->bump.cur, (size_t)(r->bump.end - r->bump.cur));
 	return 0;
 }
 
