@@ -1,7 +1,7 @@
 /*
  * common.h - what every file of librgn uses: compiler helpers, the debug
- * checks, the AddressSanitizer hooks, sizes.  Nothing here or in any other
- * internal header is exported: the library is built with
+ * checks, the memory-checker hooks (ASan, Valgrind), sizes.  Nothing here
+ * or in any other internal header is exported: the library is built with
  * -fvisibility=hidden and only RGN_API names are visible.
  *
  * Each internal header belongs to the source file of its name and says
@@ -64,11 +64,28 @@ void rgn_bad_region(const char *fn, const void *r, bool dead);
 #define rgn_assert_expensive(x) ((void)0)
 #endif
 
-/* ---- AddressSanitizer ----------------------------------------------------- *
- * Blocks that no region holds are poisoned, so a use after rgn_destroy (or
- * after rgn_rewind, rgn_reset, a tail commit) is reported at the access.
- * The block layer poisons what it takes back and unpoisons what it hands
- * out; nothing else calls these. */
+/* ---- memory checkers: AddressSanitizer, Valgrind's memcheck ---------------- *
+ * What rgn tells a checker about the memory it manages:
+ *   rgn_track_taken(p, n)     no region holds it: not addressable, so a use
+ *                             after rgn_destroy (or rewind, reset, a tail
+ *                             commit) is reported at the access
+ *   rgn_track_given(p, n)     handed to a region: addressable, its contents
+ *                             undefined (memcheck reports a branch on bytes
+ *                             never written, though fresh pages read as zero)
+ *   rgn_track_defined(p, n)   inside given memory, bytes rgn wrote or knows
+ *                             to read as zero (a kept header, a zeroed span)
+ *   rgn_track_undefined(p, n) inside given memory, bytes a region still holds
+ *                             whose contents are gone (above a rewound or
+ *                             reset bump pointer)
+ * The block layer (and space.c for the frontier) and the contiguous
+ * backend give and take; the other two are called by the block layer for
+ * a span it reports zeroed, by the one-block fast path for the spare
+ * region's header, and by region.c.  Under ASan those two are no-ops (the
+ * memory is addressable already).  Under Valgrind (RGN_VALGRIND, set by
+ * meson when it finds <valgrind/memcheck.h>; RGN_VG_HOOKS when in use)
+ * each is a client request behind a test of rgn_vg_running: outside
+ * valgrind two instructions (compare with memory, predicted branch), the
+ * request itself out of line; nothing on rgn_alloc's inline path. */
 #if defined(__SANITIZE_ADDRESS__)
 #define RGN_ASAN 1
 #elif defined(__has_feature)
@@ -81,13 +98,30 @@ void rgn_bad_region(const char *fn, const void *r, bool dead);
 #else
 #define RGN_NO_ASAN
 #endif
-#ifdef RGN_ASAN
+#define rgn_track_none_(p, n) ((void)(p), (void)(n))
+#if defined(RGN_ASAN)
 #include <sanitizer/asan_interface.h>
-#define rgn_track_given(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#define rgn_track_taken(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define rgn_track_given(p, n)     ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#define rgn_track_taken(p, n)     ASAN_POISON_MEMORY_REGION((p), (n))
+#define rgn_track_defined(p, n)   rgn_track_none_(p, n)
+#define rgn_track_undefined(p, n) rgn_track_none_(p, n)
+#elif defined(RGN_VALGRIND)   /* (valgrind cannot run an ASan build) */
+#define RGN_VG_HOOKS 1
+#include <valgrind/memcheck.h>
+/* RUNNING_ON_VALGRIND, taken when the space is set up (space.c): no
+ * memory is given or taken before that. */
+rgn_hidden extern bool rgn_vg_running;
+#define rgn_vg_(req, p, n) \
+	(rgn_unlikely(rgn_vg_running) ? (void)req((p), (n)) : rgn_track_none_(p, n))
+#define rgn_track_given(p, n)     rgn_vg_(VALGRIND_MAKE_MEM_UNDEFINED, p, n)
+#define rgn_track_taken(p, n)     rgn_vg_(VALGRIND_MAKE_MEM_NOACCESS, p, n)
+#define rgn_track_defined(p, n)   rgn_vg_(VALGRIND_MAKE_MEM_DEFINED, p, n)
+#define rgn_track_undefined(p, n) rgn_vg_(VALGRIND_MAKE_MEM_UNDEFINED, p, n)
 #else
-#define rgn_track_given(p, n) ((void)(p), (void)(n))
-#define rgn_track_taken(p, n) ((void)(p), (void)(n))
+#define rgn_track_given(p, n)     rgn_track_none_(p, n)
+#define rgn_track_taken(p, n)     rgn_track_none_(p, n)
+#define rgn_track_defined(p, n)   rgn_track_none_(p, n)
+#define rgn_track_undefined(p, n) rgn_track_none_(p, n)
 #endif
 
 /* ---- sizes -------------------------------------------------------------- */

@@ -362,6 +362,8 @@ RGN_API void rgn_reset(rgn_region *r)
 	CHECK_BEGIN(r, RGN_WHY_RESET);
 	ops(r)->reset(r);
 	CHECK_END();
+	/* what the region keeps holds nothing any more */
+	rgn_track_undefined(r->bump.cur, (size_t)(r->bump.end - r->bump.cur));
 }
 
 /* ---- allocation ------------------------------------------------------------------------ */
@@ -439,6 +441,8 @@ RGN_API void *rgn_calloc(rgn_region *r, size_t count, size_t size)
 		p = rgn_alloc(r, n);
 	if (p && !zeroed)
 		memset(p, 0, n);
+	else if (p)
+		rgn_track_defined(p, n); /* a fresh or purged span: zero, unwritten */
 	return p;
 }
 
@@ -708,6 +712,8 @@ RGN_API int rgn_rewind(rgn_region *r, rgn_mark m)
 	r->bump.cur = mp->cur;
 	r->tail_floor = r->tail_at = NULL;
 	hist_cut(r, mp->pos);
+	/* what was allocated since in the mark's chunk is gone */
+	rgn_track_undefined(r->bump.cur, (size_t)(r->bump.end - r->bump.cur));
 	return 0;
 }
 
@@ -875,6 +881,8 @@ RGN_API int rgn_tail_commit(rgn_region *r, size_t used)
 	CHECK_BEGIN(r, RGN_WHY_TRIM);
 	ops(r)->trim(r, NULL, r->bump.cur > floor ? r->bump.cur : floor);
 	CHECK_END();
+	/* the tail past what was used is free again */
+	rgn_track_undefined(r->bump.cur, (size_t)(r->bump.end - r->bump.cur));
 	return 0;
 }
 

@@ -37,6 +37,9 @@
 
 struct rgn_space rgn_space_g;
 atomic_bool rgn_space_ready;
+#ifdef RGN_VG_HOOKS
+bool rgn_vg_running; /* written once, under setup_lock, before the space is ready */
+#endif
 
 /* Lock order: the rank of each (internal.h). */
 static struct rgn_lock setup_lock = RGN_LOCK_INIT(RGN_RANK_SETUP, NULL, NULL);
@@ -190,6 +193,9 @@ static int space_create(size_t size, size_t retain, unsigned check,
 	size_t desc_bytes;
 	int err;
 
+#ifdef RGN_VG_HOOKS
+	rgn_vg_running = RUNNING_ON_VALGRIND != 0;
+#endif
 	rgn_os_info(&info);
 	if (info.page_size > RGN_BLOCK_SIZE)
 		return ENOTSUP; /* blocks must be whole pages */

@@ -304,9 +304,13 @@ uint32_t rgn_blk_alloc(uint32_t n, bool *zeroed)
 		errno = ENOMEM;
 		return 0;
 	}
-	if (zeroed)
-		*zeroed = dirty == 0 && rgn_space_g.decommit_zeroes;
 	rgn_track_given(rgn_blk_addr(h), (size_t)n << RGN_BLOCK_SHIFT);
+	if (zeroed) {
+		*zeroed = dirty == 0 && rgn_space_g.decommit_zeroes;
+		/* promised zero to a caller who asked: defined */
+		if (*zeroed)
+			rgn_track_defined(rgn_blk_addr(h), (size_t)n << RGN_BLOCK_SHIFT);
+	}
 	return h;
 }
 

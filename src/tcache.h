@@ -43,7 +43,8 @@ struct rgn_tcache {
 rgn_hidden extern rgn_thread struct rgn_tcache rgn_tc;
 
 /* Spans of n >= 1 blocks.  Return the first block, or 0 with errno ENOMEM.
- * *zeroed (may be NULL) tells whether the span is known to read as zero. */
+ * *zeroed (may be NULL) tells whether the span is known to read as zero
+ * (then memory checkers see it defined; else undefined). */
 rgn_hidden uint32_t rgn_blk_alloc(uint32_t n, bool *zeroed);
 rgn_hidden uint32_t rgn_blk_alloc_aligned(uint32_t n, uint32_t align);
 /* Give back a USED span of n blocks (n == its len) to the shared free

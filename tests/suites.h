@@ -53,6 +53,30 @@ Suite *suite_report(void);
 Suite *suite_check(void);
 Suite *suite_fault(void);
 
+/* Valgrind's memcheck, when the library tells it about regions
+ * (RGN_VALGRIND: meson found <valgrind/memcheck.h>).  A test that looks
+ * on purpose at what memcheck rightly reports says so:
+ *   tst_vg_defined(p, n)  bytes the test reads without having written them
+ *                         through this allocation, to see what the OS or
+ *                         the cache left there (stale contents, or zero)
+ *   tst_vg_quiet()        no reports from here on: a probe of inaccessible
+ *                         memory, or a fault the test makes on purpose
+ *   tst_vg_loud()         reports again
+ *   tst_vg()              running under valgrind: its own limits apply (no
+ *                         32 GiB space, a smaller address space, slower) */
+#ifdef RGN_VALGRIND
+#include <valgrind/memcheck.h>
+#define tst_vg_defined(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
+#define tst_vg_quiet()       VALGRIND_DISABLE_ERROR_REPORTING
+#define tst_vg_loud()        VALGRIND_ENABLE_ERROR_REPORTING
+#define tst_vg()             (RUNNING_ON_VALGRIND != 0)
+#else
+#define tst_vg_defined(p, n) ((void)(p), (void)(n))
+#define tst_vg_quiet()       ((void)0)
+#define tst_vg_loud()        ((void)0)
+#define tst_vg()             0
+#endif
+
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
 #define GiB ((size_t)1 << 30)

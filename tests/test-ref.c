@@ -298,7 +298,10 @@ Suite *suite_ref(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fault");
-	tcase_add_loop_test_raise_signal(tc, test_ref_null_faults, SIGSEGV, 0, 4);
+	/* (not under valgrind: there the read cases end the child without
+	 * the signal) */
+	if (!tst_vg())
+		tcase_add_loop_test_raise_signal(tc, test_ref_null_faults, SIGSEGV, 0, 4);
 	suite_add_tcase(s, tc);
 
 	return s;

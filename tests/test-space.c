@@ -23,7 +23,12 @@ START_TEST(test_space_init_defaults)
 	ck_assert_int_eq(rgn_init(NULL), 0);
 
 	st = tst_space();
-	ck_assert_uint_eq(st.size, TST_SPACE_MAX);
+	/* valgrind refuses the 64 GiB mapping that aligns 32 GiB: the
+	 * default falls back to a smaller power of two */
+	if (tst_vg())
+		ck_assert_uint_ge(st.size, GiB);
+	else
+		ck_assert_uint_eq(st.size, TST_SPACE_MAX);
 	ck_assert_ptr_nonnull(st.base);
 	ck_assert_uint_eq((uintptr_t)st.base % st.size, 0);
 	ck_assert_ptr_eq(st.base, rgn_space_base_h_);
@@ -52,7 +57,8 @@ START_TEST(test_space_init_defaults)
 	                  tst_ref0() + (rgn_ref)(st.size / 8 - 1));
 #endif
 #ifndef RGN_DECODE_ZERO
-	ck_assert_uint_eq(tst_ref0() + st.size / 8 - 1, UINT32_MAX);
+	if (st.size == TST_SPACE_MAX)
+		ck_assert_uint_eq(tst_ref0() + st.size / 8 - 1, UINT32_MAX);
 #endif
 	rgn_destroy(r);
 }
@@ -67,6 +73,11 @@ START_TEST(test_space_init_sizes)
 	rgn_region *r;
 	char *p;
 
+	if (tst_vg() && size > 16 * GiB) {
+		printf("test_space_init_sizes: %zu skipped: valgrind cannot "
+		       "map twice that to align it\n", size);
+		return;
+	}
 	tst_init(size, 0);
 	st = tst_space();
 	ck_assert_uint_eq(st.size, size);

@@ -147,9 +147,21 @@ struct rgn_backend_ops {
  * load and compare, as the EINVAL check it replaces.
  */
 /* The magic of a header that may be a dead region's: its block may be
- * poisoned (ASan), and the check must get to say so itself. */
+ * poisoned (ASan) or not addressable (memcheck), and the check must get
+ * to say so itself. */
 RGN_NO_ASAN static inline uint32_t rgn_magic_of(const rgn_region *r)
 {
+#ifdef RGN_VG_HOOKS
+	if (rgn_unlikely(rgn_vg_running)) {
+		uint32_t m;
+
+		VALGRIND_DISABLE_ERROR_REPORTING;
+		m = *(const volatile uint32_t *)&r->magic;
+		(void)VALGRIND_MAKE_MEM_DEFINED(&m, sizeof(m));
+		VALGRIND_ENABLE_ERROR_REPORTING;
+		return m;
+	}
+#endif
 	return *(const volatile uint32_t *)&r->magic;
 }
 

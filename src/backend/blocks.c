@@ -224,7 +224,10 @@ static void *alloc_large(struct blk_region *b, size_t n, uint32_t align, bool *z
 	if (n > rgn_space_g.size)
 		return rgn_oom(n);
 	nb = blocks_for(n);
-	s = align > 1 ? rgn_blk_alloc_aligned(nb, align) : rgn_blk_alloc(nb, &z);
+	/* ask about zero only for rgn_calloc: a span known to be zero is
+	 * defined to memory checkers, which must see rgn_alloc's undefined */
+	s = align > 1 ? rgn_blk_alloc_aligned(nb, align)
+	              : rgn_blk_alloc(nb, zeroed ? &z : NULL);
 	if (!s)
 		return errno == ENOMEM ? rgn_oom(n) : NULL;
 	chain_push(b, s, nb, RGN_TAG_LARGE);

@@ -49,7 +49,9 @@ static inline rgn_region *rgn_blocks_take_spare(void)
 
 	if (rgn_likely(r != NULL)) {
 		atomic_store_explicit(&tc->spare, NULL, memory_order_relaxed);
+		/* the header is as keep_spare left it; the rest is free */
 		rgn_track_given(r, RGN_BLOCK_SIZE);
+		rgn_track_defined(r, sizeof(struct rgn_blk_region));
 		r->magic = RGN_MAGIC_LIVE;
 		r->bump.end = (char *)r + RGN_BLOCK_SIZE;
 	}

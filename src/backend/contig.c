@@ -217,8 +217,6 @@ static int resv_get(size_t size, struct rgn_resv *out)
 	if (cache_take_locked(size, out)) {
 		ct.reuses++;
 		rgn_unlock(&ct.lock);
-		rgn_track_given(out->base + RGN_CONTIG_GUARD,
-		                out->committed - RGN_CONTIG_GUARD);
 		return 0;
 	}
 	rgn_unlock(&ct.lock);
@@ -292,10 +290,14 @@ static void resv_put(struct rgn_resv *v, rgn_release rel, size_t keep)
 /* Move the read-write frontier to at least offset off.  0 or an errno. */
 static int commit(struct contig_region *c, size_t off)
 {
+	size_t before = c->resv.committed;
 	int err = rgn_resv_commit(&c->resv, off);
 
-	if (!err)
+	if (!err) {
 		c->h.bump.end = c->resv.base + c->resv.committed;
+		/* fresh pages read as zero, but nobody wrote them */
+		rgn_track_given(c->resv.base + before, c->resv.committed - before);
+	}
 	return err;
 }
 
@@ -329,6 +331,8 @@ static rgn_region *contig_create(const rgn_options *o)
 		errno = err;
 		return err == ENOMEM ? rgn_oom(size) : NULL;
 	}
+	/* fresh or cached, what it holds is not the new region's */
+	rgn_track_given(v.base + RGN_CONTIG_GUARD, v.committed - RGN_CONTIG_GUARD);
 	c = (struct contig_region *)(void *)(v.base + RGN_CONTIG_GUARD);
 	memset(c, 0, sizeof(*c)); /* a cached reservation holds a dead header */
 	c->resv = v;
