@@ -277,37 +277,28 @@ static int read_all(int fd, char *p, size_t n)
  * first page made inaccessible, the rest read-only.  0 or an errno. */
 static int load(int fd, const struct image_head *h, void **out)
 {
-	size_t used = (size_t)h->used;
+	size_t used = (size_t)h->used, body = used - h->guard;
 	int seals = fcntl(fd, F_GET_SEALS);
-	bool mapped = seals >= 0 && (seals & F_SEAL_SHRINK);
 	struct rgn_os_info info;
 	void *map = NULL;
 	int err;
 
 	rgn_os_info(&info);
-	if (mapped) {
+	if (seals >= 0 && (seals & F_SEAL_SHRINK))
 		err = rgn_os_map_file(fd, used, &map);
-	} else {
-		err = rgn_os_reserve(used, info.page_size, &map);
-		if (!err && (err = rgn_os_commit(map, used)) == 0)
-			err = read_all(fd, map, used);
-		if (!err)
-			err = rgn_os_protect_read((char *)map + h->guard, used - h->guard);
-		if (err && map)
-			rgn_os_release(map, used);
-		if (err)
-			return err;
-	}
-	if (err)
-		return err;
-	if (body_end(body_words(BODY_SEED, (char *)map + h->guard, used - h->guard),
-	             used - h->guard) != h->body)
+	else if ((err = rgn_os_reserve(used, info.page_size, &map)) == 0 &&
+	         (err = rgn_os_commit(map, used)) == 0 &&
+	         (err = read_all(fd, map, used)) == 0)
+		err = rgn_os_protect_read((char *)map + h->guard, body);
+	if (!err && body_end(body_words(BODY_SEED, (char *)map + h->guard, body),
+	                     body) != h->body)
 		err = EBADMSG;
 	/* the header page becomes the guard: ref 0 faults */
 	if (!err)
 		err = rgn_os_protect_none(map, h->guard);
 	if (err) {
-		rgn_os_release(map, used);
+		if (map)
+			rgn_os_release(map, used);
 		return err;
 	}
 	*out = map;

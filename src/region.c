@@ -162,8 +162,6 @@ size_t rgn_region_count(void)
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
-#define live(r) rgn_live(r)
-
 static inline void *einval(void)
 {
 	errno = EINVAL;
@@ -236,7 +234,7 @@ static rgn_noinline rgn_region *new_slow(rgn_region *parent, const rgn_options *
 {
 	rgn_region *r;
 
-	if (parent && !live(parent))
+	if (parent && !rgn_live(parent))
 		return einval();
 	if (o && (unsigned)o->backend >= NBACKENDS)
 		return einval();
@@ -303,8 +301,7 @@ static void region_free(rgn_region *r)
 			stack_forget(r, "rgn_destroy");
 		hist_clear(r);
 	}
-	r->magic = RGN_MAGIC_DEAD;
-	r->bump.end = r->bump.cur; /* rgn_alloc on the dead handle: out of line */
+	rgn_region_die(r);
 	count_region(-1);
 	CHECK_BEGIN(r, RGN_WHY_DESTROY);
 	ops(r)->release(r);
@@ -338,7 +335,7 @@ static rgn_noinline void destroy_tree(rgn_region *r)
  * history out of line), which the backend takes back itself. */
 RGN_API void rgn_destroy(rgn_region *r)
 {
-	if (!r || !live(r))
+	if (!r || !rgn_live(r))
 		return;
 	if (r->parent)
 		unlink_child(r);
@@ -350,7 +347,7 @@ RGN_API void rgn_destroy(rgn_region *r)
 
 RGN_API void rgn_reset(rgn_region *r)
 {
-	if (!live(r))
+	if (!rgn_live(r))
 		return;
 	while (r->child || r->cleanups) {
 		while (r->child)
@@ -395,7 +392,7 @@ RGN_API void *rgn_alloc_aligned(rgn_region *r, size_t n, size_t align)
 {
 	size_t pad, avail;
 
-	if (!live(r) || align == 0 || (align & (align - 1)))
+	if (!rgn_live(r) || align == 0 || (align & (align - 1)))
 		return einval();
 	if (align <= RGN_GRANULE)
 		return rgn_alloc(r, n);
@@ -414,7 +411,7 @@ RGN_API void *rgn_alloc_array(rgn_region *r, size_t count, size_t size)
 {
 	size_t n;
 
-	if (!live(r))
+	if (!rgn_live(r))
 		return einval();
 	if (__builtin_mul_overflow(count, size, &n)) {
 		errno = EOVERFLOW;
@@ -429,7 +426,7 @@ RGN_API void *rgn_calloc(rgn_region *r, size_t count, size_t size)
 	bool zeroed = false;
 	void *p;
 
-	if (!live(r))
+	if (!rgn_live(r))
 		return einval();
 	if (__builtin_mul_overflow(count, size, &n)) {
 		errno = EOVERFLOW;
@@ -460,7 +457,7 @@ RGN_API char *rgn_strndup(rgn_region *r, const char *s, size_t n)
 	size_t len;
 	char *p;
 
-	if (!live(r) || !s)
+	if (!rgn_live(r) || !s)
 		return einval();
 	len = strnlen(s, n);
 	p = rgn_alloc(r, len + 1);
@@ -478,7 +475,7 @@ RGN_API char *rgn_vformat(rgn_region *r, const char *fmt, va_list ap)
 	char *p;
 	int k;
 
-	if (!live(r) || !fmt)
+	if (!rgn_live(r) || !fmt)
 		return einval();
 	/* format straight into the free end of the chunk; only when it does
 	 * not fit, allocate the exact size and format again.  Not while a
@@ -519,7 +516,7 @@ RGN_API void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size)
 	char *q = p;
 	void *n;
 
-	if (!live(r))
+	if (!rgn_live(r))
 		return einval();
 	if (!p)
 		return rgn_alloc(r, new_size);
@@ -628,13 +625,6 @@ static inline void hist_cut(rgn_region *r, uint64_t pos)
 	struct rgn_hist *h = hist_of(r);
 	uint32_t i = r->nhist;
 
-	/* the loop that saves and rewinds: back to the newest range's bound */
-	if (i > 0 && h[i - 1].pos == pos && (i == 1 || h[i - 2].pos < pos)) {
-		if (r->gen)
-			h[i - 1].last = r->gen;
-		r->gen = 0;
-		return;
-	}
 	while (i > 0 && h[i - 1].pos >= pos)
 		i--;
 	if (i < r->nhist) {
@@ -668,7 +658,7 @@ RGN_API rgn_mark rgn_save(const rgn_region *r)
 	struct rgn_mark_priv *mp = (struct rgn_mark_priv *)(void *)&m;
 	rgn_region *w = (rgn_region *)(uintptr_t)r; /* only its generation */
 
-	if (!live(r)) {
+	if (!rgn_live(r)) {
 		memset(&m, 0, sizeof(m));
 		errno = EINVAL;
 		return m;
@@ -701,7 +691,7 @@ RGN_API int rgn_rewind(rgn_region *r, rgn_mark m)
 {
 	const struct rgn_mark_priv *mp = (const struct rgn_mark_priv *)(const void *)&m;
 
-	if (!live(r) || mp->cur == NULL || !mark_valid(r, mp))
+	if (!rgn_live(r) || mp->cur == NULL || !mark_valid(r, mp))
 		return einval_int();
 	/* cleanups first: they may still use the memory, or even allocate
 	 * (what they allocate is popped below with the rest) */
@@ -723,7 +713,7 @@ RGN_API int rgn_on_destroy(rgn_region *r, rgn_cleanup_fn fn, void *arg)
 {
 	struct rgn_cleanup *c;
 
-	if (!live(r) || !fn)
+	if (!rgn_live(r) || !fn)
 		return einval_int();
 	c = rgn_alloc(r, sizeof(*c));
 	if (!c)
@@ -737,7 +727,7 @@ RGN_API int rgn_on_destroy(rgn_region *r, rgn_cleanup_fn fn, void *arg)
 
 RGN_API int rgn_on_destroy_cancel(rgn_region *r, rgn_cleanup_fn fn, void *arg)
 {
-	if (!live(r) || !fn)
+	if (!rgn_live(r) || !fn)
 		return einval_int();
 	for (struct rgn_cleanup *c = r->cleanups; c; c = c->next) {
 		if (c->fn == fn && c->arg == arg) {
@@ -751,7 +741,7 @@ RGN_API int rgn_on_destroy_cancel(rgn_region *r, rgn_cleanup_fn fn, void *arg)
 
 RGN_API int rgn_adopt(rgn_region *parent, rgn_region *child)
 {
-	if (!live(child) || (parent && !live(parent)) || within(parent, child))
+	if (!rgn_live(child) || (parent && !rgn_live(parent)) || within(parent, child))
 		return einval_int();
 	unlink_child(child);
 	link_child(parent, child);
@@ -763,7 +753,7 @@ RGN_API int rgn_merge(rgn_region *dst, rgn_region *src)
 	struct rgn_cleanup *c;
 	rgn_region *k, *last = NULL;
 
-	if (!live(dst) || !live(src) || within(dst, src))
+	if (!rgn_live(dst) || !rgn_live(src) || within(dst, src))
 		return einval_int();
 	if (dst->backend != src->backend || !ops(dst)->merge) {
 		/* a reservation cannot join another region's memory, and its
@@ -797,8 +787,7 @@ RGN_API int rgn_merge(rgn_region *dst, rgn_region *src)
 		dst->child = src->child;
 	}
 	unlink_child(src);
-	src->magic = RGN_MAGIC_DEAD;
-	src->bump.end = src->bump.cur;
+	rgn_region_die(src);
 	count_region(-1);
 	return 0;
 }
@@ -810,7 +799,7 @@ RGN_API void *rgn_tail(rgn_region *r, size_t min, size_t *avail)
 	size_t have;
 	char *old_end;
 
-	if (!live(r) || !avail)
+	if (!rgn_live(r) || !avail)
 		return einval();
 	if (min == 0)
 		min = 1;
@@ -836,7 +825,7 @@ RGN_API void *rgn_tail_grow(rgn_region *r, size_t used, size_t min, size_t *avai
 	char *old, *floor;
 	void *old_chunk;
 
-	if (!live(r) || !avail || !tail_pending(r))
+	if (!rgn_live(r) || !avail || !tail_pending(r))
 		return einval();
 	have = (size_t)(r->bump.end - r->bump.cur);
 	if (used > have)
@@ -872,7 +861,7 @@ RGN_API int rgn_tail_commit(rgn_region *r, size_t used)
 {
 	char *floor;
 
-	if (!live(r) || !tail_pending(r) ||
+	if (!rgn_live(r) || !tail_pending(r) ||
 	    used > (size_t)(r->bump.end - r->bump.cur))
 		return einval_int();
 	r->bump.cur += rgn_round8(used);

@@ -49,6 +49,13 @@ Suite *suite_decode(void);
 Suite *suite_sys(void);
 Suite *suite_debug(void);
 Suite *suite_misuse(rgn_backend backend);
+
+/* Suites that run once per backend (test-region.c keeps the backend under
+ * test): a test case whose fixture selects backend b, and a region of the
+ * selected backend, a contiguous one reserving `reserve` bytes (NULL only
+ * if creating it failed). */
+TCase *tst_backend_tcase(const char *name, rgn_backend b);
+rgn_region *tst_backend_region(rgn_region *parent, size_t reserve);
 Suite *suite_report(void);
 Suite *suite_check(void);
 Suite *suite_fault(void);
@@ -75,6 +82,15 @@ Suite *suite_fault(void);
 #define tst_vg_quiet()       ((void)0)
 #define tst_vg_loud()        ((void)0)
 #define tst_vg()             0
+#endif
+
+/* TST_ASAN: the tests are built with AddressSanitizer (gcc or clang). */
+#if defined(__SANITIZE_ADDRESS__)
+#define TST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TST_ASAN 1
+#endif
 #endif
 
 #define KiB ((size_t)1 << 10)

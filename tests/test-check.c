@@ -17,13 +17,6 @@
 #define _GNU_SOURCE
 #include "suites.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TST_ASAN 1
-#endif
-#endif
 #if !defined(TST_ASAN) && !defined(TST_EMULATED)
 #define TST_FAULTS 1
 #endif

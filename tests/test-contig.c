@@ -13,14 +13,6 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TST_ASAN 1
-#endif
-#endif
-
 static rgn_region *contig_new(rgn_region *parent, size_t reserve)
 {
 	rgn_options o = { .backend = RGN_BACKEND_CONTIG, .reserve = reserve };

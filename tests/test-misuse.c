@@ -14,16 +14,11 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-static rgn_backend backend;
-
-static void setup_blocks(void) { backend = RGN_BACKEND_BLOCKS; }
-static void setup_contig(void) { backend = RGN_BACKEND_CONTIG; }
-
+/* A region of the backend under test (test-region.c's fixture), as large
+ * as this test's space. */
 static rgn_region *make(rgn_region *parent)
 {
-	rgn_options o = { .backend = RGN_BACKEND_CONTIG, .reserve = tst_space_size };
-	rgn_region *r = backend == RGN_BACKEND_CONTIG ? rgn_new_with(parent, &o)
-	                                             : rgn_new(parent);
+	rgn_region *r = tst_backend_region(parent, tst_space_size);
 
 	ck_assert_ptr_nonnull(r);
 	return r;
@@ -342,7 +337,6 @@ START_TEST(test_misuse_pop_after_destroy)
 	rgn_region *pushed, *other;
 
 	tst_init(64 * MiB, 0);
-	backend = RGN_BACKEND_BLOCKS; /* rgn_push makes block regions */
 	pushed = rgn_push();
 	ck_assert_ptr_nonnull(pushed);
 	ck_assert_ptr_eq(rgn_current(), pushed);
@@ -365,7 +359,6 @@ START_TEST(test_misuse_stack_entries_die_with_their_region)
 	rgn_region *p, *a, *b, *c, *keep;
 
 	tst_init(64 * MiB, 0);
-	backend = RGN_BACKEND_BLOCKS;
 	keep = rgn_push();
 	a = rgn_push();
 	b = rgn_push();
@@ -441,21 +434,12 @@ START_TEST(test_misuse_large_alloc_cancels_tail)
 }
 END_TEST
 
-static TCase *tcase(const char *name, rgn_backend b)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_add_checked_fixture(tc, b == RGN_BACKEND_CONTIG ? setup_contig
-	                                                       : setup_blocks, NULL);
-	return tc;
-}
-
 Suite *suite_misuse(rgn_backend b)
 {
 	Suite *s = suite_create(b == RGN_BACKEND_CONTIG ? "misuse-contig" : "misuse");
 	TCase *tc;
 
-	tc = tcase("marks", b);
+	tc = tst_backend_tcase("marks", b);
 	tcase_add_test(tc, test_misuse_mark_skipped_by_rewind);
 	tcase_add_test(tc, test_misuse_mark_skipped_across_chunks);
 	tcase_add_test(tc, test_misuse_mark_nesting_stays_valid);
@@ -467,7 +451,7 @@ Suite *suite_misuse(rgn_backend b)
 	tcase_add_test(tc, test_misuse_mark_above_a_shrink);
 	suite_add_tcase(s, tc);
 
-	tc = tcase("handles", b);
+	tc = tst_backend_tcase("handles", b);
 	tcase_add_test_raise_signal(tc, test_misuse_destroy_twice_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_misuse_alloc_after_destroy_aborts, SIGABRT);
 	if (b == RGN_BACKEND_BLOCKS)
@@ -476,13 +460,13 @@ Suite *suite_misuse(rgn_backend b)
 	suite_add_tcase(s, tc);
 
 	if (b == RGN_BACKEND_BLOCKS) {
-		tc = tcase("stack", b);
+		tc = tst_backend_tcase("stack", b);
 		tcase_add_test(tc, test_misuse_pop_after_destroy);
 		tcase_add_test(tc, test_misuse_stack_entries_die_with_their_region);
 		suite_add_tcase(s, tc);
 	}
 
-	tc = tcase("tails", b);
+	tc = tst_backend_tcase("tails", b);
 	tcase_add_test(tc, test_misuse_failed_format_keeps_tail);
 	tcase_add_test(tc, test_misuse_large_alloc_cancels_tail);
 	suite_add_tcase(s, tc);

@@ -77,12 +77,20 @@ static int contig(void)
 	return backend == RGN_BACKEND_CONTIG;
 }
 
-/* A region of the backend under test: NULL only if creation failed. */
-static rgn_region *make(rgn_region *parent)
+/* A region of the backend under test (suites.h): a contiguous one
+ * reserves `reserve` bytes. */
+rgn_region *tst_backend_region(rgn_region *parent, size_t reserve)
 {
-	rgn_options o = { .backend = RGN_BACKEND_CONTIG, .reserve = tst_space_size };
+	rgn_options o = { .backend = RGN_BACKEND_CONTIG, .reserve = reserve };
 
 	return contig() ? rgn_new_with(parent, &o) : rgn_new(parent);
+}
+
+/* ... reserving as much as the test's space: NULL only if creation
+ * failed. */
+static rgn_region *make(rgn_region *parent)
+{
+	return tst_backend_region(parent, tst_space_size);
 }
 
 static rgn_region *new_root(void)
@@ -1997,8 +2005,9 @@ START_TEST(test_region_rewind_refuses_stale_mark)
 }
 END_TEST
 
-/* Every test case gets the fixture that picks the backend. */
-static TCase *tcase(const char *name, rgn_backend b)
+/* Every test case gets the fixture that picks the backend (suites.h:
+ * the misuse suite runs its cases the same way). */
+TCase *tst_backend_tcase(const char *name, rgn_backend b)
 {
 	TCase *tc = tcase_create(name);
 
@@ -2012,7 +2021,7 @@ Suite *suite_region(rgn_backend b)
 	Suite *s = suite_create(b == RGN_BACKEND_CONTIG ? "region-contig" : "region");
 	TCase *tc;
 
-	tc = tcase("lifecycle", b);
+	tc = tst_backend_tcase("lifecycle", b);
 	tcase_add_test(tc, test_region_new_root);
 	tcase_add_test(tc, test_region_destroy_null);
 	tcase_add_test(tc, test_region_children_die_with_parent);
@@ -2022,14 +2031,14 @@ Suite *suite_region(rgn_backend b)
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
-	tc = tcase("cleanups", b);
+	tc = tst_backend_tcase("cleanups", b);
 	tcase_add_test(tc, test_region_cleanup_lifo_once);
 	tcase_add_test(tc, test_region_cleanup_many);
 	tcase_add_test(tc, test_region_cleanup_on_reset);
 	tcase_add_test(tc, test_region_cancel_cleanup);
 	suite_add_tcase(s, tc);
 
-	tc = tcase("alloc", b);
+	tc = tst_backend_tcase("alloc", b);
 	tcase_add_test(tc, test_region_alloc_distinct);
 	tcase_add_test(tc, test_region_alloc_zero);
 	tcase_add_test(tc, test_region_used_exact);
@@ -2042,26 +2051,26 @@ Suite *suite_region(rgn_backend b)
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
-	tc = tcase("strings", b);
+	tc = tst_backend_tcase("strings", b);
 	tcase_add_test(tc, test_region_strdup);
 	tcase_add_test(tc, test_region_printf);
 	suite_add_tcase(s, tc);
 
-	tc = tcase("grow", b);
+	tc = tst_backend_tcase("grow", b);
 	tcase_add_test(tc, test_region_grow_in_place);
 	tcase_add_test(tc, test_region_grow_copy);
 	tcase_add_test(tc, test_region_grow_vector);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
-	tc = tcase("marks", b);
+	tc = tst_backend_tcase("marks", b);
 	tcase_add_test(tc, test_region_rewind);
 	tcase_add_test(tc, test_region_rewind_nested);
 	tcase_add_test(tc, test_region_rewind_loop);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
-	tc = tcase("ownership", b);
+	tc = tst_backend_tcase("ownership", b);
 	tcase_add_test(tc, test_region_adopt);
 	tcase_add_test(tc, test_region_adopt_to_root);
 	tcase_add_test(tc, test_region_adopt_cycle);
@@ -2070,7 +2079,7 @@ Suite *suite_region(rgn_backend b)
 	tcase_add_test(tc, test_region_merge_invalid);
 	suite_add_tcase(s, tc);
 
-	tc = tcase("tail", b);
+	tc = tst_backend_tcase("tail", b);
 	tcase_add_test(tc, test_region_tail_commit);
 	tcase_add_test(tc, test_region_tail_returns_blocks);
 	tcase_add_test(tc, test_region_tail_many);
@@ -2078,7 +2087,7 @@ Suite *suite_region(rgn_backend b)
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
-	tc = tcase("stack", b);
+	tc = tst_backend_tcase("stack", b);
 	tcase_add_test(tc, test_region_push_pop);
 	tcase_add_test(tc, test_region_push_deep);
 	tcase_add_test(tc, test_region_scope_normal_exit);
@@ -2086,26 +2095,26 @@ Suite *suite_region(rgn_backend b)
 	tcase_add_test(tc, test_region_scope_return);
 	suite_add_tcase(s, tc);
 
-	tc = tcase("regressions", b);
+	tc = tst_backend_tcase("regressions", b);
 	tcase_add_test(tc, test_region_reuse_free_span_at_frontier);
 	tcase_add_test(tc, test_region_tail_cancelled_by_alloc);
 	tcase_add_test(tc, test_region_rewind_cleanup_allocates);
 	tcase_add_test(tc, test_region_rewind_refuses_stale_mark);
 	suite_add_tcase(s, tc);
 
-	tc = tcase("stats", b);
+	tc = tst_backend_tcase("stats", b);
 	tcase_add_test(tc, test_region_stats_fields);
 	tcase_add_test(tc, test_region_null_arguments);
 	suite_add_tcase(s, tc);
 
-	tc = tcase("options", b);
+	tc = tst_backend_tcase("options", b);
 	tcase_add_test(tc, test_region_new_with_null_opts);
 	tcase_add_test(tc, test_region_chunk_max);
 	tcase_add_test(tc, test_region_contig_options);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
-	tc = tcase("spans", b);
+	tc = tst_backend_tcase("spans", b);
 	tcase_add_test(tc, test_region_spans_coalesce);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);

@@ -178,6 +178,14 @@ static inline bool rgn_live_(const rgn_region *r, const char *fn)
 }
 #define rgn_live(r) rgn_live_((r), __func__)
 
+/* r dies: its magic says so, and its chunk is empty, so rgn_alloc on the
+ * dead handle goes out of line, where rgn_live catches it. */
+static inline void rgn_region_die(rgn_region *r)
+{
+	r->magic = RGN_MAGIC_DEAD;
+	r->bump.end = r->bump.cur;
+}
+
 static inline size_t rgn_round8(size_t n)
 {
 	return (n + 7) & ~(size_t)7;

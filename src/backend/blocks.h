@@ -70,12 +70,10 @@ static inline bool rgn_blocks_keep_spare(rgn_region *r)
 	if (atomic_load_explicit(&tc->spare, memory_order_relaxed) || !tc->limit)
 		return false;
 	rgn_assert_internal(b->used_done == 0 && b->nspans == 1);
-	r->magic = RGN_MAGIC_DEAD;
+	r->bump.cur = r->chunk_start;
+	rgn_region_die(r);
 	r->gen = 0; /* its marks: stale in its next life */
 	r->nhist = 0;
-	/* an empty chunk: rgn_alloc on the dead handle goes out of line,
-	 * where it is caught */
-	r->bump.cur = r->bump.end = r->chunk_start;
 	r->tail_floor = r->tail_at = NULL;
 	r->name = NULL;
 	b->next_chunk = RGN_CHUNK_FIRST_GROW;

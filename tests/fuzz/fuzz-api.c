@@ -37,7 +37,8 @@
 
 #include "rgn.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz-api"
+#include "fuzz.h"
 
 #define SPACE     ((size_t)64 << 20)
 #define MAX_REG   12
@@ -47,18 +48,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_OPS   256
 #define SAMPLE    1024u  /* allocations above this are checked sampled */
 
-#define FAIL(...) do {                                                     \
-		fprintf(stderr, "fuzz-api:%d: ", __LINE__);                \
-		fprintf(stderr, __VA_ARGS__);                              \
-		fputc('\n', stderr);                                       \
-		abort();                                                   \
-	} while (0)
-#define CHECK(c, ...) do {                                                 \
-		if (!(c)) {                                                \
-			fprintf(stderr, "failed: %s\n", #c);               \
-			FAIL(__VA_ARGS__);                                 \
-		}                                                          \
-	} while (0)
 /* Every failure with ENOMEM calls the out-of-memory handler first:
  * oom_calls counts its calls, oom_before is the count before the current
  * operation. */
@@ -79,24 +68,6 @@ static unsigned long oom_calls, oom_before;
 #endif
 
 /* ---- input ------------------------------------------------------------------ */
-
-struct in {
-	const uint8_t *p;
-	size_t         n;
-};
-
-static uint8_t u8(struct in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint32_t u16(struct in *in)
-{
-	return u8(in) | (uint32_t)u8(in) << 8;
-}
 
 /* A size: mostly small, sometimes large (over the 256 KiB span limit),
  * sometimes more than the space or any reservation holds. */

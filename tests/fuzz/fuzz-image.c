@@ -22,20 +22,9 @@
 
 #include "rgn.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz-image"
+#include "fuzz.h"
 
-#define FAIL(...) do {                                                     \
-		fprintf(stderr, "fuzz-image:%d: ", __LINE__);              \
-		fprintf(stderr, __VA_ARGS__);                              \
-		fputc('\n', stderr);                                       \
-		abort();                                                   \
-	} while (0)
-#define CHECK(c, ...) do {                                                 \
-		if (!(c)) {                                                \
-			fprintf(stderr, "failed: %s\n", #c);               \
-			FAIL(__VA_ARGS__);                                 \
-		}                                                          \
-	} while (0)
 
 /* The header as image.c writes it: the offsets are the format's. */
 #define OFF_GUARD 20

@@ -29,38 +29,9 @@
 #include "rgn.h"
 #include "rgn_sys.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz-sys"
+#include "fuzz.h"
 
-#define FAIL(...) do {                                                     \
-		fprintf(stderr, "fuzz-sys:%d: ", __LINE__);                \
-		fprintf(stderr, __VA_ARGS__);                              \
-		fputc('\n', stderr);                                       \
-		abort();                                                   \
-	} while (0)
-#define CHECK(c, ...) do {                                                 \
-		if (!(c)) {                                                \
-			fprintf(stderr, "failed: %s\n", #c);               \
-			FAIL(__VA_ARGS__);                                 \
-		}                                                          \
-	} while (0)
-
-struct in {
-	const uint8_t *p;
-	size_t         n;
-};
-
-static uint8_t u8(struct in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint32_t u16(struct in *in)
-{
-	return u8(in) | (uint32_t)u8(in) << 8;
-}
 
 static char top[64];           /* the temporary directory */
 static char dir[128];          /* this input's directory */
