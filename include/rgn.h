@@ -273,7 +273,10 @@ typedef struct rgn_region rgn_region;
 
 typedef enum rgn_backend {
 	RGN_BACKEND_BLOCKS = 0,   /* blocks of the shared space (default) */
-	RGN_BACKEND_CONTIG = 1    /* a reservation of its own */
+	RGN_BACKEND_CONTIG = 1,   /* a reservation of its own */
+	RGN_BACKEND_HEAP = 2      /* a heap region: blocks of the shared space
+	                             cut into size classes, so that rgn_free
+	                             and rgn_realloc give memory back */
 } rgn_backend;
 
 /* What rgn_destroy does with a contiguous region's reservation (any
@@ -428,20 +431,45 @@ char *rgn_format(rgn_region *r, const char *fmt, ...);
 RGN_API RGN_NODISCARD RGN_PRINTF(2, 0)
 char *rgn_vformat(rgn_region *r, const char *fmt, va_list ap);
 
-/* Resize p (allocated from r; old is the size it was allocated or last
- * resized with) to new_size bytes, larger or smaller.  When p is the
- * region's last allocation and its chunk (or the blocks after it, or the
- * rest of a contiguous reservation) has room, this is done in place and
- * p is returned; shrinking always returns p; otherwise a new allocation
- * (8-byte aligned, whatever p was) receives old bytes and p's memory
- * stays with the region until it is reset, destroyed or rewound.  A
- * shrink in place gives the region's end back, as a rewind would: marks
- * saved since p was allocated that lie above its new end become invalid.
- * p NULL is rgn_alloc(r, new_size); new_size 0 keeps 8 bytes.  On failure p is
- * untouched and still valid, and NULL is returned with errno EINVAL (r
- * not a live region) or ENOMEM. */
+/* Resize p (allocated from r) to new_size bytes, larger or smaller, and
+ * return where it now lives; old is the size p was allocated or last
+ * resized with (0: unknown, allowed in a heap region only).  In a heap
+ * region the object stays in place while new_size fits its size class (or
+ * its span, for objects above 32 KiB, which also grows into free blocks
+ * after it) and is not under half of it; otherwise it moves (its old
+ * memory is freed) to a new object of new_size bytes.  In the other
+ * regions, when p is the region's last allocation and its chunk (or the
+ * blocks after it, or the rest of a contiguous reservation) has room,
+ * this is done in place and p is returned; shrinking always returns p;
+ * otherwise a new allocation (8-byte aligned, whatever p was) receives
+ * old bytes and p's memory stays with the region until it is reset,
+ * destroyed or rewound.  A shrink in place gives the region's end back,
+ * as a rewind would: marks saved since p was allocated that lie above its
+ * new end become invalid.  p NULL is rgn_alloc(r, new_size); new_size 0
+ * keeps 8 bytes.  On failure p is untouched and still valid, and NULL is
+ * returned with errno EINVAL (r not a live region) or ENOMEM. */
 RGN_API RGN_NODISCARD
 void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size);
+
+/* Give back p, an object allocated from r (with rgn_alloc, rgn_calloc,
+ * rgn_realloc, ...) of size bytes as asked for (0: unknown).  In a heap
+ * region the object goes back to its size class's free list (O(1), no
+ * header read or written but the object's own first word), or its span
+ * back to the space for objects above 32 KiB.  In the other regions the
+ * memory goes back only when p is the region's last allocation and size
+ * is given (as rgn_realloc's shrink: marks above it become invalid);
+ * otherwise nothing happens, and the memory lives as long as the region.
+ * p NULL does nothing; so does a region that is not live but NULL.  Freeing
+ * anything but a live object of r (twice, a pointer inside an object,
+ * another region's) is undefined; builds with -Drgn_debug=1 or more catch
+ * it in a heap region with a message and abort.  Never sets errno. */
+RGN_API void rgn_free(rgn_region *r, void *p, size_t size);
+
+/* The bytes usable at p, an object of r: in a heap region exactly its
+ * size class (or span), at least what was asked for, in O(1) from the
+ * block's descriptor; in the other regions sizes are not recorded and
+ * this returns 0.  0 too for p NULL or r not a live region. */
+RGN_API size_t rgn_usable_size(const rgn_region *r, const void *p);
 
 /* ---- marks --------------------------------------------------------------- */
 

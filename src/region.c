@@ -544,6 +544,32 @@ RGN_API void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size)
 	return n;
 }
 
+/* A bump region records no sizes: memory goes back only when p is the last
+ * allocation and its size is known.  That moves the bump pointer down, as
+ * a shrink would: marks above become stale, and a pending tail is
+ * cancelled (it could otherwise look pending again). */
+RGN_API void rgn_free(rgn_region *r, void *p, size_t size)
+{
+	char *q = p;
+
+	if (!p || !rgn_live(r))
+		return;
+	if (size && size <= SIZE_MAX - 7 && q >= r->chunk_start && q < r->bump.cur &&
+	    (uintptr_t)q + rgn_round8(size) == (uintptr_t)r->bump.cur) {
+		r->bump.cur = q;
+		r->tail_floor = r->tail_at = NULL;
+		hist_cut(r, ops(r)->used(r));
+		rgn_track_undefined(q, rgn_round8(size));
+	}
+}
+
+RGN_API size_t rgn_usable_size(const rgn_region *r, const void *p)
+{
+	if (!p || !rgn_live(r))
+		return 0;
+	return 0;
+}
+
 /* ---- marks ------------------------------------------------------------------------------
  * A mark is a point of the region's history: its generation (r->gen when
  * saved, unique in the process) and its position (bytes used then).  The
