@@ -23,25 +23,30 @@ case $lib in /*) ;; *) lib=$PWD/$lib ;; esac
 allowed=${RGN_SQLITE_ALLOWED_FAILS:-0}
 extra=${RGN_TEST_SQLITE3:-}
 
-# the test package, extended by RGN_TEST_SQLITE3's parent if given
-runner='import sys, test
-extra = sys.argv.pop(1) if len(sys.argv) > 1 else ""
-if extra:
-    test.__path__.append(extra)
-import test.test_sqlite3
-'
-usable() {
-	"$1" -c "$runner" "$2" >/dev/null 2>&1 || return 1
+# A Python has the suite, or is given it in a copy of its test package
+# made of links (so that unittest's discovery stays inside one tree)
+has_suite() { PYTHONPATH=$2 "$1" -c 'import test.test_sqlite3' >/dev/null 2>&1; }
+shared_sqlite() {
 	mod=$("$1" -c 'import _sqlite3; print(_sqlite3.__file__)' 2>/dev/null) || return 1
 	ldd "$mod" 2>/dev/null | grep -q 'libsqlite3\.so'
 }
-testdir=
-[ -n "$extra" ] && testdir=$(cd "$extra/.." && pwd)
-py=
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+py= pypath=
 for c in ${PYTHON:-python3 /usr/bin/python3}; do
 	command -v "$c" >/dev/null 2>&1 || continue
-	if usable "$c" ""; then py=$c; testdir=; break; fi
-	if [ -n "$testdir" ] && usable "$c" "$testdir"; then py=$c; break; fi
+	shared_sqlite "$c" || continue
+	if has_suite "$c" ""; then py=$c; break; fi
+	[ -n "$extra" ] && [ -f "$extra/__init__.py" ] || continue
+	std=$("$c" -c 'import os, test; print(os.path.dirname(test.__file__))' 2>/dev/null) || continue
+	rm -rf "$work/lib"
+	mkdir -p "$work/lib/test"
+	for e in "$std"/* "$std"/.[!.]*; do
+		[ -e "$e" ] && ln -s "$e" "$work/lib/test/"
+	done
+	rm -f "$work/lib/test/test_sqlite3"
+	ln -s "$(cd "$extra" && pwd)" "$work/lib/test/test_sqlite3"
+	if has_suite "$c" "$work/lib"; then py=$c; pypath=$work/lib; break; fi
 done
 if [ -z "$py" ]; then
 	echo "check-sqlite: skipped: no python3 with test.test_sqlite3 and a shared libsqlite3" \
@@ -51,22 +56,20 @@ fi
 
 # the interpreter itself, not a wrapper script that would start it
 py=$("$py" -c 'import sys; print(sys.executable)')
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 echo "check-sqlite: $py $("$py" -c 'import sys, sqlite3; print(sys.version.split()[0], "sqlite", sqlite3.sqlite_version)')" \
-	"${testdir:+(tests from $testdir)}"
-# regrtest runs the suite in this process; it prints to stdout, the
+	"${pypath:+(test_sqlite3 from $extra)}"
+# python -m test runs the suite in its own process; it prints to stdout, the
 # library's line goes to stderr (one per process: the suite's own
 # subprocesses inherit the preload and print theirs)
-(cd "$work" && RGN_SQLITE_STATS=1 LD_PRELOAD=$lib "$py" -c "$runner
-from test.libregrtest.main import main
-main(tests=['test_sqlite3'])" "$testdir") >"$work/out" 2>"$work/err"
+(cd "$work" && PYTHONPATH=$pypath RGN_SQLITE_STATS=1 LD_PRELOAD=$lib \
+	"$py" -m test test_sqlite3) >"$work/out" 2>"$work/err"
 rc=$?
 grep -v '^rgn-sqlite: mallocs=' "$work/err" >&2
 tail -n 5 "$work/out"
-result=$(grep '^Result: ' "$work/out" | tail -n 1)
+# "Result: X" (3.11.7 and later) or "Tests result: X" (3.11.2)
+result=$(sed -n 's/^\(Tests \)\{0,1\}[Rr]esult: //p' "$work/out" | tail -n 1)
 tests=$(grep '^Total tests: ' "$work/out" | tail -n 1)
-echo "check-sqlite: exit $rc; $result; $tests"
+echo "check-sqlite: exit $rc; result $result${tests:+; $tests}"
 grep '^rgn-sqlite: mallocs=' "$work/err"
 
 # every process's line: served == asked, failed within what is allowed;
@@ -83,7 +86,7 @@ grep '^rgn-sqlite: mallocs=' "$work/err" | awk -v rc="$rc" -v allowed="$allowed"
 	END {
 		if (n == 0) { print "check-sqlite: FAIL: no line from the library (not preloaded?)"; bad = 1 }
 		else if (most == 0) { print "check-sqlite: FAIL: SQLite never called the library (methods not installed)"; bad = 1 }
-		if (rc != 0 || result != "Result: SUCCESS") { print "check-sqlite: FAIL: the suite did not pass"; bad = 1 }
+		if (rc != 0 || result != "SUCCESS") { print "check-sqlite: FAIL: the suite did not pass"; bad = 1 }
 		if (!bad) printf "check-sqlite: ok: %d process(es), every allocation served by rgn\n", n
 		exit bad
 	}'
