@@ -3,10 +3,25 @@
  *
  * The input is read as a program: each operation is one byte (which
  * operation) followed by its operands.  The operations run on regions of
- * both backends, in a small space (64 MiB) so that exhaustion is reached,
- * while a model keeps what must be true:
+ * the three backends (blocks, contiguous, heap), in a small space (64 MiB)
+ * so that exhaustion is reached, while a model keeps what must be true:
  *   - every live allocation holds the pattern written into it (large ones
- *     are checked at sampled positions: both ends and 32 between);
+ *     are checked at sampled positions: both ends and 32 between), and no
+ *     two live allocations overlap;
+ *   - rgn_free: in a heap region the object leaves the model (its memory
+ *     is never touched again) and the next allocation of its class gets
+ *     its address back; in a bump region only the last allocation with
+ *     its size given goes (used drops by its rounded size, marks saved
+ *     since become invalid, the next allocation of that size gets the
+ *     address back), every other free changes nothing;
+ *   - heap regions: rgn_usable_size is what the object's class or span
+ *     holds (>= the request, exact to 8 bytes up to 64, at most 12.5 %
+ *     over above), constant while the object lives; rgn_realloc stays in
+ *     place exactly when the new size fits the class and is more than half
+ *     of it, keeps the contents, frees the old object when it moves;
+ *     used == the usable sizes of the live objects plus the cleanup
+ *     records; rgn_rewind, rgn_tail and rgn_merge fail with ENOTSUP;
+ *     bump regions' rgn_usable_size is 0;
  *   - cleanups run exactly once, each region's last registered first, the
  *     descendants' before their ancestor's, on destroy, reset, pop and
  *     rewind (those registered since the mark only);
@@ -116,6 +131,13 @@ struct mreg {
 	/* marks a reset or a merge made stale: rgn_rewind must refuse them */
 	int         nstale;
 	rgn_mark    stale[MAX_MARK];
+	/* heap: bytes of used held by cleanup records (rgn_on_destroy
+	 * allocates them from the region) */
+	size_t      extra;
+	/* bump: the newest allocation the model does not know about (a
+	 * cleanup record, one the model had no room for, a copy a resize
+	 * left behind) */
+	uint64_t    hidden_seq;
 };
 
 /* Every mark of region m goes stale. */
@@ -136,7 +158,9 @@ struct malloc_ {
 	uint64_t seq;           /* order within the region, for rewind */
 	unsigned char *p;
 	size_t   n;
+	size_t   usable;        /* heap: rgn_usable_size at allocation, else 0 */
 	unsigned seed;
+	bool     span;          /* heap: blocks of its own, not a class object */
 };
 
 struct mclean {
@@ -200,16 +224,71 @@ static void touch(unsigned char *p, size_t n, unsigned seed, bool write, const c
 	touch_upto(p, n, n, seed, write, what);
 }
 
-MODEL static int add_alloc(int reg, void *p, size_t n, unsigned seed)
+static bool is_heap(int reg)
 {
+	return R[reg].backend == RGN_BACKEND_HEAP;
+}
+
+/* The bytes an allocation of the model covers. */
+static size_t extent(const struct malloc_ *a)
+{
+	return is_heap(a->reg) ? a->usable : a->n;
+}
+
+/* A new allocation p of n bytes, checked against rgn_usable_size (tight:
+ * a heap object chosen by its size alone, without alignment or a resize
+ * in place: at most 12.5 % over) and the live allocations, filled and
+ * recorded; span: a heap object with blocks of its own (above 32 KiB,
+ * aligned beyond a block, or resized in place from one). */
+MODEL static int add_alloc_a(int reg, void *p, size_t n, unsigned seed, bool tight,
+                             bool span)
+{
+	size_t u = rgn_usable_size(R[reg].r, p), len = n;
+	unsigned char *c = p;
+
+	if (is_heap(reg)) {
+		CHECK(u >= n, "usable size %zu of %p < %zu asked", u, p, n);
+		if (tight)
+			CHECK(n > 64 ? u - n <= n / 8 : u == ((n + 7) & ~(size_t)7),
+			      "usable size %zu for %zu bytes", u, n);
+		len = u;
+	} else {
+		CHECK(u == 0, "usable size %zu in a bump region", u);
+	}
+	for (int i = 0; i < MAX_ALLOC; i++) {
+		unsigned char *o = A[i].p;
+		if (A[i].reg >= 0 && c < o + extent(&A[i]) && o < c + len)
+			FAIL("%p+%zu overlaps live %p+%zu (region %d)", p, len,
+			     (void *)o, extent(&A[i]), A[i].reg);
+	}
 	for (int i = 0; i < MAX_ALLOC; i++) {
 		if (A[i].reg < 0) {
-			A[i] = (struct malloc_){ reg, ++seq, p, n, seed };
+			A[i] = (struct malloc_){ reg, ++seq, p, n, u, seed,
+			                         span || u > ((size_t)32 << 10) };
 			touch(p, n, seed, true, "fill");
 			return i;
 		}
 	}
-	return -1; /* the model is full: the allocation goes unchecked */
+	/* the model is full: a heap object goes back (used stays exact), a
+	 * bump allocation goes unchecked */
+	if (is_heap(reg))
+		rgn_free(R[reg].r, p, n);
+	else
+		R[reg].hidden_seq = ++seq;
+	return -1;
+}
+
+static int add_alloc(int reg, void *p, size_t n, unsigned seed)
+{
+	return add_alloc_a(reg, p, n, seed, true, false);
+}
+
+static size_t used_of(int reg)
+{
+	struct rgn_region_stats st;
+
+	CHECK(rgn_region_stats(R[reg].r, &st) == 0, "stats of %d", reg);
+	return st.used;
 }
 
 MODEL static bool is_desc(int x, int anc) /* x in anc's subtree, x != anc */
@@ -335,7 +414,10 @@ MODEL static void check_all(void)
 		touch(a->p, a->n, a->seed, false, "verify");
 		CHECK(rgn_ptr_in(R[a->reg].r, rgn_ref_in(R[a->reg].r, a->p)) == a->p,
 		      "region-relative reference of %p", (void *)a->p);
-		if (R[a->reg].backend == RGN_BACKEND_BLOCKS)
+		CHECK(rgn_usable_size(R[a->reg].r, a->p) == a->usable,
+		      "usable size of %p: %zu, was %zu", (void *)a->p,
+		      rgn_usable_size(R[a->reg].r, a->p), a->usable);
+		if (R[a->reg].backend != RGN_BACKEND_CONTIG)
 			CHECK(rgn_ptr(rgn_ref_of(a->p)) == a->p &&
 			      rgn_ref_in(R[a->reg].r, a->p) == rgn_ref_of(a->p),
 			      "reference of %p", (void *)a->p);
@@ -349,12 +431,15 @@ MODEL static void check_all(void)
 		CHECK(rgn_region_stats(R[i].r, &st) == 0, "stats of %d", i);
 		for (int j = 0; j < MAX_ALLOC; j++)
 			if (A[j].reg == i)
-				sum += (A[j].n + 7) & ~(size_t)7;
+				sum += is_heap(i) ? A[j].usable : (A[j].n + 7) & ~(size_t)7;
 		for (int j = 0; j < MAX_REG; j++)
 			kids += R[j].r && R[j].parent == i;
 		for (int j = 0; j < MAX_CLEAN; j++)
 			cl += C[j].reg == i;
 		CHECK(st.used >= sum, "region %d: used %zu < live %zu", i, st.used, sum);
+		CHECK(!is_heap(i) || st.used == sum + R[i].extra,
+		      "heap region %d: used %zu, live %zu + cleanup records %zu",
+		      i, st.used, sum, R[i].extra);
 		CHECK(st.children == kids, "region %d: %zu children, want %zu", i,
 		      st.children, kids);
 		CHECK(st.cleanups == cl, "region %d: %zu cleanups, want %zu", i,
@@ -387,7 +472,10 @@ static void op_new(struct in *in)
 
 	if (slot < 0)
 		return;
-	o.backend = (how & 2) ? RGN_BACKEND_CONTIG : RGN_BACKEND_BLOCKS;
+	/* retain is a contiguous option: with it, a non-contiguous region is a
+	 * heap region */
+	o.backend = (how & 2) ? RGN_BACKEND_CONTIG
+	          : (how & 8) ? RGN_BACKEND_HEAP : RGN_BACKEND_BLOCKS;
 	o.reserve = ((size_t)1 << 20) << (u8(in) % 6);     /* 1 .. 32 MiB */
 	o.chunk_max = (how & 4) ? (size_t)RGN_BLOCK_SIZE << (u8(in) % 10) : 0;
 	o.retain = (how & 8) ? (size_t)u16(in) << 4 : 0;
@@ -441,6 +529,8 @@ static void op_reset(struct in *in)
 	drop_subtree(x, false);
 	drop_allocs(x, 0);
 	marks_stale(&R[x]);
+	R[x].extra = 0;
+	R[x].hidden_seq = 0;
 }
 
 static void op_alloc(struct in *in)
@@ -483,7 +573,7 @@ static void op_alloc(struct in *in)
 	CHECK(n < SPACE || R[x].backend == RGN_BACKEND_CONTIG, "%zu bytes fit a 64 MiB space", n);
 	CHECK(R[x].backend != RGN_BACKEND_CONTIG || n < R[x].reserve,
 	      "%zu bytes in a %zu reservation", n, R[x].reserve);
-	add_alloc(x, p, n ? n : 1, u8(in));
+	add_alloc_a(x, p, n ? n : 1, u8(in), align <= 8, align > RGN_BLOCK_SIZE);
 }
 
 static void op_calloc(struct in *in)
@@ -517,8 +607,9 @@ static void op_realloc(struct in *in)
 {
 	int x = pick_reg(u8(in)), k = -1, live[MAX_ALLOC], nl = 0;
 	uint8_t b = u8(in);
-	size_t n = pick_size(in);
-	unsigned char *q;
+	size_t n = pick_size(in), have, old;
+	unsigned char *q, *was;
+	bool newest;
 
 	if (x < 0)
 		return;
@@ -544,8 +635,16 @@ static void op_realloc(struct in *in)
 		add_alloc(x, q, n ? n : 1, b);
 		return;
 	}
+	/* the region's last allocation, as far as the model knows */
+	newest = A[k].seq > R[x].hidden_seq;
+	for (int i = 0; i < nl; i++)
+		newest &= A[live[i]].seq <= A[k].seq;
+	have = A[k].usable;
+	was = A[k].p;
+	/* a heap region takes an unknown old size */
+	old = is_heap(x) && (b & 0x40) ? 0 : A[k].n;
 	errno = 0;
-	q = rgn_realloc(R[x].r, A[k].p, A[k].n, n);
+	q = rgn_realloc(R[x].r, A[k].p, old, n);
 	if (!q) {
 		ERRNO_IS(ENOMEM, "rgn_realloc");
 		return; /* the old one must be intact: checked after the op */
@@ -553,15 +652,115 @@ static void op_realloc(struct in *in)
 	if (n == 0)
 		n = 1;
 	CHECK((uintptr_t)q % 8 == 0, "realloc result %p", (void *)q);
+	if (is_heap(x) && !A[k].span) {
+		/* a class object: in place iff n fits the class and is more
+		 * than half of it; a shrink may stay when it cannot move */
+		if (n <= have && n > have / 2)
+			CHECK(q == A[k].p, "realloc %zu -> %zu in a class of %zu moved",
+			      A[k].n, n, have);
+		else
+			CHECK(q != A[k].p || (n <= have && oom_calls > oom_before),
+			      "realloc %zu -> %zu in a class of %zu stayed", A[k].n, n, have);
+	} else if (is_heap(x) && n <= ((size_t)32 << 10)) {
+		CHECK(q != A[k].p || oom_calls > oom_before,
+		      "realloc of a span of %zu to %zu stayed", have, n);
+	}
+	if (is_heap(x) && q == was && !A[k].span)
+		CHECK(rgn_usable_size(R[x].r, q) == have, "class of %p changed in place",
+		      (void *)q);
 	touch_upto(q, A[k].n, n, A[k].seed, false, "realloc copy");
 	/* the result counts as allocated now (a rewind to an older mark frees
 	 * what it grew by); marks saved after the old one no longer describe
 	 * the region when it moved in place */
-	if (q == A[k].p)
+	if (q == A[k].p && !is_heap(x))
 		while (R[x].nmarks && R[x].marks[R[x].nmarks - 1].seq > A[k].seq)
 			R[x].nmarks--;
 	A[k].reg = -1;
-	add_alloc(x, q, n, A[k].seed);
+	/* a span resized where it is stays a span */
+	add_alloc_a(x, q, n, A[k].seed, q != was, q == was && A[k].span);
+	/* a bump region's older allocation resized where it is: the newest
+	 * in the model but not the region's last (nor is it when the model
+	 * had no room for it) */
+	if (!is_heap(x) && q == was && !newest)
+		R[x].hidden_seq = seq;
+}
+
+/* rgn_free of a live allocation (or NULL).  In a heap region it leaves
+ * the model; in a bump region only the last allocation with its size
+ * given goes, seen as used going down by its rounded size.  Then, if b
+ * asks, an allocation that must take the freed address again. */
+static void op_free(struct in *in)
+{
+	int x = pick_reg(u8(in)), k = -1, live[MAX_ALLOC], nl = 0;
+	uint8_t b = u8(in);
+	size_t before, after, size, n, u;
+	unsigned char *p, *q;
+	bool newest = false, gone, span;
+
+	if (x < 0)
+		return;
+	for (int i = 0; i < MAX_ALLOC; i++)
+		if (A[i].reg == x)
+			live[nl++] = i;
+	before = used_of(x);
+	if (!nl || (b & 0xf0) == 0xf0) {
+		rgn_free(R[x].r, NULL, b);
+		CHECK(used_of(x) == before, "rgn_free(NULL) changed used");
+		return;
+	}
+	if (b & 1) {
+		k = live[0];
+		for (int i = 1; i < nl; i++)
+			if (A[live[i]].seq > A[k].seq)
+				k = live[i];
+	} else {
+		k = live[(b >> 3) % nl];
+	}
+	newest = true;
+	for (int i = 0; i < nl; i++)
+		newest &= A[live[i]].seq <= A[k].seq;
+	p = A[k].p;
+	n = A[k].n;
+	u = A[k].usable;
+	span = A[k].span;
+	size = (b & 2) ? 0 : n;
+	rgn_free(R[x].r, p, size);
+	after = used_of(x);
+	if (is_heap(x)) {
+		CHECK(before - after == u, "heap free of %zu (usable %zu): used %zu -> %zu",
+		      n, u, before, after);
+		gone = true;
+	} else {
+		size_t r8 = (n + 7) & ~(size_t)7;
+		gone = after != before;
+		CHECK(!gone || (size && before - after == r8),
+		      "bump free of %zu (size %zu): used %zu -> %zu", n, size, before, after);
+		/* a contiguous region bumps everything: its newest allocation
+		 * is its last unless the model missed a later one */
+		if (R[x].backend == RGN_BACKEND_CONTIG && size && newest &&
+		    A[k].seq > R[x].hidden_seq)
+			CHECK(gone, "free of the last allocation (%zu bytes) kept it", n);
+		if (!gone)
+			return; /* nothing changed: the contents are checked after */
+		while (R[x].nmarks && R[x].marks[R[x].nmarks - 1].seq > A[k].seq)
+			R[x].nmarks--;
+	}
+	A[k].reg = -1;
+	if (!(b & 4))
+		return;
+	/* the freed address comes back: a class object is the head of its
+	 * free list, a bump region's end is where the object was */
+	errno = 0;
+	q = rgn_alloc(R[x].r, is_heap(x) ? u : n);
+	if (is_heap(x) && span) {
+		if (!q) {
+			ERRNO_IS(ENOMEM, "rgn_alloc after a free");
+			return;
+		}
+	} else {
+		CHECK(q == p, "allocation after freeing %p got %p", (void *)p, (void *)q);
+	}
+	add_alloc(x, q, is_heap(x) ? u : n, b);
 }
 
 static void op_string(struct in *in)
@@ -631,6 +830,19 @@ static void op_rewind(struct in *in)
 
 	if (x < 0)
 		return;
+	if (is_heap(x)) {
+		/* no history to go back to: any mark, ENOTSUP, nothing changes */
+		rgn_mark m;
+		memset(&m, 0, sizeof m);
+		if (R[x].nmarks && !(b & 0x80))
+			m = R[x].marks[b % R[x].nmarks].m;
+		else if (R[x].nstale && (b & 0x40))
+			m = R[x].stale[b % R[x].nstale];
+		errno = 0;
+		CHECK(rgn_rewind(R[x].r, m) == -1, "heap region %d rewound", x);
+		ERRNO_IS(ENOTSUP, "rgn_rewind(heap)");
+		return;
+	}
 	if (R[x].nstale && (b & 0xe0) == 0xc0) {
 		/* a mark from before a reset or merge: EINVAL, nothing changes */
 		expect_region(x, UINT64_MAX);
@@ -669,6 +881,7 @@ static void op_cleanup(struct in *in)
 {
 	int x = pick_reg(u8(in)), id = -1;
 	uint8_t b = u8(in);
+	size_t before;
 
 	if (x < 0)
 		return;
@@ -700,11 +913,21 @@ static void op_cleanup(struct in *in)
 	if (id < 0)
 		return;
 	errno = 0;
+	before = used_of(x);
 	if (rgn_on_destroy(R[x].r, cleanup_fn, (void *)(uintptr_t)(id + 1)) != 0) {
 		ERRNO_IS(ENOMEM, "rgn_on_destroy");
+		CHECK(used_of(x) == before, "failed rgn_on_destroy changed used");
 		return;
 	}
 	C[id] = (struct mclean){ .reg = x, .seq = ++seq, .ran_at = -1 };
+	/* the record is allocated from the region */
+	if (is_heap(x)) {
+		size_t d = used_of(x) - before;
+		CHECK(d >= 2 * sizeof(void *) && d <= 64, "cleanup record of %zu bytes", d);
+		R[x].extra += d;
+	} else {
+		R[x].hidden_seq = seq;
+	}
 }
 
 static void op_merge(struct in *in)
@@ -720,8 +943,8 @@ static void op_merge(struct in *in)
 		return;
 	}
 	if (R[d].backend != RGN_BACKEND_BLOCKS || R[s].backend != RGN_BACKEND_BLOCKS) {
-		CHECK(rgn_merge(R[d].r, R[s].r) == -1, "merge of a contiguous region");
-		ERRNO_IS(ENOTSUP, "rgn_merge(contig)");
+		CHECK(rgn_merge(R[d].r, R[s].r) == -1, "merge of a contiguous or heap region");
+		ERRNO_IS(ENOTSUP, "rgn_merge(contig or heap)");
 		return;
 	}
 	if (rgn_merge(R[d].r, R[s].r) != 0) {
@@ -791,6 +1014,17 @@ static void op_tail(struct in *in)
 		errno = 0;
 		CHECK(rgn_tail_commit(R[x].r, 8) == -1, "commit without a tail");
 		ERRNO_IS(EINVAL, "rgn_tail_commit(no tail)");
+		return;
+	}
+	if (is_heap(x)) {
+		/* nothing is bumped: no tail to hand out, nothing changes */
+		errno = 0;
+		CHECK(rgn_tail(R[x].r, min, &avail) == NULL, "tail of a heap region");
+		ERRNO_IS(ENOTSUP, "rgn_tail(heap)");
+		CHECK(oom_calls == oom_before, "rgn_tail(heap) called the handler");
+		errno = 0;
+		CHECK(rgn_tail_grow(R[x].r, 0, min, &avail) == NULL, "tail grow in a heap region");
+		ERRNO_IS(EINVAL, "rgn_tail_grow(heap)");
 		return;
 	}
 	errno = 0;
@@ -870,7 +1104,7 @@ static void op_pop(void)
 		drop_subtree(x, true);
 }
 
-/* Write x to an image (ENOTSUP for a block region), open it, and find
+/* Write x to an image (ENOTSUP but for a contiguous region), open it, and find
  * every live allocation of x at its reference in the mapping. */
 static void image(int x)
 {
@@ -879,9 +1113,9 @@ static void image(int x)
 
 	CHECK(fd >= 0, "memfd_create");
 	errno = 0;
-	if (R[x].backend == RGN_BACKEND_BLOCKS) {
-		CHECK(rgn_image_write(R[x].r, fd, 0) == -1, "image of a block region");
-		ERRNO_IS(ENOTSUP, "rgn_image_write(blocks)");
+	if (R[x].backend != RGN_BACKEND_CONTIG) {
+		CHECK(rgn_image_write(R[x].r, fd, 0) == -1, "image of a block or heap region");
+		ERRNO_IS(ENOTSUP, "rgn_image_write(blocks or heap)");
 		close(fd);
 		return;
 	}
@@ -931,7 +1165,7 @@ static void op_misc(struct in *in)
 			CHECK(rgn_tail(R[x].r, 8, NULL) == NULL, "tail(NULL avail)");
 			ERRNO_IS(EINVAL, "rgn_tail(NULL avail)");
 			CHECK(rgn_tail(R[x].r, SIZE_MAX, &avail) == NULL, "tail(SIZE_MAX)");
-			ERRNO_IS(ENOMEM, "rgn_tail(SIZE_MAX)");
+			ERRNO_IS(is_heap(x) ? ENOTSUP : ENOMEM, "rgn_tail(SIZE_MAX)");
 		}
 		break;
 	case 4:
@@ -962,6 +1196,10 @@ static void op_misc(struct in *in)
 	default:
 		rgn_destroy(NULL);
 		rgn_reset(NULL);
+		rgn_free(NULL, NULL, 8);
+		CHECK(rgn_usable_size(NULL, NULL) == 0, "usable size of NULL");
+		if (x >= 0)
+			CHECK(rgn_usable_size(R[x].r, NULL) == 0, "usable size of NULL");
 		break;
 	}
 }
@@ -1035,7 +1273,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 0: case 1: op_new(&in); break;
 		case 2: op_destroy(&in); break;
 		case 3: op_reset(&in); break;
-		case 4: case 5: case 6: op_alloc(&in); break;
+		case 4: case 5: op_alloc(&in); break;
+		case 6: op_free(&in); break;
 		case 7: op_calloc(&in); break;
 		case 8: op_realloc(&in); break;
 		case 9: op_string(&in); break;
