@@ -37,6 +37,7 @@ struct rgn_hist {
 /* rgn_region.flags */
 #define RGN_F_STACKED 1u /* on its thread's region stack (rgn_push) */
 #define RGN_F_HISTOUT 2u /* hist_out holds the mark history */
+#define RGN_F_HEAP    4u /* a heap region (backend/heap.h): always set */
 
 /*
  * The common part of every region header; each backend's header starts
@@ -152,15 +153,8 @@ struct rgn_backend_ops {
 RGN_NO_ASAN static inline uint32_t rgn_magic_of(const rgn_region *r)
 {
 #ifdef RGN_VG_HOOKS
-	if (rgn_unlikely(rgn_vg_running)) {
-		uint32_t m;
-
-		VALGRIND_DISABLE_ERROR_REPORTING;
-		m = *(const volatile uint32_t *)&r->magic;
-		(void)VALGRIND_MAKE_MEM_DEFINED(&m, sizeof(m));
-		VALGRIND_ENABLE_ERROR_REPORTING;
-		return m;
-	}
+	if (rgn_unlikely(rgn_vg_running))
+		return rgn_magic_vg(&r->magic); /* common.c: out of line */
 #endif
 	return *(const volatile uint32_t *)&r->magic;
 }
