@@ -64,6 +64,7 @@ struct heap {
 	rgn_region     *r;        /* NULL for ALLOC_LIBC */
 	int             track;    /* RGN_LUA_STATS: keep live and peak */
 	size_t          calls, allocs, reallocs, frees;
+	size_t          failed;   /* allocations and growths refused */
 	size_t          kept;     /* shrinks that failed: the block was kept */
 	size_t          live, peak;
 };
@@ -100,10 +101,6 @@ static void *heap_alloc(void *ud, void *p, size_t osize, size_t nsize)
 		}
 		return NULL;
 	}
-	if (p == NULL)
-		h->allocs++;
-	else
-		h->reallocs++;
 	if (h->kind == ALLOC_LIBC)
 		q = realloc(p, nsize);
 	else
@@ -115,8 +112,13 @@ static void *heap_alloc(void *ud, void *p, size_t osize, size_t nsize)
 			h->kept++;
 			return p;
 		}
+		h->failed++;
 		return NULL;
 	}
+	if (p == NULL)
+		h->allocs++;
+	else
+		h->reallocs++;
 	if (h->track) {
 		h->live += held(h, q, nsize) - before;
 		if (h->live > h->peak)
@@ -165,10 +167,10 @@ static void heap_close(struct heap *h)
 		if (h->r != NULL)
 			rgn_region_stats(h->r, &st);
 		fprintf(stderr, "rgn-lua: allocator=%s calls=%zu allocs=%zu reallocs=%zu"
-		        " frees=%zu peak_region_bytes=%zu kept_shrinks=%zu"
+		        " frees=%zu peak_region_bytes=%zu failed=%zu kept_shrinks=%zu"
 		        " used_after_close=%zu\n",
 		        alloc_names[h->kind], h->calls, h->allocs, h->reallocs,
-		        h->frees, h->peak, h->kept, st.used);
+		        h->frees, h->peak, h->failed, h->kept, st.used);
 	}
 	rgn_destroy(h->r);
 	h->r = NULL;
