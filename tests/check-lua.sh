@@ -13,8 +13,13 @@
 # aborts rather than failing).  With RGN_LUA_STATS=1, the heap region must
 # report used_after_close=0: lua_close freed everything it allocated.
 #
-# Env: LUA (default lua5.4), RGN_SANITIZE, LUA_VMEM_KB (the ulimit -v,
-# default 65536).
+# In a library built with rgn_debug >= 1 (RGN_DEBUG_LEVEL), the programs
+# run under libc only (the command lines under both): there a heap
+# region's free looks for the object on its class's free list, which makes
+# a program that frees millions of objects quadratic (minutes).
+#
+# Env: LUA (default lua5.4), RGN_SANITIZE, RGN_DEBUG_LEVEL, LUA_VMEM_KB
+# (the ulimit -v, default 65536).
 set -u
 rgn_lua=${1:-}
 lua=${LUA:-lua5.4}
@@ -31,6 +36,9 @@ cd "$(dirname "$0")/lua" || exit 1
 vmem=${LUA_VMEM_KB:-65536}
 sanitized=0
 case "${RGN_SANITIZE:-none}" in none|'') ;; *) sanitized=1 ;; esac
+debug=${RGN_DEBUG_LEVEL:-0}
+[ "$debug" -gt 0 ] &&
+	echo "rgn_debug=$debug: the programs run under libc only (a debug free is O(free list))" >&2
 # the interpreters' own messages go to the test's standard error
 unset LUA_INIT LUA_INIT_5_4 RGN_LUA_STATS RGN_LUA_ALLOC
 export LUA_PATH="./?.lua" LUA_CPATH=""
@@ -94,6 +102,7 @@ for prog in *.lua; do
 	fi
 	for alloc in rgn libc; do
 		[ "$alloc" = libc ] && [ "$prog" = memory.lua ] && [ "$sanitized" = 1 ] && continue
+		[ "$alloc" = rgn ] && [ "$debug" -gt 0 ] && continue
 		if [ "$alloc" = rgn ]; then
 			RGN_LUA_STATS=1 run got rgn - env "${space[@]}" "$rgn_lua" "$prog" "${args[@]}"
 			stats=$(printf '%s\n' "$got_err" | grep '^rgn-lua: allocator=')
