@@ -106,8 +106,9 @@ static void *heap_alloc(void *ud, void *p, size_t osize, size_t nsize)
 	else
 		q = rgn_realloc(h->r, p, osize, nsize);
 	if (q == NULL) {
-		/* p is intact.  A shrink that cannot move keeps its block:
-		 * Lua relies on a shrink not failing. */
+		/* p is intact.  A shrink that cannot move keeps its block
+		 * rather than fail, which Lua would raise as a memory error
+		 * (a heap region already does so; libc's realloc may not). */
 		if (p != NULL && nsize <= osize) {
 			h->kept++;
 			return p;
