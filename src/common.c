@@ -30,6 +30,22 @@ void rgn_bad_region(const char *fn, const void *r, bool dead)
 	                  : "not a live region (used after rgn_destroy or rgn_merge?)");
 }
 
+RGN_NO_ASAN uint64_t rgn_peek_word(const void *p)
+{
+#ifdef RGN_VG_HOOKS
+	if (rgn_vg_running) {
+		uint64_t w;
+
+		VALGRIND_DISABLE_ERROR_REPORTING;
+		w = *(const volatile uint64_t *)p;
+		(void)VALGRIND_MAKE_MEM_DEFINED(&w, sizeof(w));
+		VALGRIND_ENABLE_ERROR_REPORTING;
+		return w;
+	}
+#endif
+	return *(const volatile uint64_t *)p;
+}
+
 #ifdef RGN_VG_HOOKS
 void rgn_vg_request(int kind, const void *p, size_t n)
 {

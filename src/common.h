@@ -117,13 +117,18 @@ enum { RGN_VG_UNDEFINED, RGN_VG_NOACCESS, RGN_VG_DEFINED };
 rgn_hidden rgn_cold void rgn_vg_request(int kind, const void *p, size_t n);
 /* A region header's magic, read where memcheck may forbid it. */
 rgn_hidden rgn_cold uint32_t rgn_magic_vg(const void *magic);
+#endif
+/* A word a checker may hold inaccessible (a freed object's): read without
+ * a report from ASan or memcheck.  Debug checks only. */
+rgn_hidden uint64_t rgn_peek_word(const void *p);
+#ifdef RGN_VG_HOOKS
 #define rgn_vg_(kind, p, n) \
 	(rgn_unlikely(rgn_vg_running) ? rgn_vg_request((kind), (p), (n)) : rgn_track_none_(p, n))
 #define rgn_track_given(p, n)     rgn_vg_(RGN_VG_UNDEFINED, p, n)
 #define rgn_track_taken(p, n)     rgn_vg_(RGN_VG_NOACCESS, p, n)
 #define rgn_track_defined(p, n)   rgn_vg_(RGN_VG_DEFINED, p, n)
 #define rgn_track_undefined(p, n) rgn_vg_(RGN_VG_UNDEFINED, p, n)
-#else
+#elif !defined(RGN_ASAN)
 #define rgn_track_given(p, n)     rgn_track_none_(p, n)
 #define rgn_track_taken(p, n)     rgn_track_none_(p, n)
 #define rgn_track_defined(p, n)   rgn_track_none_(p, n)

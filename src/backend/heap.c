@@ -351,6 +351,8 @@ void rgn_heap_check_(const char *fn, rgn_region *r, const void *p)
 			rgn_heap_bad_free(fn, r, p, "not the start of an object");
 		if ((const char *)p >= h->cls[c].cur && (const char *)p < h->cls[c].end)
 			rgn_heap_bad_free(fn, r, p, "not an object yet");
+		if (size >= 16 && rgn_peek_word((const char *)p + 8) != RGN_HEAP_FREED)
+			return; /* not marked: not on the free list */
 		for (x = h->cls[c].free; x; x = *(void *const *)x)
 			if (x == p)
 				rgn_heap_bad_free(fn, r, p, "freed already (freed twice?)");

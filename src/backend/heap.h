@@ -98,10 +98,19 @@ rgn_hidden rgn_noreturn void rgn_heap_bad_free(const char *fn, rgn_region *r,
                                                const void *p, const char *why);
 rgn_hidden void rgn_heap_check_(const char *fn, rgn_region *r, const void *p);
 
+/* Debug builds mark a freed object of 16 bytes or more in its second
+ * word, so that the check walks its class's free list (the only exact
+ * test of a double free) only for an object that carries the mark, not
+ * on every free; an allocation clears it.  8-byte objects are always
+ * walked. */
+#define RGN_HEAP_FREED 0x7267e5f4ee0bad1dull
 #if RGN_DEBUG >= 1
 #define rgn_heap_check(fn, r, p) rgn_heap_check_((fn), (r), (p))
+#define rgn_heap_mark(p, size, v) \
+	((size) >= 16 ? (void)(((uint64_t *)(void *)(p))[1] = (v)) : (void)0)
 #else
 #define rgn_heap_check(fn, r, p) ((void)0)
+#define rgn_heap_mark(p, size, v) ((void)0)
 #endif
 
 /* n >= 1 bytes from r, a live heap region: NULL with errno. */
@@ -129,6 +138,7 @@ static inline void *rgn_heap_alloc(rgn_region *r, size_t n)
 	} else {
 		return rgn_heap_alloc_slow(r, n);
 	}
+	rgn_heap_mark(p, size, 0);
 	h->used += size;
 	return p;
 }
@@ -147,6 +157,7 @@ static inline void rgn_heap_free(rgn_region *r, void *p)
 		return;
 	}
 	c = tag >> 8;
+	rgn_heap_mark(p, rgn_heap_size[c], RGN_HEAP_FREED);
 	*(void **)p = h->cls[c].free;
 	h->cls[c].free = p;
 	h->used -= rgn_heap_size[c];
