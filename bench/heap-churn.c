@@ -41,6 +41,7 @@
  *   talloc    one context: talloc_size under it, talloc_free per object
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -79,7 +80,7 @@ typedef void hc_heap;
 
 static void die(const char *what)
 {
-	fprintf(stderr, "heap-churn-%s: %s\n", HC_NAME, what);
+	fprintf(stderr, "heap-churn-%s: %s: %s\n", HC_NAME, what, strerror(errno));
 	exit(1);
 }
 
