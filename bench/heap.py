@@ -68,9 +68,19 @@ def preload_libs():
 
 
 def pkgver(p):
-    r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", p],
+    """The installed version (the first architecture's, when several are)."""
+    r = subprocess.run(["dpkg-query", "-W", "-f=${Version}\\n", p],
                        capture_output=True, text=True)
-    return r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else "not installed"
+    v = r.stdout.split()
+    return v[0] if r.returncode == 0 and v else "not installed"
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 class Cell:
@@ -96,6 +106,7 @@ class Bench:
         self.raw = []            # (row, alloc, round, metric, value)
         self.outputs = {}        # (row, alloc) -> set of stdout texts
         self.failures = []
+        self.row_info = {}       # row -> what the program said of its work
         self.tmp = tempfile.mkdtemp(prefix="rgn-heap-")
 
     def size(self, key):
@@ -223,11 +234,16 @@ class Bench:
             p = run(c.argv, c.env, cwd=c.cwd)
             if p.returncode != 0:
                 return self.fail(c, rnd, p)
+            first = True
             for line in p.stdout.splitlines():
                 f = line.split(",", 1)
                 if f[0] == "info":
-                    if rnd == 0 and c.row == "churn":
+                    # the first names the allocator, the others the workload
+                    if rnd == 0 and c.row == "churn" and first:
                         self.setup.append("%s (churn, destroy): %s" % (c.alloc, f[1]))
+                    elif not first and rnd == 0:
+                        self.row_info.setdefault(c.row, f[1])
+                    first = False
                     continue
                 if f[0] == "check":
                     self.outputs.setdefault((c.row, c.alloc), set()).add(f[1])
@@ -375,17 +391,18 @@ def report(b, out, command, seconds):
     md += md_table(head, trows) + ["", "## Peak RSS", ""]
     md += md_table(head, rrows) + ["", "## Goals", ""]
     md += md_table(["verdict", "goal", "measured"], gl)
-    md += ["", "## Rows", ""] + ["- **%s**: %s" % (r, b.what[r]) for r in b.rows]
+    md += ["", "## Rows", ""] + ["- **%s**: `%s`%s" % (
+        r, b.what[r], " (%s)" % b.row_info[r] if r in b.row_info else "") for r in b.rows]
     md += ["- **churn**: a table of slots, half filled, then random steps: an "
            "occupied slot's object is freed, an empty slot gets a new object; "
-           "sizes 60 %% 16–64 B, 25 %% 65–256 B, 10 %% 257–1024 B, 5 %% 1025–4096 B "
+           "sizes 60 % 16–64 B, 25 % 65–256 B, 10 % 257–1024 B, 5 % 1025–4096 B "
            "(mean about 250 B), seed 42, one warm-up pass of a quarter of the "
            "steps; ns per allocation+free pair, peak RSS from VmHWM.",
-           "- **destroy**: 10 M objects of 16, 32, 48, 64 B in turn, then the whole "
+           "- **destroy**: live objects of 16, 32, 48, 64 B in turn, then the whole "
            "heap dropped, timed alone: rgn_destroy of the heap region, "
            "mi_heap_destroy, jemalloc's arena.<i>.reset (of an arena made for "
            "it), talloc_free of the context; glibc has no such call, its figure is "
-           "the 10 M frees one by one.  RSS is the peak, before the drop.",
+           "the objects freed one by one.  RSS is the peak, before the drop.",
            "- APR is left out: a pool cannot free one object, and a sub-pool per "
            "object (8 KiB at least each) is not how APR programs free objects "
            "one by one; they do not, they clear a pool."]
@@ -404,6 +421,9 @@ def report(b, out, command, seconds):
         md.append("- package %s: %s" % (p, pkgver(p)))
     if getattr(b, "sqlite_version", None):
         md.append("- speedtest1 reports SQLite %s" % b.sqlite_version)
+    md += ["- load average (1, 5, 15 min) at the start: %s; at the end: %s "
+           "(other work on the machine falls on every allocator alike through the "
+           "rotation, but widens the min–max)" % tuple(b.load)]
     md += ["- peak RSS of the program rows: `/usr/bin/time -f %M` (the child's "
            "ru_maxrss, which starts from time's own small image, about 1–2 MiB)"]
     notes = []
@@ -451,10 +471,12 @@ def main():
     b = Bench(os.path.abspath(a.build), 2 if a.smoke else 1 if a.full else 0,
               a.rounds)
     t0 = time.time()
+    b.load = [loadavg()]
     b.lua_rows()
     b.sqlite_rows()
     b.churn_rows()
     b.run_all()
+    b.load.append(loadavg())
     report(b, a.out, a.command, time.time() - t0)
     if a.smoke and b.failures:
         sys.exit(1)
