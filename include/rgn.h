@@ -289,16 +289,31 @@ typedef enum rgn_release {
 
 /* Options for rgn_new_with.  Zero in a field means the default; opts is
  * only read during the call.  backend outside the enum is EINVAL.  The
- * fields of the other backend are ignored (and not checked): chunk_max is
- * the blocks backend's only; rounded down to whole blocks, it is taken
- * from one block to 1 GiB, and objects above an eighth of it get blocks
- * of their own. */
+ * fields of the other backends are ignored (and not checked): chunk_max
+ * is the blocks and heap backends'; rounded down to whole blocks, it is
+ * taken from one block (8 for a heap region) to 1 GiB; in a blocks
+ * region objects above an eighth of it get blocks of their own.
+ *
+ * A heap region (RGN_BACKEND_HEAP) hands out objects in 80 size classes
+ * (multiples of 8 up to 64 bytes, then eight per doubling up to 32 KiB:
+ * at most 12.5 % over a request above 64 bytes), with no header; larger
+ * objects are spans of blocks.  rgn_free puts an object back on its
+ * class's free list in O(1) (a span goes back to the space), rgn_realloc
+ * resizes in place while the class or span allows, rgn_usable_size is
+ * exact.  Destroy and reset give back every chunk and span at once,
+ * whatever the number of objects.  Objects are 8-byte aligned (16 when
+ * their class is a multiple of 16; rgn_alloc_aligned rounds a request up
+ * to a power of two at least its alignment).  Children, cleanups, names,
+ * statistics (used counts live objects' class sizes) and references are
+ * as in any region; rgn_rewind and rgn_tail fail with ENOTSUP (nothing
+ * is bumped: there is no history to go back to), as does rgn_merge. */
 typedef struct rgn_options {
 	rgn_backend backend;
 	size_t reserve;           /* RGN_BACKEND_CONTIG: bytes to reserve, from
 	                             1 MiB to 32 GiB, rounded up to 64 KiB
 	                             (0: 32 GiB); EINVAL outside */
-	size_t chunk_max;         /* cap on chunk growth in bytes (0: 256 KiB) */
+	size_t chunk_max;         /* cap on chunk growth in bytes (0: 256 KiB,
+	                             1 MiB for a heap region) */
 	/* RGN_BACKEND_CONTIG only: */
 	size_t retain;            /* bytes rgn_reset (and the reuse cache) keep
 	                             resident; pages above are given back

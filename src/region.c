@@ -32,6 +32,7 @@
 #include "backend/backend.h"
 #include "backend/blocks.h"
 #include "backend/contig.h"
+#include "backend/heap.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -54,6 +55,7 @@
 static const struct rgn_backend_ops *const backends[] = {
 	[RGN_BACKEND_BLOCKS] = &rgn_blocks_backend,
 	[RGN_BACKEND_CONTIG] = &rgn_contig_backend,
+	[RGN_BACKEND_HEAP] = &rgn_heap_backend,
 };
 #define NBACKENDS (sizeof backends / sizeof backends[0])
 
@@ -383,6 +385,8 @@ RGN_API void *rgn_alloc_slow_(rgn_region *r, size_t n)
 		return einval();
 	if (n == 0)
 		n = 1;
+	if (r->flags & RGN_F_HEAP)
+		return rgn_heap_alloc(r, n);
 	if (n <= (size_t)(r->bump.end - r->bump.cur))
 		return bump(r, n);
 	return backend_alloc(r, n, RGN_GRANULE, NULL);
@@ -522,6 +526,8 @@ RGN_API void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size)
 		return rgn_alloc(r, new_size);
 	if (new_size == 0)
 		new_size = 1;
+	if (r->flags & RGN_F_HEAP)
+		return rgn_heap_realloc(r, p, old, new_size);
 	if (old <= SIZE_MAX - 7 && q >= r->chunk_start && q < r->bump.end &&
 	    (uintptr_t)q + rgn_round8(old) == (uintptr_t)r->bump.cur) {
 		/* the last allocation: move the bump pointer */
@@ -544,7 +550,8 @@ RGN_API void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size)
 	return n;
 }
 
-/* A bump region records no sizes: memory goes back only when p is the last
+/* A heap region puts p on its class's free list (backend/heap.h).  A bump
+ * region records no sizes: memory goes back only when p is the last
  * allocation and its size is known.  That moves the bump pointer down, as
  * a shrink would: marks above become stale, and a pending tail is
  * cancelled (it could otherwise look pending again). */
@@ -554,6 +561,10 @@ RGN_API void rgn_free(rgn_region *r, void *p, size_t size)
 
 	if (!p || !rgn_live(r))
 		return;
+	if (r->flags & RGN_F_HEAP) {
+		rgn_heap_free(r, p);
+		return;
+	}
 	if (size && size <= SIZE_MAX - 7 && q >= r->chunk_start && q < r->bump.cur &&
 	    (uintptr_t)q + rgn_round8(size) == (uintptr_t)r->bump.cur) {
 		r->bump.cur = q;
@@ -567,6 +578,10 @@ RGN_API size_t rgn_usable_size(const rgn_region *r, const void *p)
 {
 	if (!p || !rgn_live(r))
 		return 0;
+	if (r->flags & RGN_F_HEAP) {
+		rgn_heap_check("rgn_usable_size", (rgn_region *)r, p);
+		return rgn_heap_usable(r, p);
+	}
 	return 0;
 }
 
@@ -717,7 +732,13 @@ RGN_API int rgn_rewind(rgn_region *r, rgn_mark m)
 {
 	const struct rgn_mark_priv *mp = (const struct rgn_mark_priv *)(const void *)&m;
 
-	if (!rgn_live(r) || mp->cur == NULL || !mark_valid(r, mp))
+	if (!rgn_live(r))
+		return einval_int();
+	if (!ops(r)->rewind) { /* a heap region frees objects, not history */
+		errno = ENOTSUP;
+		return -1;
+	}
+	if (mp->cur == NULL || !mark_valid(r, mp))
 		return einval_int();
 	/* cleanups first: they may still use the memory, or even allocate
 	 * (what they allocate is popped below with the rest) */
@@ -827,6 +848,10 @@ RGN_API void *rgn_tail(rgn_region *r, size_t min, size_t *avail)
 
 	if (!rgn_live(r) || !avail)
 		return einval();
+	if (!ops(r)->chunk) { /* a heap region has no chunk to bump in */
+		errno = ENOTSUP;
+		return NULL;
+	}
 	if (min == 0)
 		min = 1;
 	if (min > ops(r)->max_size(r))

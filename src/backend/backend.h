@@ -37,6 +37,7 @@ struct rgn_hist {
 /* rgn_region.flags */
 #define RGN_F_STACKED 1u /* on its thread's region stack (rgn_push) */
 #define RGN_F_HISTOUT 2u /* hist_out holds the mark history */
+#define RGN_F_HEAP    4u /* a heap region (backend/heap.h): always set */
 
 /*
  * The common part of every region header; each backend's header starts
