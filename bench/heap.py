@@ -55,6 +55,12 @@ SIZES = {
 CHURN_ALLOCATORS = ["rgn", "glibc", "jemalloc", "mimalloc", "talloc"]
 PROGRAM_ALLOCATORS = ["rgn", "glibc", "jemalloc", "mimalloc"]
 GOAL_DESTROY_OBJECTS = 10000000
+# tests/lua programs that are not for timing
+LUA_TESTS_LEFT_OUT = {
+    "memory.lua": "it allocates until the allocator fails, under the limits "
+                  "its own test sets (RGN_SPACE, ulimit -v); unlimited, it "
+                  "takes all the machine's memory",
+}
 RETAIN_ALL = "2G"                # more than the destroy row's objects take
 RETAIN_ROW = "destroy, RGN_RETAIN=" + RETAIN_ALL
 
@@ -168,10 +174,17 @@ class Bench:
             row = "lua %s %s" % (prog[:-4], arg)
             self.add(row, "rgn-lua bench/lua/%s %s" % (prog, arg),
                      [Cell(row, a, [exe, path, arg], e, cwd=ROOT) for a, e in envs])
-        tests = sorted(glob.glob(os.path.join(ROOT, "tests", "lua", "*.lua")))
+        tests = sorted(t for t in glob.glob(os.path.join(ROOT, "tests", "lua", "*.lua"))
+                       if os.path.basename(t) not in LUA_TESTS_LEFT_OUT)
         if not tests:
             self.skip("Lua tests: no tests/lua/*.lua in this tree")
             return
+        if not self.full:
+            self.skip("Lua tests: run with --full only (tens of seconds a cell)")
+            return
+        for t, why in LUA_TESTS_LEFT_OUT.items():
+            if os.path.exists(os.path.join(ROOT, "tests", "lua", t)):
+                self.skip("Lua tests: %s left out: %s" % (t, why))
         # one cell: every test program in turn, stopping at a failure;
         # /usr/bin/time's %M is then the largest of them
         loop = ('for f do "$0" "$f" >/dev/null || { echo "$f failed" >&2; '
@@ -445,6 +458,8 @@ def report(b, out, command, seconds):
            "ru_maxrss, which starts from time's own small image, about 1–2 MiB)"]
     notes = []
     for row in b.rows:
+        if row.startswith("speedtest1"):
+            continue             # it prints its own timings
         outs = {a: v for (r, a), v in b.outputs.items() if r == row}
         texts = set().union(*outs.values()) if outs else set()
         if len(texts) > 1:
