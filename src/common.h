@@ -111,12 +111,18 @@ void rgn_bad_region(const char *fn, const void *r, bool dead);
 /* RUNNING_ON_VALGRIND, taken when the space is set up (space.c): no
  * memory is given or taken before that. */
 rgn_hidden extern bool rgn_vg_running;
-#define rgn_vg_(req, p, n) \
-	(rgn_unlikely(rgn_vg_running) ? (void)req((p), (n)) : rgn_track_none_(p, n))
-#define rgn_track_given(p, n)     rgn_vg_(VALGRIND_MAKE_MEM_UNDEFINED, p, n)
-#define rgn_track_taken(p, n)     rgn_vg_(VALGRIND_MAKE_MEM_NOACCESS, p, n)
-#define rgn_track_defined(p, n)   rgn_vg_(VALGRIND_MAKE_MEM_DEFINED, p, n)
-#define rgn_track_undefined(p, n) rgn_vg_(VALGRIND_MAKE_MEM_UNDEFINED, p, n)
+/* The request out of line (common.c), so that a fast path that tracks
+ * needs no stack frame for the request's block. */
+enum { RGN_VG_UNDEFINED, RGN_VG_NOACCESS, RGN_VG_DEFINED };
+rgn_hidden rgn_cold void rgn_vg_request(int kind, const void *p, size_t n);
+/* A region header's magic, read where memcheck may forbid it. */
+rgn_hidden rgn_cold uint32_t rgn_magic_vg(const void *magic);
+#define rgn_vg_(kind, p, n) \
+	(rgn_unlikely(rgn_vg_running) ? rgn_vg_request((kind), (p), (n)) : rgn_track_none_(p, n))
+#define rgn_track_given(p, n)     rgn_vg_(RGN_VG_UNDEFINED, p, n)
+#define rgn_track_taken(p, n)     rgn_vg_(RGN_VG_NOACCESS, p, n)
+#define rgn_track_defined(p, n)   rgn_vg_(RGN_VG_DEFINED, p, n)
+#define rgn_track_undefined(p, n) rgn_vg_(RGN_VG_UNDEFINED, p, n)
 #else
 #define rgn_track_given(p, n)     rgn_track_none_(p, n)
 #define rgn_track_taken(p, n)     rgn_track_none_(p, n)

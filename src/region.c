@@ -515,19 +515,13 @@ RGN_API char *rgn_format(rgn_region *r, const char *fmt, ...)
 
 /* ---- resize ---------------------------------------------------------------------------- */
 
-RGN_API void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size)
+/* A bump region's resize (rgn_realloc), out of line: heap regions, which
+ * free and resize all the time, take the short path. */
+static rgn_noinline void *realloc_bump(rgn_region *r, void *p, size_t old, size_t new_size)
 {
 	char *q = p;
 	void *n;
 
-	if (!rgn_live(r))
-		return einval();
-	if (!p)
-		return rgn_alloc(r, new_size);
-	if (new_size == 0)
-		new_size = 1;
-	if (r->flags & RGN_F_HEAP)
-		return rgn_heap_realloc(r, p, old, new_size);
 	if (old <= SIZE_MAX - 7 && q >= r->chunk_start && q < r->bump.end &&
 	    (uintptr_t)q + rgn_round8(old) == (uintptr_t)r->bump.cur) {
 		/* the last allocation: move the bump pointer */
@@ -550,21 +544,26 @@ RGN_API void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size)
 	return n;
 }
 
+RGN_API void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size)
+{
+	if (!rgn_live(r))
+		return einval();
+	if (new_size == 0)
+		new_size = 1;
+	if (r->flags & RGN_F_HEAP)
+		return p ? rgn_heap_realloc(r, p, old, new_size) : rgn_heap_alloc(r, new_size);
+	if (!p)
+		return rgn_alloc(r, new_size);
+	return realloc_bump(r, p, old, new_size);
+}
+
 /* A heap region puts p on its class's free list (backend/heap.h).  A bump
  * region records no sizes: memory goes back only when p is the last
  * allocation and its size is known.  That moves the bump pointer down, as
  * a shrink would: marks above become stale, and a pending tail is
  * cancelled (it could otherwise look pending again). */
-RGN_API void rgn_free(rgn_region *r, void *p, size_t size)
+static rgn_noinline void free_bump(rgn_region *r, char *q, size_t size)
 {
-	char *q = p;
-
-	if (!p || !rgn_live(r))
-		return;
-	if (r->flags & RGN_F_HEAP) {
-		rgn_heap_free(r, p);
-		return;
-	}
 	if (size && size <= SIZE_MAX - 7 && q >= r->chunk_start && q < r->bump.cur &&
 	    (uintptr_t)q + rgn_round8(size) == (uintptr_t)r->bump.cur) {
 		r->bump.cur = q;
@@ -572,6 +571,16 @@ RGN_API void rgn_free(rgn_region *r, void *p, size_t size)
 		hist_cut(r, ops(r)->used(r));
 		rgn_track_undefined(q, rgn_round8(size));
 	}
+}
+
+RGN_API void rgn_free(rgn_region *r, void *p, size_t size)
+{
+	if (!p || !rgn_live(r))
+		return;
+	if (r->flags & RGN_F_HEAP)
+		rgn_heap_free(r, p);
+	else
+		free_bump(r, p, size);
 }
 
 RGN_API size_t rgn_usable_size(const rgn_region *r, const void *p)

@@ -58,5 +58,8 @@ run destroyed-large  "Invalid read"
 run destroyed-contig "Invalid read"
 run unwritten-blocks "Conditional jump or move depends on uninitialised"
 run unwritten-contig "Conditional jump or move depends on uninitialised"
+run freed-heap       "Invalid read"
+run destroyed-heap   "Invalid read"
+run unwritten-heap   "Conditional jump or move depends on uninitialised"
 run clean ""
 exit $fail

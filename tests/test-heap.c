@@ -85,7 +85,7 @@ START_TEST(test_heap_churn_keeps_contents)
 
 	tst_init(256 * MiB, 0);
 	r = heap_new(NULL);
-	for (int step = 0; step < 60000; step++) {
+	for (int step = 0, steps = tst_vg() ? 10000 : 60000; step < steps; step++) {
 		size_t i = tst_range(&seed, 0, N - 1);
 		if (p[i]) {
 			ck_assert(tst_verify(p[i], n[i], (unsigned)i));
@@ -290,7 +290,7 @@ START_TEST(test_heap_destroy_gives_back)
 	rgn_space_trim();
 	before = tst_space();
 	r = heap_new(NULL);
-	for (int i = 0; i < 1000000; i++)
+	for (int i = 0, n = tst_vg() ? 100000 : 1000000; i < n; i++)
 		ck_assert_ptr_nonnull(rgn_alloc(r, 16 + (size_t)(i % 7) * 8));
 	ck_assert_uint_le(tst_region(r).chunks, 60); /* chunks grow to 1 MiB */
 	rgn_destroy(r);

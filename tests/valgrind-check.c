@@ -14,13 +14,18 @@
  *                        (its reservation stays mapped in the reuse cache)
  *   unwritten-blocks     branch on region memory never written (blocks)
  *   unwritten-contig     the same in a contiguous region
+ *   freed-heap           read an object of a heap region after rgn_free
+ *   destroyed-heap       read an object of a destroyed heap region
+ *   unwritten-heap       branch on a reused object of a heap region (its
+ *                        old contents are not the new object's)
  *
  * The clean case uses regions of both backends as a program would and
  * must draw no report.  It also asks memcheck how it sees the memory
  * (VALGRIND_GET_VBITS, which reports nothing itself) and exits 1 when a
  * state is not the one rgn promises: fresh allocations undefined, what
  * rgn_calloc returns defined, a destroyed region's memory inaccessible,
- * memory above a rewound bump pointer undefined again.
+ * memory above a rewound bump pointer undefined again, a freed heap
+ * object inaccessible but for its first word (the free list's link).
  *   clean
  *
  * Every case prints "reached" just before its last step, so that the
@@ -117,6 +122,73 @@ static void branch_on_unwritten(rgn_backend backend)
 	if (p[40] == 0)           /* never written: undefined */
 		sink = 1;
 	rgn_destroy(r);
+}
+
+static void read_after_free(void)
+{
+	rgn_region *r = region(RGN_BACKEND_HEAP);
+	unsigned char *p = alloc(r, 64);
+
+	memset(p, 7, 64);
+	rgn_free(r, p, 64);
+	puts("reached");
+	fflush(stdout);
+	sink = p[40];             /* invalid read */
+	rgn_destroy(r);
+}
+
+static void branch_on_reused(void)
+{
+	rgn_region *r = region(RGN_BACKEND_HEAP);
+	unsigned char *p = alloc(r, 64), *q;
+
+	memset(p, 7, 64);
+	rgn_free(r, p, 64);
+	q = alloc(r, 64);         /* the same object again */
+	q[0] = 1;
+	puts("reached");
+	fflush(stdout);
+	if (q[40] == 7)           /* not written since it came back */
+		sink = 1;
+	rgn_destroy(r);
+}
+
+/* A heap region as a program uses it: no report, and the states rgn
+ * promises. */
+static void clean_heap(void)
+{
+	rgn_region *r = region(RGN_BACKEND_HEAP);
+	unsigned char *p[256];
+	unsigned sum = 0;
+
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < 256; i++) {
+			p[i] = alloc(r, 16 + (size_t)(i * 37 % 3000));
+			memset(p[i], i, 16);
+		}
+		for (int i = 0; i < 256; i += 2) {
+			p[i] = rgn_realloc(r, p[i], 16 + (size_t)(i * 37 % 3000), 5000);
+			if (!p[i])
+				exit(2);
+			sum += p[i][15];
+		}
+		for (int i = 0; i < 256; i++)
+			rgn_free(r, p[i], 0);
+	}
+	p[0] = alloc(r, 100);
+	expect("heap object", p[0], 100, 'U');
+	memset(p[0], 1, 100);
+	rgn_free(r, p[0], 100);
+	expect("freed heap object", p[0] + 8, 96, 'N');
+	p[1] = alloc(r, 100 * 1024);
+	rgn_free(r, p[1], 0);
+	expect("freed heap span", p[1], 100 * 1024, 'N');
+	p[2] = rgn_calloc(r, 1, 200);
+	expect("rgn_calloc in a heap region", p[2], 200, 'D');
+	if (sum == 12345)
+		puts("unlikely");
+	rgn_destroy(r);
+	expect("destroyed heap region", p[2], 200, 'N');
 }
 
 static void cleanup_note(void *arg)
@@ -217,13 +289,21 @@ int main(int argc, char **argv)
 		branch_on_unwritten(RGN_BACKEND_BLOCKS);
 	else if (strcmp(c, "unwritten-contig") == 0)
 		branch_on_unwritten(RGN_BACKEND_CONTIG);
+	else if (strcmp(c, "freed-heap") == 0)
+		read_after_free();
+	else if (strcmp(c, "destroyed-heap") == 0)
+		read_after_destroy(RGN_BACKEND_HEAP, 64);
+	else if (strcmp(c, "unwritten-heap") == 0)
+		branch_on_reused();
 	else if (strcmp(c, "clean") == 0) {
 		clean(RGN_BACKEND_BLOCKS);
 		clean(RGN_BACKEND_CONTIG);
+		clean_heap();
 		puts("reached");
 	} else {
 		fprintf(stderr, "usage: valgrind-check destroyed-blocks|destroyed-large|"
-		        "destroyed-contig|unwritten-blocks|unwritten-contig|clean\n");
+		        "destroyed-contig|unwritten-blocks|unwritten-contig|freed-heap|"
+		        "destroyed-heap|unwritten-heap|clean\n");
 		return 2;
 	}
 	return failures ? 1 : 0;

@@ -153,15 +153,8 @@ struct rgn_backend_ops {
 RGN_NO_ASAN static inline uint32_t rgn_magic_of(const rgn_region *r)
 {
 #ifdef RGN_VG_HOOKS
-	if (rgn_unlikely(rgn_vg_running)) {
-		uint32_t m;
-
-		VALGRIND_DISABLE_ERROR_REPORTING;
-		m = *(const volatile uint32_t *)&r->magic;
-		(void)VALGRIND_MAKE_MEM_DEFINED(&m, sizeof(m));
-		VALGRIND_ENABLE_ERROR_REPORTING;
-		return m;
-	}
+	if (rgn_unlikely(rgn_vg_running))
+		return rgn_magic_vg(&r->magic); /* common.c: out of line */
 #endif
 	return *(const volatile uint32_t *)&r->magic;
 }

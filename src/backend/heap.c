@@ -23,7 +23,7 @@
 #define HEAP_CHUNK_FIRST 4u
 
 /* 8, 16 .. 64, then eight steps per doubling up to 32 KiB. */
-#define CS(c) ((c) < 8 ? ((c) + 1u) * 8u : (8u + ((c) & 7u) + 1u) << (((c) - 8u) / 8u + 3u))
+#define CS(c) ((c) < 8u ? ((c) + 1u) * 8u : (8u + ((c) & 7u) + 1u) << ((c) < 8u ? 0u : ((c) - 8u) / 8u + 3u))
 #define CS8(c) CS(c), CS(c + 1), CS(c + 2), CS(c + 3), CS(c + 4), CS(c + 5), CS(c + 6), CS(c + 7)
 const uint32_t rgn_heap_size[RGN_HEAP_CLASSES] = {
 	CS8(0u), CS8(8u), CS8(16u), CS8(24u), CS8(32u),
