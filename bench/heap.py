@@ -35,7 +35,7 @@ import time
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import (Samples, fmt, fmt_ratio, md_table, ratio, rotated,  # noqa: E402
-                      run, show, stats, write_csv)
+                      run, show, write_csv)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIME = "/usr/bin/time"
@@ -440,7 +440,7 @@ def report(b, out, command, seconds):
                    "madvise calls%s, and %s MiB stayed retained." % (
                        "rgn, default retain limit (64 MiB)" if row == "destroy" else
                        "rgn, RGN_RETAIN=" + RETAIN_ALL, fmt(pm),
-                       fmt(b.data.median(row, "rgn", "purges_in_destroy")),
+                       "%.0f" % (b.data.median(row, "rgn", "purges_in_destroy") or 0),
                        " (the purge of the free blocks above the retain limit is "
                        "part of rgn_destroy, so of its time)" if pm > 0 else "",
                        fmt(b.data.median(row, "rgn", "retained_after_mib")))]
