@@ -428,7 +428,8 @@ def report(b, out, command, seconds):
            "heap dropped, timed alone: rgn_destroy of the heap region, "
            "mi_heap_destroy, jemalloc's arena.<i>.reset (of an arena made for "
            "it), talloc_free of the context; glibc has no such call, its figure is "
-           "the objects freed one by one.  RSS is the peak, before the drop.",
+           "the objects freed one by one (its RSS includes the list of their "
+           "pointers, 8 bytes each).  RSS is the peak, before the drop.",
            "- APR is left out: a pool cannot free one object, and a sub-pool per "
            "object (8 KiB at least each) is not how APR programs free objects "
            "one by one; they do not, they clear a pool."]
