@@ -306,7 +306,10 @@ typedef enum rgn_release {
  * to a power of two at least its alignment).  Children, cleanups, names,
  * statistics (used counts live objects' class sizes) and references are
  * as in any region; rgn_rewind and rgn_tail fail with ENOTSUP (nothing
- * is bumped: there is no history to go back to), as does rgn_merge. */
+ * is bumped: there is no history to go back to), as does rgn_merge.  As
+ * every region, a heap region is used by one thread at a time: its free
+ * lists take no lock, so threads that share one serialize their calls
+ * (rgn_free and rgn_realloc included). */
 typedef struct rgn_options {
 	rgn_backend backend;
 	size_t reserve;           /* RGN_BACKEND_CONTIG: bytes to reserve, from
@@ -474,7 +477,8 @@ void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size);
  * memory goes back only when p is the region's last allocation and size
  * is given (as rgn_realloc's shrink: marks above it become invalid);
  * otherwise nothing happens, and the memory lives as long as the region.
- * p NULL does nothing; so does a region that is not live but NULL.  Freeing
+ * p NULL does nothing, and so does r NULL (a destroyed region aborts with
+ * a message, as in every call that takes a region).  Freeing
  * anything but a live object of r (twice, a pointer inside an object,
  * another region's) is undefined; builds with -Drgn_debug=1 or more catch
  * it in a heap region with a message and abort.  Never sets errno. */
