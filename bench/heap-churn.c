@@ -202,6 +202,8 @@ static void hc_drop(hc_heap *h, void **objs, size_t n)
 #elif defined(HC_JEMALLOC)
 	char name[64];
 
+	if (!h->flags)
+		return; /* the churn's: plain malloc, no arena of its own */
 	snprintf(name, sizeof name, "arena.%u.reset", h->arena);
 	if (mallctl(name, NULL, NULL, NULL, 0) != 0)
 		die("arena reset failed");
