@@ -258,7 +258,7 @@ START_TEST(test_heap_region_functions)
 	ck_assert_ptr_nonnull(q);
 	for (int i = 0; i < 1000; i++)
 		ck_assert_int_eq(((char *)q)[i], 0);
-	ck_assert_ptr_eq(RGN_AT(void, rgn_ref_of(p)), p);
+	ck_assert_ptr_eq(rgn_ptr(rgn_ref_of(p)), p);
 	ck_assert_str_eq(rgn_format(r, "%d-%s", 42, "x"), "42-x");
 	ck_assert_str_eq(rgn_strdup(c, "child"), "child");
 	st = tst_region(r);
