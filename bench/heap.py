@@ -393,12 +393,19 @@ def goals(b):
     r = d.median("destroy", "rgn", "destroy_ms")
     k = d.median(RETAIN_ROW, "rgn", "destroy_ms")
     n = b.size("destroy_objects")
+    at = "" if n == GOAL_DESTROY_OBJECTS else " [measured at %d objects]" % n
+    goal = "destroy of %d M live objects: under 1 ms" % (GOAL_DESTROY_OBJECTS // 1000000)
+    # two set-ups, two verdicts: the retain limit raised to hold the heap
+    # (what bench/adapt-rgn.h does for every row of the main suite, as the
+    # other allocators keep their freed memory too), and rgn's default,
+    # where the purge of what lies over the limit runs inside rgn_destroy
+    out.append((verdict(None if k is None else k < 1.0),
+                goal + " (retain limit above the heap, as in the main suite)",
+                "rgn %s ms with RGN_RETAIN=%s%s" % (fmt(k), RETAIN_ALL, at)
+                if k is not None else "not measured"))
     out.append((verdict(None if r is None else r < 1.0),
-                "destroy of %d M live objects: under 1 ms" % (GOAL_DESTROY_OBJECTS // 1000000),
-                ("rgn %s ms with the default retain limit%s%s" % (
-                    fmt(r), "" if k is None else
-                    "; %s ms with RGN_RETAIN=%s (no purge)" % (fmt(k), RETAIN_ALL),
-                    "" if n == GOAL_DESTROY_OBJECTS else " [measured at %d objects]" % n))
+                goal + " (default retain limit: the purge is inside)",
+                "rgn %s ms with the default retain limit%s" % (fmt(r), at)
                 if r is not None else "not measured"))
     return out
 
