@@ -385,7 +385,7 @@ RGN_API void *rgn_alloc_slow_(rgn_region *r, size_t n)
 		return einval();
 	if (n == 0)
 		n = 1;
-	if (r->flags & RGN_F_HEAP)
+	if (r->backend == RGN_BACKEND_HEAP)
 		return rgn_heap_alloc(r, n);
 	if (n <= (size_t)(r->bump.end - r->bump.cur))
 		return bump(r, n);
@@ -515,6 +515,13 @@ RGN_API char *rgn_format(rgn_region *r, const char *fmt, ...)
 
 /* ---- resize ---------------------------------------------------------------------------- */
 
+/* Is q, of n bytes as asked for, the last allocation of r's chunk? */
+static inline bool last_alloc(const rgn_region *r, const char *q, size_t n)
+{
+	return n <= SIZE_MAX - 7 && q >= r->chunk_start && q < r->bump.end &&
+	       (uintptr_t)q + rgn_round8(n) == (uintptr_t)r->bump.cur;
+}
+
 /* A bump region's resize (rgn_realloc), out of line: heap regions, which
  * free and resize all the time, take the short path. */
 static rgn_noinline void *realloc_bump(rgn_region *r, void *p, size_t old, size_t new_size)
@@ -522,8 +529,7 @@ static rgn_noinline void *realloc_bump(rgn_region *r, void *p, size_t old, size_
 	char *q = p;
 	void *n;
 
-	if (old <= SIZE_MAX - 7 && q >= r->chunk_start && q < r->bump.end &&
-	    (uintptr_t)q + rgn_round8(old) == (uintptr_t)r->bump.cur) {
+	if (last_alloc(r, q, old)) {
 		/* the last allocation: move the bump pointer */
 		size_t room = (size_t)(r->bump.end - q);
 		if (new_size <= room ||
@@ -550,7 +556,7 @@ RGN_API void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size)
 		return einval();
 	if (new_size == 0)
 		new_size = 1;
-	if (r->flags & RGN_F_HEAP)
+	if (r->backend == RGN_BACKEND_HEAP)
 		return p ? rgn_heap_realloc(r, p, old, new_size) : rgn_heap_alloc(r, new_size);
 	if (!p)
 		return rgn_alloc(r, new_size);
@@ -564,8 +570,7 @@ RGN_API void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size)
  * cancelled (it could otherwise look pending again). */
 static rgn_noinline void free_bump(rgn_region *r, char *q, size_t size)
 {
-	if (size && size <= SIZE_MAX - 7 && q >= r->chunk_start && q < r->bump.cur &&
-	    (uintptr_t)q + rgn_round8(size) == (uintptr_t)r->bump.cur) {
+	if (size && last_alloc(r, q, size)) {
 		r->bump.cur = q;
 		r->tail_floor = r->tail_at = NULL;
 		hist_cut(r, ops(r)->used(r));
@@ -577,7 +582,7 @@ RGN_API void rgn_free(rgn_region *r, void *p, size_t size)
 {
 	if (!p || !rgn_live(r))
 		return;
-	if (r->flags & RGN_F_HEAP)
+	if (r->backend == RGN_BACKEND_HEAP)
 		rgn_heap_free(r, p);
 	else
 		free_bump(r, p, size);
@@ -587,7 +592,7 @@ RGN_API size_t rgn_usable_size(const rgn_region *r, const void *p)
 {
 	if (!p || !rgn_live(r))
 		return 0;
-	if (r->flags & RGN_F_HEAP) {
+	if (r->backend == RGN_BACKEND_HEAP) {
 		rgn_heap_check("rgn_usable_size", (rgn_region *)r, p);
 		return rgn_heap_usable(r, p);
 	}

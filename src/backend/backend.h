@@ -37,7 +37,6 @@ struct rgn_hist {
 /* rgn_region.flags */
 #define RGN_F_STACKED 1u /* on its thread's region stack (rgn_push) */
 #define RGN_F_HISTOUT 2u /* hist_out holds the mark history */
-#define RGN_F_HEAP    4u /* a heap region (backend/heap.h): always set */
 
 /*
  * The common part of every region header; each backend's header starts
@@ -67,8 +66,8 @@ struct rgn_region {
 	struct rgn_cleanup *cleanups;    /* newest first */
 	struct rgn_region  *stack_prev;  /* rgn_push stack, below this one */
 	size_t              stack_nulls; /* failed pushes below this one */
-	/* Blocks of the space the region holds (the blocks backend; 0 for a
-	 * backend whose memory is elsewhere).  1 means one block and nothing
+	/* Blocks of the space the region holds (the blocks backend; 0 for the
+	 * others, which count in their own header).  1 means one block and nothing
 	 * else: the case rgn_destroy takes inline, without the table. */
 	size_t              blocks;
 	/* rgn_set_name: the caller's string, not a copy; NULL: unnamed.  A
@@ -129,7 +128,8 @@ struct rgn_backend_ops {
 	/* Fill mp->pos (what used would say) and mp->b[] (all of it). */
 	void (*save)(const rgn_region *r, struct rgn_mark_priv *mp);
 	bool (*mark_valid)(const rgn_region *r, const struct rgn_mark_priv *mp);
-	/* Pop what was allocated since mp (cleanups already run). */
+	/* Pop what was allocated since mp (cleanups already run).  NULL (with
+	 * mark_valid): rgn_rewind refuses every mark with ENOTSUP. */
 	void (*rewind)(rgn_region *r, const struct rgn_mark_priv *mp);
 	/* Move src's memory into dst (same backend).  NULL: ENOTSUP. */
 	int (*merge)(rgn_region *dst, rgn_region *src);

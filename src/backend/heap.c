@@ -88,7 +88,7 @@ static void heap_init(struct rgn_heap_region *h, uint32_t chunk_max)
 	h->large = 0;
 	h->nlarge = 0;
 	h->used = 0;
-	h->h.blocks = 1;
+	h->blocks = 1;
 	/* never room: rgn_alloc's inline path always goes out of line */
 	h->h.bump.cur = h->h.bump.end = h->h.chunk_start = (char *)(h + 1);
 }
@@ -113,7 +113,6 @@ static rgn_region *heap_create(const rgn_options *o)
 	r->bump.base = rgn_blocks_ref_base();
 	r->magic = RGN_MAGIC_LIVE;
 	r->backend = RGN_BACKEND_HEAP;
-	r->flags = RGN_F_HEAP;
 	heap_init(h, chunk_max);
 	return r;
 }
@@ -156,7 +155,7 @@ static int chunk_new(struct rgn_heap_region *h, uint32_t need)
 	if (h->head && h->carve < h->chunk_end) {
 		uint32_t len = rgn_desc_of(h->head)->len;
 		rgn_blk_shrink(h->head, len, h->carve - h->head);
-		h->h.blocks -= h->chunk_end - h->carve;
+		h->blocks -= h->chunk_end - h->carve;
 		h->chunk_end = h->carve;
 	}
 	s = rgn_blk_alloc(want, NULL);
@@ -169,7 +168,7 @@ static int chunk_new(struct rgn_heap_region *h, uint32_t need)
 	h->carve = s;
 	h->chunk_end = s + want;
 	h->nchunks++;
-	h->h.blocks += want;
+	h->blocks += want;
 	if (h->next_chunk < h->chunk_max)
 		h->next_chunk = h->next_chunk * 2 > h->chunk_max ? h->chunk_max : h->next_chunk * 2;
 	return 0;
@@ -222,7 +221,7 @@ static void *large_alloc(struct rgn_heap_region *h, size_t n, uint32_t align, bo
 		rgn_desc_of(h->large)->dprev = s;
 	h->large = s;
 	h->nlarge++;
-	h->h.blocks += nb;
+	h->blocks += nb;
 	h->used += (size_t)nb << RGN_BLOCK_SHIFT;
 	if (zeroed)
 		*zeroed = z;
@@ -280,7 +279,7 @@ void rgn_heap_free_large(rgn_region *r, void *p)
 	if (d->next)
 		rgn_desc_of(d->next)->dprev = d->dprev;
 	h->nlarge--;
-	h->h.blocks -= len;
+	h->blocks -= len;
 	h->used -= (size_t)len << RGN_BLOCK_SHIFT;
 	rgn_blk_release(s, len);
 }
@@ -301,13 +300,13 @@ void *rgn_heap_realloc_slow(rgn_region *r, void *p, size_t old, size_t n)
 		if (need <= len) {
 			if (need < len) {
 				rgn_blk_shrink(s, len, need);
-				h->h.blocks -= len - need;
+				h->blocks -= len - need;
 				h->used -= (size_t)(len - need) << RGN_BLOCK_SHIFT;
 			}
 			return p;
 		}
 		if (rgn_blk_extend(s, len, need - len) == 0) {
-			h->h.blocks += need - len;
+			h->blocks += need - len;
 			h->used += (size_t)(need - len) << RGN_BLOCK_SHIFT;
 			return p;
 		}
@@ -375,19 +374,12 @@ static size_t heap_max_size(const rgn_region *r)
 	return rgn_space_g.size;
 }
 
-/* Marks of a heap region are refused by rgn_rewind (no rewind method);
- * a mark still needs its fields. */
+/* Marks of a heap region are refused by rgn_rewind (no rewind method,
+ * checked before any mark is looked at); a mark still needs its fields. */
 static void heap_save(const rgn_region *r, struct rgn_mark_priv *mp)
 {
 	mp->pos = CH(r)->used;
 	memset(mp->b, 0, sizeof(mp->b));
-}
-
-static bool heap_mark_valid(const rgn_region *r, const struct rgn_mark_priv *mp)
-{
-	(void)r;
-	(void)mp;
-	return false;
 }
 
 static size_t heap_used(const rgn_region *r)
@@ -400,7 +392,7 @@ static void heap_stats(const rgn_region *r, struct rgn_region_stats *st)
 	const struct rgn_heap_region *h = CH(r);
 
 	st->used = h->used;
-	st->blocks = h->h.blocks;
+	st->blocks = h->blocks;
 	st->chunks = h->nchunks + 1; /* the own block */
 	st->large = h->nlarge;
 }
@@ -413,7 +405,6 @@ const struct rgn_backend_ops rgn_heap_backend = {
 	.alloc = heap_alloc,
 	.max_size = heap_max_size,
 	.save = heap_save,
-	.mark_valid = heap_mark_valid,
 	.used = heap_used,
 	.stats = heap_stats,
 };

@@ -55,7 +55,8 @@ struct rgn_heap_class {
  * A heap region's header, at the start of its own block (which holds
  * nothing else).  Invariants:
  *   h.bump.cur == h.bump.end: rgn_alloc's inline path always comes here
- *   h.flags & RGN_F_HEAP, so rgn_destroy never takes the one-block path
+ *   h.blocks == 0 (the common count is the blocks backend's), so rgn_destroy
+ *   never takes the one-block path; blocks counts what the region holds
  *   cls[c].cur <= cls[c].end, both in one page of class c (or both NULL)
  *   every object on cls[c].free is a freed object of class c of r
  *   carve <= chunk_end: [carve, chunk_end) of the current chunk is uncut
@@ -72,6 +73,7 @@ struct rgn_heap_region {
 	uint32_t              chunk_max;   /* blocks */
 	uint32_t              large;       /* newest large span, 0: none */
 	uint32_t              nlarge;
+	size_t                blocks;      /* own block, chunks, large spans */
 	size_t                used;
 	struct rgn_heap_class cls[RGN_HEAP_CLASSES];
 };
