@@ -3,8 +3,9 @@
  * -DBENCH_RGN_CONTIG (bench-rgn-contig), the contiguous backend.
  *
  * One root region per benchmark region; rgn_reset to reuse one, rgn_format
- * for strings, and 32-bit references (rgn_ref, decoded with RGN_AT) in
- * the workloads whose nodes point at each other.
+ * for strings, 32-bit references (rgn_ref, decoded with RGN_AT) in the
+ * workloads whose nodes point at each other, and a cursor where a
+ * workload allocates in a tight loop or recursion.
  *
  * The retained free memory is raised to hold what the workload keeps
  * alive at its peak, so that after a warm-up the timed runs reuse resident
@@ -102,6 +103,33 @@ static inline ba_region *ba_reset(ba_region *r)
 #define BA_REF_OF(r, p)  ((void)(r), rgn_ref_of(p))
 #define BA_AT(T, r, ref) ((void)(r), RGN_AT(T, ref))
 #endif
+
+/* The cursor (rgn_cursor_open): the workloads that build structures in a
+ * loop or a recursion (alloc, binary-trees, compiler) allocate through it,
+ * as a user of rgn would there; everything else goes through rgn_alloc. */
+#define BA_CURSOR 1
+typedef rgn_cursor ba_cursor;
+
+static inline void ba_cursor_open(ba_region *r, ba_cursor *c)
+{
+	*c = rgn_cursor_open((rgn_region *)r);
+}
+
+static inline void *ba_cursor_alloc(ba_cursor *c, size_t n)
+{
+	return rgn_cursor_alloc(c, n);
+}
+
+static inline void *ba_cursor_both(ba_cursor *c, size_t n, BA_REF *ref)
+{
+	return rgn_cursor_both(c, n, ref);
+}
+
+static inline void ba_cursor_close(ba_region *r, ba_cursor *c)
+{
+	(void)r;
+	rgn_cursor_close(c);
+}
 
 #define ba_stats ba_stats
 static void ba_stats(FILE *out)

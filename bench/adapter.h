@@ -50,6 +50,20 @@
  * Workloads whose nodes point at each other (binary-trees, compiler)
  * then store references instead of pointers.
  *
+ * A bump cursor held by the caller (optional, together; rgn's
+ * rgn_cursor): an adapter whose regions can lend their bump pointer out
+ * defines
+ *   BA_CURSOR          1
+ *   ba_cursor          the cursor type, a small value
+ *   void ba_cursor_open(ba_region *r, ba_cursor *c)   take r's cursor out
+ *   void *ba_cursor_alloc(ba_cursor *c, size_t n)     ba_alloc through it
+ *   void *ba_cursor_both(ba_cursor *c, size_t n, BA_REF *ref)
+ *                      ... also giving the reference (with BA_REF)
+ *   void ba_cursor_close(ba_region *r, ba_cursor *c)  hand it back
+ * Between open and close nothing else may use r.  The workloads that
+ * build in a tight loop or a recursion allocate through it when it is
+ * there, as a user of such an allocator would.
+ *
  * Adding an allocator: write adapt-<name>.h, add one line to the table in
  * meson.build.  The driver and the workloads do not change.
  */

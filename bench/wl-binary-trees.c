@@ -16,7 +16,8 @@
  * malloc-style allocators free every node recursively after the check,
  * as the Game's plain C programs do.  With an adapter that has 32-bit
  * references (rgn), a node is two references, 8 bytes; everywhere else
- * it is two pointers, 16 bytes.
+ * it is two pointers, 16 bytes.  An adapter with a cursor (rgn) builds
+ * each tree through it.
  *
  * One run per process, no warm-up: a cell is one run of the program,
  * rounds give the repetitions.  Metric: bintree_s, the whole program.
@@ -38,19 +39,57 @@ struct bt_node {
 	bt_link left, right;
 };
 
-static bt_link bt_make(ba_region *r, int depth)
+/* What bt_make allocates through: the adapter's cursor if it has one
+ * (opened on the region before the tree, closed after), else the region.
+ * BT_NEW(m, &link) gives a node and its link. */
+#ifdef BA_CURSOR
+typedef ba_cursor bt_maker;
+#define BT_OPEN(m, r)   ba_cursor_open((r), (m))
+#define BT_CLOSE(m, r)  ba_cursor_close((r), (m))
+#ifdef BA_REF
+#define BT_NEW(m, l)    ((struct bt_node *)ba_cursor_both((m), sizeof(struct bt_node), (l)))
+#else
+#define BT_NEW(m, l)    ((struct bt_node *)(*(l) = ba_cursor_alloc((m), sizeof(struct bt_node))))
+#endif
+#else
+typedef ba_region *bt_maker;
+#define BT_OPEN(m, r)   (*(m) = (r))
+#define BT_CLOSE(m, r)  ((void)(m), (void)(r))
+static inline struct bt_node *BT_NEW(bt_maker *m, bt_link *l)
 {
-	bt_link left = BT_NULL, right = BT_NULL;
+	struct bt_node *n = ba_alloc(*m, sizeof *n);
+
+	if (n)
+		*l = BT_LINK(*m, n);
+	return n;
+}
+#endif
+
+static bt_link bt_make(bt_maker *restrict m, int depth)
+{
+	bt_link left = BT_NULL, right = BT_NULL, self;
 	struct bt_node *n;
 
 	if (depth > 0) {
-		left = bt_make(r, depth - 1);
-		right = bt_make(r, depth - 1);
+		left = bt_make(m, depth - 1);
+		right = bt_make(m, depth - 1);
 	}
-	n = need(ba_alloc(r, sizeof *n));
+	n = need(BT_NEW(m, &self));
 	n->left = left;
 	n->right = right;
-	return BT_LINK(r, n);
+	return self;
+}
+
+/* A tree of the given depth in r. */
+static bt_link bt_tree(ba_region *r, int depth)
+{
+	bt_maker m;
+	bt_link t;
+
+	BT_OPEN(&m, r);
+	t = bt_make(&m, depth);
+	BT_CLOSE(&m, r);
+	return t;
 }
 
 static long bt_check(ba_region *r, bt_link l)
@@ -90,7 +129,7 @@ static void bt_run(uint64_t size, int runs)
 	double s;
 
 	(void)runs;
-	t = bt_make(r, max_depth + 1);
+	t = bt_tree(r, max_depth + 1);
 	printf("stretch tree of depth %d\t check: %ld\n", max_depth + 1,
 	       bt_check(r, t));
 	if (BA_FREES_EACH)
@@ -98,14 +137,14 @@ static void bt_run(uint64_t size, int runs)
 	ba_destroy(r);
 
 	lr = need(ba_new());
-	long_lived = bt_make(lr, max_depth);
+	long_lived = bt_tree(lr, max_depth);
 
 	for (int d = min_depth; d <= max_depth; d += 2) {
 		long iterations = 1L << (max_depth - d + min_depth), check = 0;
 
 		r = need(ba_new());
 		for (long i = 0; i < iterations; i++) {
-			t = bt_make(r, d);
+			t = bt_tree(r, d);
 			check += bt_check(r, t);
 			if (BA_FREES_EACH)
 				bt_free(r, t);

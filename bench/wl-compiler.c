@@ -11,7 +11,8 @@
  * on malloc would).  The last tree is evaluated into the checksum.
  *
  * A node is a kind, a value and two links: 16 bytes with 32-bit
- * references (rgn), 24 with pointers.  Size parameter: nodes in the first
+ * references (rgn), 24 with pointers.  An adapter with a cursor (rgn)
+ * allocates every tree through it.  Size parameter: nodes in the first
  * tree.  Metric: compiler_ms per run (build, 4 passes, evaluate, drop).
  */
 
@@ -38,34 +39,59 @@ struct cp_node {
 	cp_link a, b;          /* operands; b is null for CP_NEG */
 };
 
-static cp_link cp_new(ba_region *r, uint32_t kind, uint32_t val, cp_link a,
-                      cp_link b)
-{
-	struct cp_node *n = need(ba_alloc(r, sizeof *n));
+/* What the passes allocate through: the adapter's cursor if it has one
+ * (opened on the region a tree is built in, closed when it is done), else
+ * the region itself. */
+#ifdef BA_CURSOR
+typedef ba_cursor cp_maker;
+#define CP_OPEN(m, r)   ba_cursor_open((r), (m))
+#define CP_CLOSE(m, r)  ba_cursor_close((r), (m))
+#else
+typedef ba_region *cp_maker;
+#define CP_OPEN(m, r)   (*(m) = (r))
+#define CP_CLOSE(m, r)  ((void)(m), (void)(r))
+#endif
 
+static cp_link cp_new(cp_maker *restrict m, ba_region *r, uint32_t kind,
+                      uint32_t val, cp_link a, cp_link b)
+{
+	struct cp_node *n;
+	cp_link l;
+
+#if defined(BA_CURSOR) && defined(BA_REF)
+	(void)r;
+	n = need(ba_cursor_both(m, sizeof *n, &l));
+#elif defined(BA_CURSOR)
+	n = need(ba_cursor_alloc(m, sizeof *n));
+	l = CP_LINK(r, n);
+#else
+	n = need(ba_alloc(*m, sizeof *n));
+	l = CP_LINK(r, n);
+#endif
 	n->kind = kind;
 	n->val = val;
 	n->a = a;
 	n->b = b;
-	return CP_LINK(r, n);
+	return l;
 }
 
-/* A random tree of exactly n nodes. */
-static cp_link cp_build(ba_region *r, struct bench_rng *g, uint32_t n)
+/* A random tree of exactly n nodes, in r (m allocates there). */
+static cp_link cp_build(cp_maker *restrict m, ba_region *r,
+                        struct bench_rng *g, uint32_t n)
 {
 	uint64_t x = rng_next(g);
 
 	if (n == 1)
-		return cp_new(r, x & 1 ? CP_CONST : CP_VAR, (uint32_t)(x >> 40) % 1000,
-		              CP_NULL, CP_NULL);
+		return cp_new(m, r, x & 1 ? CP_CONST : CP_VAR,
+		              (uint32_t)(x >> 40) % 1000, CP_NULL, CP_NULL);
 	if (n == 2 || x % 8 == 0)
-		return cp_new(r, CP_NEG, 0, cp_build(r, g, n - 1), CP_NULL);
+		return cp_new(m, r, CP_NEG, 0, cp_build(m, r, g, n - 1), CP_NULL);
 
 	uint32_t left = 1 + (uint32_t)(((x >> 32) * (uint64_t)(n - 2)) >> 32);
-	cp_link a = cp_build(r, g, left);
-	cp_link b = cp_build(r, g, n - 1 - left);
+	cp_link a = cp_build(m, r, g, left);
+	cp_link b = cp_build(m, r, g, n - 1 - left);
 
-	return cp_new(r, x & 16 ? CP_ADD : CP_MUL, 0, a, b);
+	return cp_new(m, r, x & 16 ? CP_ADD : CP_MUL, 0, a, b);
 }
 
 /* A folded-away leaf: malloc-style allocators free it; in a region it
@@ -76,9 +102,10 @@ static void cp_drop(ba_region *r, cp_link l)
 		ba_free(r, CP_NODE(r, l), sizeof(struct cp_node));
 }
 
-/* Copy the tree at l (in region from) into region to, folded, with
- * variables renamed for this pass. */
-static cp_link cp_pass(ba_region *to, ba_region *from, cp_link l, uint32_t pass)
+/* Copy the tree at l (in region from) into region to (m allocates
+ * there), folded, with variables renamed for this pass. */
+static cp_link cp_pass(cp_maker *restrict m, ba_region *to, ba_region *from,
+                       cp_link l, uint32_t pass)
 {
 	const struct cp_node *n = CP_NODE(from, l);
 	cp_link a, b;
@@ -86,25 +113,25 @@ static cp_link cp_pass(ba_region *to, ba_region *from, cp_link l, uint32_t pass)
 
 	switch (n->kind) {
 	case CP_CONST:
-		return cp_new(to, CP_CONST, n->val, CP_NULL, CP_NULL);
+		return cp_new(m, to, CP_CONST, n->val, CP_NULL, CP_NULL);
 	case CP_VAR:
-		return cp_new(to, CP_VAR, (n->val * 7 + pass) % 1000, CP_NULL, CP_NULL);
+		return cp_new(m, to, CP_VAR, (n->val * 7 + pass) % 1000, CP_NULL, CP_NULL);
 	case CP_NEG:
 		x = CP_NODE(from, n->a);
 		if (x->kind == CP_NEG)              /* - - e  =>  e */
-			return cp_pass(to, from, x->a, pass);
-		a = cp_pass(to, from, n->a, pass);
+			return cp_pass(m, to, from, x->a, pass);
+		a = cp_pass(m, to, from, n->a, pass);
 		x = CP_NODE(to, a);
 		if (x->kind == CP_CONST) {          /* - c  =>  constant */
 			uint32_t v = 0u - x->val;
 
 			cp_drop(to, a);
-			return cp_new(to, CP_CONST, v, CP_NULL, CP_NULL);
+			return cp_new(m, to, CP_CONST, v, CP_NULL, CP_NULL);
 		}
-		return cp_new(to, CP_NEG, 0, a, CP_NULL);
+		return cp_new(m, to, CP_NEG, 0, a, CP_NULL);
 	default:
-		a = cp_pass(to, from, n->a, pass);
-		b = cp_pass(to, from, n->b, pass);
+		a = cp_pass(m, to, from, n->a, pass);
+		b = cp_pass(m, to, from, n->b, pass);
 		x = CP_NODE(to, a);
 		y = CP_NODE(to, b);
 		if (x->kind == CP_CONST && y->kind == CP_CONST) {
@@ -113,9 +140,9 @@ static cp_link cp_pass(ba_region *to, ba_region *from, cp_link l, uint32_t pass)
 
 			cp_drop(to, a);
 			cp_drop(to, b);
-			return cp_new(to, CP_CONST, v, CP_NULL, CP_NULL);
+			return cp_new(m, to, CP_CONST, v, CP_NULL, CP_NULL);
 		}
-		return cp_new(to, n->kind, 0, a, b);
+		return cp_new(m, to, n->kind, 0, a, b);
 	}
 }
 
@@ -156,12 +183,20 @@ static uint64_t cp_once(uint32_t nodes)
 {
 	struct bench_rng g = { CP_SEED };
 	ba_region *r = need(ba_new());
-	cp_link t = cp_build(r, &g, nodes);
+	cp_maker m;
+	cp_link t;
 	uint64_t sum, seen = 0;
 
+	CP_OPEN(&m, r);
+	t = cp_build(&m, r, &g, nodes);
+	CP_CLOSE(&m, r);
 	for (uint32_t pass = 1; pass <= CP_PASSES; pass++) {
 		ba_region *next = need(ba_new());
-		cp_link u = cp_pass(next, r, t, pass);
+		cp_link u;
+
+		CP_OPEN(&m, next);
+		u = cp_pass(&m, next, r, t, pass);
+		CP_CLOSE(&m, next);
 
 		if (BA_FREES_EACH)
 			cp_free(r, t);

@@ -124,6 +124,7 @@
 #define RGN_PRINTF(f, a)   __attribute__((format(printf, f, a)))
 #define RGN_LIKELY(x)      __builtin_expect(!!(x), 1)
 #define RGN_UNLIKELY(x)    __builtin_expect(!!(x), 0)
+#define RGN_ASSUME_(x)     ((x) ? (void)0 : __builtin_unreachable())
 #else
 #define RGN_API
 #define RGN_HIDDEN_
@@ -134,6 +135,7 @@
 #define RGN_PRINTF(f, a)
 #define RGN_LIKELY(x)      (x)
 #define RGN_UNLIKELY(x)    (x)
+#define RGN_ASSUME_(x)     ((void)0)
 #endif
 
 #define RGN_CAT2_(a, b) a##b
@@ -405,6 +407,7 @@ static inline void *rgn_alloc(rgn_region *r, size_t n)
 		char *p = b->cur;
 		if (RGN_LIKELY(n - 1 < (size_t)(b->end - p))) {
 			b->cur = p + ((n + 7) & ~(size_t)7);
+			RGN_ASSUME_(p != NULL);
 			return p;
 		}
 	}
@@ -817,6 +820,168 @@ static inline void *rgn_ptr_in(const rgn_region *r, rgn_ref ref)
 }
 
 #define RGN_AT_IN(r, T, ref) ((T *)rgn_ptr_in((r), (ref)))
+
+/* ---- allocation that gives references -------------------------------------
+ * For code that builds linked structures out of references: the new
+ * object's reference comes with it, computed from the region's own base
+ * (the one rgn_ref_in uses, in r's header next to the cursor), so nothing
+ * is encoded afterwards and no global is read.
+ *
+ * rgn_alloc_both: rgn_alloc, and *ref = rgn_ref_in(r, p); on failure NULL
+ * with errno (as rgn_alloc) and *ref = RGN_NULL_REF.  rgn_alloc_ref: the
+ * reference alone, RGN_NULL_REF with errno on failure (no object ever has
+ * reference 0).  Both inline, with rgn_alloc's fast path and its
+ * checks. */
+RGN_NODISCARD RGN_ALLOC_SIZE(2)
+static inline void *rgn_alloc_both(rgn_region *r, size_t n, rgn_ref *ref)
+{
+	struct rgn_bump_ *b = (struct rgn_bump_ *)(void *)r;
+	char *p;
+
+	if (RGN_LIKELY(r != NULL) && RGN_LIKELY(n - 1 < (size_t)(b->end - b->cur))) {
+		p = b->cur;
+		b->cur = p + ((n + 7) & ~(size_t)7);
+		RGN_ASSUME_(p != NULL);
+	} else if ((p = (char *)rgn_alloc_slow_(r, n)) == NULL) {
+		*ref = RGN_NULL_REF;
+		return NULL;
+	}
+	*ref = (rgn_ref)((uintptr_t)(p - b->base) >> 3);
+	return p;
+}
+
+static inline rgn_ref rgn_alloc_ref(rgn_region *r, size_t n)
+{
+	rgn_ref ref;
+
+	return rgn_alloc_both(r, n, &ref) ? ref : RGN_NULL_REF;
+}
+
+/* ---- cursors --------------------------------------------------------------
+ * A cursor is a region's bump pointer taken out into the caller's hands,
+ * for allocation-heavy loops: held in a local (it is a small value), it
+ * lets the compiler keep the bump pointer and the chunk's end in
+ * registers, where rgn_alloc must reload and store them through the
+ * region on every call (a store through any pointer the loop writes might
+ * be to the region's header).  rgn_cursor_alloc has no region test: the
+ * cursor was checked when opened.
+ *
+ * The contract:
+ *   rgn_cursor c = rgn_cursor_open(r);
+ *   ... rgn_cursor_alloc(&c, n), rgn_cursor_ref(&c, n),
+ *       rgn_cursor_both(&c, n, &ref) ...
+ *   rgn_cursor_close(&c);
+ * Between open and close, r is the cursor's: no other call may use r
+ * (no rgn_alloc, rgn_new(r, ...), rgn_save, rgn_reset, rgn_destroy, no
+ * second cursor), nor destroy an ancestor of r; close the cursor first
+ * (and open it again after) around any call that may allocate from r.
+ * The inline reference functions (rgn_ref_in, rgn_ptr_in, RGN_AT) stay
+ * usable.  A cursor is as thread-bound as its region.  Its fields are
+ * internal: copy a cursor only to hand it on, and close the copy that
+ * was used last, once.
+ * Breaking the contract is undefined in a release build (two owners of
+ * one bump pointer hand out the same memory twice); with the debug checks
+ * (-Drgn_debug=1 or more, or RGN_DEBUG defined to 1 or more before
+ * including rgn.h, in every file that opens or closes a cursor), a region
+ * used while a cursor is out, a second cursor, or a cursor used after
+ * close abort with a message naming the call.
+ *
+ * rgn_cursor_open on NULL gives a cursor whose allocations fail with
+ * EINVAL; errors are rgn_alloc's (NULL, or RGN_NULL_REF, with errno).  A
+ * cursor works on every backend (a heap region's always takes the out of
+ * line path, which allocates as rgn_alloc does). */
+typedef struct rgn_cursor {
+	char *cur_;          /* next free byte: r's bump cursor while out */
+	char *end_;          /* end of r's current chunk */
+	char *base_;         /* r's reference base */
+	rgn_region *r_;
+} rgn_cursor;
+
+/* The out-of-line path gets the cursor's region and position, and returns
+ * the allocation and the new position (in two registers); the chunk's end
+ * is then read from the region, which keeps it current.  The caller's
+ * cursor never has its address taken, which is what lets the compiler
+ * keep it in registers. */
+struct rgn_cursor_step_ {
+	void *p;             /* the allocation, or NULL with errno */
+	char *cur;           /* the cursor's new position */
+};
+RGN_API RGN_NODISCARD
+struct rgn_cursor_step_ rgn_cursor_slow_(rgn_region *r, char *cur, size_t n);
+RGN_API void rgn_cursor_open_check_(rgn_cursor *c);
+RGN_API void rgn_cursor_close_check_(rgn_cursor *c);
+
+/* The region of a cursor opened on NULL: an empty chunk, never written. */
+RGN_API extern const struct rgn_bump_ rgn_cursor_none_;
+
+static inline rgn_cursor rgn_cursor_open(rgn_region *r)
+{
+	rgn_cursor c = { NULL, NULL, NULL,
+	                 r ? r : (rgn_region *)(uintptr_t)&rgn_cursor_none_ };
+#ifdef RGN_CHECKS_
+	rgn_cursor_open_check_(&c);
+#else
+	const struct rgn_bump_ *b = (const struct rgn_bump_ *)(void *)c.r_;
+
+	c.cur_ = b->cur;
+	c.end_ = b->end;
+	c.base_ = b->base;
+#endif
+	return c;
+}
+
+/* Hand the bump pointer back to the region: c's region is the caller's
+ * to use again, and c is spent. */
+static inline void rgn_cursor_close(rgn_cursor *c)
+{
+#ifdef RGN_CHECKS_
+	rgn_cursor_close_check_(c);
+#else
+	if (RGN_LIKELY(c->cur_ != NULL))     /* NULL: opened on NULL */
+		((struct rgn_bump_ *)(void *)c->r_)->cur = c->cur_;
+#endif
+}
+
+/* rgn_alloc_both through the cursor. */
+RGN_NODISCARD RGN_ALLOC_SIZE(2)
+static inline void *rgn_cursor_both(rgn_cursor *c, size_t n, rgn_ref *ref)
+{
+	char *p = c->cur_;
+
+	if (RGN_LIKELY(n - 1 < (size_t)(c->end_ - p))) {
+		c->cur_ = p + ((n + 7) & ~(size_t)7);
+		RGN_ASSUME_(p != NULL);
+	} else {
+		struct rgn_cursor_step_ s = rgn_cursor_slow_(c->r_, p, n);
+
+		c->cur_ = s.cur;
+		c->end_ = ((struct rgn_bump_ *)(void *)c->r_)->end;
+		if ((p = (char *)s.p) == NULL) {
+			*ref = RGN_NULL_REF;
+			return NULL;
+		}
+	}
+	*ref = (rgn_ref)((uintptr_t)(p - c->base_) >> 3);
+	return p;
+}
+
+/* rgn_alloc through the cursor (the reference computed above is dropped
+ * unused). */
+RGN_NODISCARD RGN_ALLOC_SIZE(2)
+static inline void *rgn_cursor_alloc(rgn_cursor *c, size_t n)
+{
+	rgn_ref ref;
+
+	return rgn_cursor_both(c, n, &ref);
+}
+
+/* rgn_alloc_ref through the cursor. */
+static inline rgn_ref rgn_cursor_ref(rgn_cursor *c, size_t n)
+{
+	rgn_ref ref;
+
+	return rgn_cursor_both(c, n, &ref) ? ref : RGN_NULL_REF;
+}
 
 /* Make r's references the ones RGN_AT decodes (rgn_ptr and rgn_ref_of
  * always mean the shared space): r a contiguous region (images:

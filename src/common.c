@@ -21,11 +21,14 @@ void rgn_misuse(const char *fn, const void *obj, const char *why)
 	abort();
 }
 
-void rgn_bad_region(const char *fn, const void *r, bool dead)
+void rgn_bad_region(const char *fn, const void *r, uint32_t magic)
 {
 	bool destroying = strcmp(fn, "rgn_destroy") == 0;
 
-	rgn_misuse(fn, r, !dead ? "not a region (a foreign pointer, or memory reused?)"
+	rgn_misuse(fn, r, magic == RGN_MAGIC_CURSOR
+	                  ? "the region is a cursor's (used between rgn_cursor_open and rgn_cursor_close)"
+	                  : magic != RGN_MAGIC_DEAD
+	                  ? "not a region (a foreign pointer, or memory reused?)"
 	                  : destroying ? "not a live region (destroyed twice?)"
 	                  : "not a live region (used after rgn_destroy or rgn_merge?)");
 }

@@ -39,14 +39,23 @@
 rgn_hidden rgn_cold rgn_noreturn
 void rgn_assert_fail(const char *expr, const char *file, int line);
 
+/* Handle magic numbers: a live region's, one destroy (or merge) clears,
+ * an open image's. */
+#define RGN_MAGIC_LIVE  0x52474e31u /* "RGN1": a live region */
+#define RGN_MAGIC_DEAD  0x52474e30u /* "RGN0": destroyed, or merged away */
+#define RGN_MAGIC_IMAGE 0x52474e49u /* "RGNI": an open image */
+/* "RGNC": live, but a cursor is out (debug checks only: see rgn_cursor_open);
+ * every call but the cursor's own takes it for misuse */
+#define RGN_MAGIC_CURSOR 0x52474e43u
+
 /* A misuse caught in every build: print "rgn: fn(obj): why" on stderr and
  * abort (a dead region handle, a region on another thread's stack). */
 rgn_hidden rgn_cold rgn_noreturn
 void rgn_misuse(const char *fn, const void *obj, const char *why);
-/* ... for a region handle that is not a live region; dead: its header
- * says destroyed (or merged away). */
+/* ... for a region handle that is not a live region; magic is what its
+ * header holds (dead: destroyed or merged away; cursor: lent out). */
 rgn_hidden rgn_cold rgn_noreturn
-void rgn_bad_region(const char *fn, const void *r, bool dead);
+void rgn_bad_region(const char *fn, const void *r, uint32_t magic);
 
 #if RGN_DEBUG >= 1
 #define rgn_assert(x) ((x) ? (void)0 : rgn_assert_fail(#x, __FILE__, __LINE__))

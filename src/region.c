@@ -236,7 +236,7 @@ static rgn_noinline rgn_region *new_slow(rgn_region *parent, const rgn_options *
 {
 	rgn_region *r;
 
-	if (parent && !rgn_live(parent))
+	if (parent && !rgn_live_(parent, "rgn_new"))
 		return einval();
 	if (o && (unsigned)o->backend >= NBACKENDS)
 		return einval();
@@ -390,6 +390,89 @@ RGN_API void *rgn_alloc_slow_(rgn_region *r, size_t n)
 	if (n <= (size_t)(r->bump.end - r->bump.cur))
 		return bump(r, n);
 	return backend_alloc(r, n, RGN_GRANULE, NULL);
+}
+
+/*
+ * Cursors.  While a cursor is out, r->bump.cur lags behind the cursor's
+ * position (the cursor owns the chunk's free end) and r->bump.end stays
+ * the chunk's end, which the cursor reads back after every slow path.
+ * With the debug checks the region is also marked: RGN_MAGIC_CURSOR, and
+ * bump.cur at bump.end (an empty chunk, so that rgn_alloc's inline path
+ * comes out of line), which makes every other call on it abort in
+ * rgn_live; the slow path and close take the mark off and put it back.
+ * Without the checks nothing marks r, and the slow path tells the two
+ * cases apart by the magic.  A closed cursor (debug checks) has no
+ * position left: cur_ and end_ NULL, which no open cursor has.
+ */
+/* A cursor opened on NULL has cur_ == end_ == NULL: its every allocation
+ * comes here and fails, and its close stores nothing. */
+RGN_API const struct rgn_bump_ rgn_cursor_none_;
+
+RGN_API void rgn_cursor_open_check_(rgn_cursor *c)
+{
+	rgn_region *r = c->r_;
+
+	if ((const void *)r == (const void *)&rgn_cursor_none_)
+		return;                         /* every allocation fails */
+	rgn_live_(r, "rgn_cursor_open");
+	c->cur_ = r->bump.cur;
+	c->end_ = r->bump.end;
+	c->base_ = r->bump.base;
+	r->magic = RGN_MAGIC_CURSOR;
+	r->bump.cur = r->bump.end;
+}
+
+/* The cursor's region at cur, unmarked if it was marked (*marked says
+ * so); NULL if the cursor has none. */
+static rgn_region *cursor_take(rgn_region *r, char *cur, const char *fn,
+                               bool *marked)
+{
+	*marked = false;
+	if (r == NULL || (const void *)r == (const void *)&rgn_cursor_none_)
+		return NULL;
+	if (cur == NULL)
+		rgn_misuse(fn, r, "a cursor used after rgn_cursor_close");
+	if (rgn_magic_of(r) == RGN_MAGIC_CURSOR) {
+		*marked = true;
+		r->magic = RGN_MAGIC_LIVE;
+	} else if (rgn_live_(r, fn) && (cur < r->chunk_start || cur > r->bump.end)) {
+		rgn_misuse(fn, r, "a cursor outside the region's chunk (used "
+		           "after rgn_cursor_close, or the region used meanwhile?)");
+	}
+	r->bump.cur = cur;
+	return r;
+}
+
+RGN_API void rgn_cursor_close_check_(rgn_cursor *c)
+{
+	bool marked;
+	rgn_region *r = cursor_take(c->r_, c->cur_, "rgn_cursor_close", &marked);
+
+	if (r == NULL)
+		return;
+	if (!marked)
+		rgn_misuse("rgn_cursor_close", r, "not a cursor's region "
+		           "(closed twice, or opened without the debug checks?)");
+	c->cur_ = c->end_ = NULL;   /* spent: its next use aborts */
+}
+
+RGN_API struct rgn_cursor_step_ rgn_cursor_slow_(rgn_region *r, char *cur,
+                                                size_t n)
+{
+	bool marked;
+	struct rgn_cursor_step_ s = { NULL, cur };
+
+	if (cursor_take(r, cur, "rgn_cursor_alloc", &marked) == NULL) {
+		errno = EINVAL;
+		return s;
+	}
+	s.p = rgn_alloc(r, n);
+	s.cur = r->bump.cur;
+	if (marked) {
+		r->magic = RGN_MAGIC_CURSOR;
+		r->bump.cur = r->bump.end;
+	}
+	return s;
 }
 
 RGN_API void *rgn_alloc_aligned(rgn_region *r, size_t n, size_t align)

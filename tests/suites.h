@@ -59,6 +59,7 @@ rgn_region *tst_backend_region(rgn_region *parent, size_t reserve);
 Suite *suite_report(void);
 Suite *suite_check(void);
 Suite *suite_heap(void);
+Suite *suite_cursor(void);
 Suite *suite_fault(void);
 
 /* Valgrind's memcheck, when the library tells it about regions

@@ -9,12 +9,6 @@
 
 #include "../common.h"
 
-/* Handle magic numbers: a live region's, one destroy (or merge) clears,
- * an open image's. */
-#define RGN_MAGIC_LIVE  0x52474e31u /* "RGN1": a live region */
-#define RGN_MAGIC_DEAD  0x52474e30u /* "RGN0": destroyed, or merged away */
-#define RGN_MAGIC_IMAGE 0x52474e49u /* "RGNI": an open image */
-
 struct rgn_cleanup {
 	struct rgn_cleanup *next;
 	rgn_cleanup_fn      fn;     /* NULL: cancelled (kept so marks stay valid) */
@@ -168,7 +162,7 @@ static inline bool rgn_live_(const rgn_region *r, const char *fn)
 	magic = rgn_magic_of(r);
 	if (rgn_likely(magic == RGN_MAGIC_LIVE))
 		return true;
-	rgn_bad_region(fn, r, magic == RGN_MAGIC_DEAD);
+	rgn_bad_region(fn, r, magic);
 }
 #define rgn_live(r) rgn_live_((r), __func__)
 

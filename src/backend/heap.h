@@ -110,9 +110,15 @@ rgn_hidden void rgn_heap_check_(const char *fn, rgn_region *r, const void *p);
 #define rgn_heap_check(fn, r, p) rgn_heap_check_((fn), (r), (p))
 #define rgn_heap_mark(p, size, v) \
 	((size) >= 16 ? (void)(((uint64_t *)(void *)(p))[1] = (v)) : (void)0)
+/* clear the mark of an object just given out, whose contents the memory
+ * checkers must see as undefined again */
+#define rgn_heap_unmark(p, size) \
+	((size) >= 16 ? (void)(((uint64_t *)(void *)(p))[1] = 0, \
+	                       rgn_track_undefined((char *)(p) + 8, 8)) : (void)0)
 #else
 #define rgn_heap_check(fn, r, p) ((void)0)
 #define rgn_heap_mark(p, size, v) ((void)0)
+#define rgn_heap_unmark(p, size) ((void)0)
 #endif
 
 /* n >= 1 bytes from r, a live heap region: NULL with errno. */
@@ -140,7 +146,7 @@ static inline void *rgn_heap_alloc(rgn_region *r, size_t n)
 	} else {
 		return rgn_heap_alloc_slow(r, n);
 	}
-	rgn_heap_mark(p, size, 0);
+	rgn_heap_unmark(p, size);
 	h->used += size;
 	return p;
 }
