@@ -3,18 +3,21 @@ plots.py and smoke.py (statistics and formatting: benchlib.py).
 
 Every line an executable printed is prefixed with "<round> <allocator>
 <workload>" (the kinds of lines are described in bench/harness.h), and
-scripts/bench adds "cg" lines with cachegrind's totals and "fail" lines.
+scripts/bench adds "cg" lines with cachegrind's totals, "perf <event>
+<value>" lines with perf stat's software counts for the whole process,
+and "fail" lines.
 Lines that do not start with a round number (sys_walk.py's, appended to
 the same log) are not the driver's and are skipped.
 """
 import collections
+import re
 
 from benchlib import stats
 
 OURS = "rgn"                     # the allocator the ratios are about
 BASE = "glibc"                   # the ratio everyone knows
 
-PROGRAM_KINDS = ("info", "label", "raw", "sum", "check", "ops")
+PROGRAM_KINDS = ("info", "label", "raw", "sum", "check", "ops", "faults")
 
 
 class Log:
@@ -27,6 +30,12 @@ class Log:
         self.size_n = {}                                # workload -> size
         self.output = collections.defaultdict(list)     # (w, a, round) -> lines
         self.cg = collections.defaultdict(dict)         # (w, a) -> mode -> ...
+        # (w, metric) -> a -> [(round, minor, major, ops)]: the metric's
+        # window (harness.h); in the order the windows came
+        self.faults = collections.defaultdict(lambda: collections.defaultdict(list))
+        self.ops = collections.defaultdict(dict)        # (w, a) -> round -> ops
+        self.perf = collections.defaultdict(             # (w, a) -> event ->
+            lambda: collections.defaultdict(list))      # [value per round]
         self.failures = []
         self.allocators, self.workloads, self.rows = [], [], []
 
@@ -74,6 +83,16 @@ def parse(path):
                 # cg <mode> <ops> <event> <count> <event> <count> ...
                 ev = dict(zip(parts[3::2], (int(x) for x in parts[4::2])))
                 log.cg[(w, a)][parts[1]] = (int(parts[2] or 0), ev)
+            elif kind == "faults" and len(parts) == 5:
+                log.faults[(w, parts[1])][a].append(
+                    (int(rnd), int(parts[2]), int(parts[3]), int(parts[4])))
+            elif kind == "ops" and len(parts) == 2:
+                log.ops[(w, a)][int(rnd)] = int(parts[1])
+            elif kind == "perf" and len(parts) == 3:
+                try:
+                    log.perf[(w, a)][parts[1]].append(float(parts[2]))
+                except ValueError:
+                    pass
             elif kind == "fail":
                 log.failures.append("%s %s: %s" % (a, w, " ".join(parts[1:])))
             elif kind not in PROGRAM_KINDS:
@@ -120,6 +139,42 @@ def row_label(log, key):
     if m.startswith("perf_"):
         return "perf %s, %s" % (m[5:], w)
     return log.labels.get(key, "%s %s" % (w, m))
+
+
+def faults_per_op(log, key):
+    """a -> [page faults (minor + major) per operation, one per round] in
+    the window of key's metric; for peak_rss_mib, whose own window holds
+    no operations, the whole workload (every window of the process).
+    Windows without operations give nothing."""
+    w, m = key
+    out = {}
+    if m == "peak_rss_mib":
+        total = collections.defaultdict(lambda: [0, 0])
+        for (w2, _), by_a in log.faults.items():
+            if w2 != w:
+                continue
+            for a, wins in by_a.items():
+                for rnd, minor, major, ops in wins:
+                    t = total[(a, rnd)]
+                    t[0] += minor + major
+                    t[1] += ops
+        for (a, rnd), (f, ops) in sorted(total.items()):
+            if ops:
+                out.setdefault(a, []).append(f / ops)
+        return out
+    for a, wins in log.faults.get(key, {}).items():
+        v = [(minor + major) / ops for _, minor, major, ops in wins if ops]
+        if v:
+            out[a] = v
+    return out
+
+
+def faults_label(log, key):
+    """The row's label for the page faults table: the main table's, less
+    its unit."""
+    if key[1] == "peak_rss_mib":
+        return "whole workload, %s" % key[0]
+    return re.sub(r"\s*\([^()]*\)$", "", row_label(log, key))
 
 
 def competitors(log):

@@ -134,6 +134,7 @@ int main(int argc, char **argv)
 	       w->name, mode_names[mode], (unsigned long long)size,
 	       w->size_means, runs, runs == 1 ? "" : "s");
 	ba_thread_start();
+	bench_faults_start();
 	w->run(size, runs);
 	ba_thread_stop();
 	ba_stats(stdout);

@@ -14,6 +14,9 @@
  *                                    every allocator at the same size
  *   ops <count>                      operations done by the whole process
  *                                    (cachegrind figures are per operation)
+ *   faults <metric> <minor> <major> <ops>
+ *                                    page faults and operations in the
+ *                                    metric's window (below)
  * Any other line is the workload's own output (binary-trees' text).
  */
 #ifndef BENCH_HARNESS_H
@@ -24,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "common.h"
@@ -72,6 +76,36 @@ static inline void *need(void *p)
 	return p;
 }
 
+/* Page faults by window.  A metric's window runs from the previous
+ * bench_report (the first: from bench_faults_start, just before the
+ * workload) to its own: the metric's warm-up and its timed runs, which is
+ * where bench_ops_done grows too, so that faults / ops in one window is
+ * faults per operation of that part of the workload.  The windows tile
+ * the workload (printing the report lines is left out), so their sum is
+ * the whole workload's.  getrusage counts every thread of the process. */
+static struct {
+	uint64_t minor, major, ops;
+	int on;
+} bench_fault_mark;
+
+static void bench_faults_read(uint64_t *minor, uint64_t *major)
+{
+	struct rusage ru;
+
+	*minor = *major = 0;
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		*minor = (uint64_t)ru.ru_minflt;
+		*major = (uint64_t)ru.ru_majflt;
+	}
+}
+
+static void bench_faults_start(void)
+{
+	bench_faults_read(&bench_fault_mark.minor, &bench_fault_mark.major);
+	bench_fault_mark.ops = bench_ops_done;
+	bench_fault_mark.on = 1;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -85,8 +119,10 @@ static void bench_report(const char *metric, const double *v, int n,
                          const char *label, ...)
 {
 	double s[BENCH_MAX_RUNS];
+	uint64_t minor, major;
 	va_list ap;
 
+	bench_faults_read(&minor, &major);
 	printf("label %s ", metric);
 	va_start(ap, label);
 	vprintf(label, ap);
@@ -98,6 +134,13 @@ static void bench_report(const char *metric, const double *v, int n,
 	qsort(s, (size_t)n, sizeof *s, cmp_double);
 	printf("sum %s %.6g %.6g %.6g\n", metric,
 	       n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2, s[0], s[n - 1]);
+	if (bench_fault_mark.on) {
+		printf("faults %s %llu %llu %llu\n", metric,
+		       (unsigned long long)(minor - bench_fault_mark.minor),
+		       (unsigned long long)(major - bench_fault_mark.major),
+		       (unsigned long long)(bench_ops_done - bench_fault_mark.ops));
+		bench_faults_start();   /* the next window opens after this one's lines */
+	}
 }
 
 static void bench_check(uint64_t value)

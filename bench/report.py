@@ -16,8 +16,9 @@ import sys
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 from benchlib import (fmt, fmt_ratio, fmt_small, md_table, ratio, stats,  # noqa: E402
                       write_csv)
-from benchlog import (BASE, OURS, competitors, expected_text, medians,  # noqa: E402
-                      parse, row_label, values)
+from benchlog import (BASE, OURS, competitors, expected_text,  # noqa: E402
+                      faults_label, faults_per_op, medians, parse, row_label,
+                      values)
 from plots import plots  # noqa: E402
 
 GOAL_REF = "apr-default"         # "APR" in the goals
@@ -68,6 +69,126 @@ def console_table(log):
             label, fmt(r[1]), fmt(r[2]), fmt_ratio(r[3]), r[4] or "-",
             fmt(r[5]), fmt_ratio(r[6])))
     return lines
+
+
+# ---- page faults per operation ------------------------------------------
+
+def fmt_faults(v):
+    """Faults per operation: exact zero stays 0, values from 0.001 up as
+    fmt() writes them, smaller ones as 5.2e-7 (they span seven orders of
+    magnitude, from steady churn to first touch)."""
+    if v is None:
+        return "-"
+    if v == 0 or abs(v) >= 0.001:
+        return fmt(v) if v else "0"
+    m, e = ("%.1e" % v).split("e")
+    return "%se%d" % (m, int(e))
+
+
+def faults_rows(log):
+    """(key, a -> median faults per operation over the rounds) for every
+    row of the main table whose window holds operations."""
+    out = []
+    for key in log.rows:
+        per = faults_per_op(log, key)
+        if per:
+            out.append((key, {a: stats(v).median for a, v in per.items()}))
+    return out
+
+
+def faults_console(log):
+    """The second console table: the main table's layout, page faults per
+    operation instead of time.  "fewest other" is the competitor with the
+    fewest."""
+    rows = faults_rows(log)
+    if not rows:
+        return []
+    head = "%-40s %9s %9s %9s   %-15s %8s %9s" % (
+        "page faults per operation", OURS, BASE, OURS + "/" + BASE,
+        "fewest other", "", OURS + "/fewest")
+    lines = [head, "-" * len(head)]
+    last_w = None
+    for key, med in rows:
+        if last_w is not None and key[0] != last_w:
+            lines.append("")
+        last_w = key[0]
+        label = faults_label(log, key)
+        label = label if len(label) <= 40 else label[:39] + "~"
+        mine = med.get(OURS)
+        others = [(med[a], a) for a in competitors(log) if a in med]
+        best = min(others) if others else (None, None)
+        lines.append("%-40s %9s %9s %9s   %-15s %8s %9s" % (
+            label, fmt_faults(mine), fmt_faults(med.get(BASE)),
+            fmt_ratio(ratio(mine, med.get(BASE))), best[1] or "-",
+            fmt_faults(best[0]), fmt_ratio(ratio(mine, best[0]))))
+    return lines
+
+
+FAULTS_NOTE = """Page faults (minor + major) per operation, medians over the rounds,
+counted with getrusage inside each process: a row's window is its
+metric's warm-up and timed runs, the operations those runs did, and
+nothing else (not the process's start-up, not the allocator's set-up, not
+the printing).  The windows follow one another in one process, so memory
+first touched in one row's window is not faulted in again in a later
+row's unless the allocator gave it back: a row near 0 after one near
+1e-3 is reuse, and about one fault per 4 KiB allocated means memory
+returned and touched anew in every run.  "whole workload" rows add up
+every window of the process.  Rows whose window holds no operations
+(alloc's free-all rows: the release runs inside the alloc row's runs, and
+its faults are counted there) are left out.
+"""
+
+
+def faults_md(log):
+    rows = faults_rows(log)
+    if not rows:
+        return ""
+    allocs = [a for a in log.allocators if any(a in m for _, m in rows)]
+    table = [(faults_label(log, key),) + tuple(fmt_faults(m.get(a))
+                                               for a in allocs)
+             for key, m in rows]
+    return ("## Page faults per operation\n\n" + FAULTS_NOTE + "\n" +
+            md_block([""] + allocs, table))
+
+
+PERF_EVENTS = (("task-clock", "task-clock (ms)", 1.0),
+               ("page-faults", "page faults", 1.0),
+               ("context-switches", "context switches", 1.0))
+
+
+def cells_md(log):
+    """Per cell, the whole process: perf stat's software counts (when
+    scripts/bench had perf) beside the getrusage windows' total."""
+    if not any(log.perf.values()):
+        return ""
+    out = ["## Every cell, the whole process (perf stat)\n\n"
+           "`perf stat -e task-clock,page-faults,context-switches` around "
+           "each cell's process, medians over the rounds: start-up, set-up "
+           "and warm-up included.  \"faults/op\" divides the process's page "
+           "faults by its `ops` count; \"in windows\" is the same from the "
+           "getrusage windows alone (the table above), whose difference is "
+           "what start-up and set-up cost.\n\n"]
+    for w in log.workloads:
+        rows = []
+        win = faults_per_op(log, (w, "peak_rss_mib"))
+        for a in log.allocators:
+            ev = log.perf.get((w, a))
+            if not ev:
+                continue
+            ops = [o for o in log.ops.get((w, a), {}).values() if o]
+            pf = ev.get("page-faults")
+            per = (stats(pf).median / stats(ops).median
+                   if pf and ops else None)
+            rows.append((a,) + tuple(
+                fmt(stats(ev[e]).median) if ev.get(e) else "-"
+                for e, _, _ in PERF_EVENTS) + (
+                fmt_faults(per),
+                fmt_faults(stats(win[a]).median) if a in win else "-"))
+        if rows:
+            out.append("### %s\n\n" % w)
+            out.append(md_block(["allocator"] + [t for _, t, _ in PERF_EVENTS]
+                                + ["faults/op", "in windows"], rows))
+    return "".join(out)
 
 
 # ---- goals -----------------------------------------------------------------
@@ -191,6 +312,14 @@ METHOD = """\
   output; region allocators take a region per group of trees and reset it
   after each tree.  rgn's nodes are two 32-bit references (8 bytes), every
   other allocator's two pointers (16 bytes).
+- Page faults per operation are counted by the program itself
+  (getrusage, every thread): a metric's window is its warm-up and timed
+  runs, divided by the operations done in them, so the process's start-up
+  and the allocator's set-up stay out.  A warm-up is where a fresh process
+  first touches its memory; the timed runs fault again only when the
+  allocator gave memory back.  With perf, `perf stat -e
+  task-clock,page-faults,context-switches` around each process gives the
+  whole-process figures beside them.
 - Cachegrind figures (with `--cachegrind`) are simulated: each cell runs at
   two sizes under valgrind and the difference is divided by the difference
   in operations, so start-up costs cancel out.
@@ -207,6 +336,16 @@ def csv_rows(log):
         for a in log.allocators:
             for rnd, run, v in log.raw[key].get(a, []):
                 yield rnd, a, key[0], key[1], run, v
+    for (w, m), by_a in log.faults.items():
+        for a in log.allocators:
+            for rnd, minor, major, ops in by_a.get(a, []):
+                for name, v in (("minor", minor), ("major", major),
+                                ("ops", ops)):
+                    yield rnd, a, w, "faults_%s_%s" % (name, m), 1, v
+    for (w, a), events in log.perf.items():
+        for e, vals in events.items():
+            for i, v in enumerate(vals):
+                yield i + 1, a, w, "perf_" + e, 1, v
     for (w, a), modes in sorted(log.cg.items()):
         for mode, (ops, ev) in sorted(modes.items()):
             yield 0, a, w, "cg_%s_ops" % mode, 1, int(ops)
@@ -223,7 +362,7 @@ def save_csv(log, path, command, machine):
 
 
 def write_md(log, path, args, machine, console, goal_list, notes, grind,
-             pictures, plot_note):
+             pictures, plot_note, faults):
     rounds = max((r for d in log.raw.values() for v in d.values()
                   for r, _, _ in v), default=0)
     with open(path, "w") as f:
@@ -240,6 +379,10 @@ def write_md(log, path, args, machine, console, goal_list, notes, grind,
         f.write("## Summary\n\nMedians; ratios are rgn / other (below 1: "
                 "rgn is faster or smaller).\n\n```\n%s\n```\n\n"
                 % "\n".join(console))
+        if faults:
+            f.write("Page faults per operation in the same rows (details: "
+                    "[below](#page-faults-per-operation)):\n\n```\n%s\n"
+                    "```\n\n" % "\n".join(faults))
         f.write("## Goals\n\n")
         for status, text, detail in goal_list:
             f.write("- **%s** %s: %s\n" % (status, text, detail))
@@ -254,6 +397,8 @@ def write_md(log, path, args, machine, console, goal_list, notes, grind,
         for p in pictures:
             f.write("![%s](%s)\n\n" % (p[:-4], p))
 
+        f.write(faults_md(log))
+        f.write(cells_md(log))
         f.write("## Every allocator\n\n")
         for key in log.rows:
             vals = log.raw[key]
@@ -322,12 +467,16 @@ def main():
             machine = [ln.rstrip("\n") for ln in f if ln.strip()]
 
     console = console_table(log)
+    faults = faults_console(log)
     goal_list = goals(log)
     notes = correctness(log, args.expected)
     grind = cachegrind(log)
     pictures, plot_note = plots(log, args.out)
 
     print("\n".join(console))
+    if faults:
+        print()
+        print("\n".join(faults))
     print("\ngoals (information only):")
     for status, text, detail in goal_list:
         print("  %-4s %s: %s" % (status, text, detail))
@@ -342,10 +491,12 @@ def main():
 
     with open(os.path.join(args.out, "table.txt"), "w") as f:
         f.write("\n".join(console) + "\n")
+        if faults:
+            f.write("\n" + "\n".join(faults) + "\n")
     save_csv(log, os.path.join(args.out, "results.csv"), args.command,
              machine)
     write_md(log, os.path.join(args.out, "report.md"), args, machine, console,
-             goal_list, notes, grind, pictures, plot_note)
+             goal_list, notes, grind, pictures, plot_note, faults)
 
 
 if __name__ == "__main__":
