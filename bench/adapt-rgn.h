@@ -106,7 +106,10 @@ static inline ba_region *ba_reset(ba_region *r)
 
 /* The cursor (rgn_cursor_open): the workloads that build structures in a
  * loop or a recursion (alloc, binary-trees, compiler) allocate through it,
- * as a user of rgn would there; everything else goes through rgn_alloc. */
+ * as a user of rgn would there; everything else goes through rgn_alloc.
+ * -DBENCH_NO_CURSOR leaves it out (to build this harness against a
+ * library that has none, and compare). */
+#ifndef BENCH_NO_CURSOR
 #define BA_CURSOR 1
 typedef rgn_cursor ba_cursor;
 
@@ -130,6 +133,7 @@ static inline void ba_cursor_close(ba_region *r, ba_cursor *c)
 	(void)r;
 	rgn_cursor_close(c);
 }
+#endif
 
 #define ba_stats ba_stats
 static void ba_stats(FILE *out)

@@ -942,37 +942,32 @@ static inline void rgn_cursor_close(rgn_cursor *c)
 #endif
 }
 
-/* rgn_alloc_both through the cursor. */
+/* rgn_alloc through the cursor. */
 RGN_NODISCARD RGN_ALLOC_SIZE(2)
-static inline void *rgn_cursor_both(rgn_cursor *c, size_t n, rgn_ref *ref)
+static inline void *rgn_cursor_alloc(rgn_cursor *c, size_t n)
 {
 	char *p = c->cur_;
+	struct rgn_cursor_step_ s;
 
 	if (RGN_LIKELY(n - 1 < (size_t)(c->end_ - p))) {
 		c->cur_ = p + ((n + 7) & ~(size_t)7);
 		RGN_ASSUME_(p != NULL);
-	} else {
-		struct rgn_cursor_step_ s = rgn_cursor_slow_(c->r_, p, n);
-
-		c->cur_ = s.cur;
-		c->end_ = ((struct rgn_bump_ *)(void *)c->r_)->end;
-		if ((p = (char *)s.p) == NULL) {
-			*ref = RGN_NULL_REF;
-			return NULL;
-		}
+		return p;
 	}
-	*ref = (rgn_ref)((uintptr_t)(p - c->base_) >> 3);
-	return p;
+	s = rgn_cursor_slow_(c->r_, p, n);
+	c->cur_ = s.cur;
+	c->end_ = ((struct rgn_bump_ *)(void *)c->r_)->end;
+	return s.p;
 }
 
-/* rgn_alloc through the cursor (the reference computed above is dropped
- * unused). */
+/* rgn_alloc_both through the cursor. */
 RGN_NODISCARD RGN_ALLOC_SIZE(2)
-static inline void *rgn_cursor_alloc(rgn_cursor *c, size_t n)
+static inline void *rgn_cursor_both(rgn_cursor *c, size_t n, rgn_ref *ref)
 {
-	rgn_ref ref;
+	char *p = (char *)rgn_cursor_alloc(c, n);
 
-	return rgn_cursor_both(c, n, &ref);
+	*ref = p ? (rgn_ref)((uintptr_t)(p - c->base_) >> 3) : RGN_NULL_REF;
+	return p;
 }
 
 /* rgn_alloc_ref through the cursor. */
