@@ -104,8 +104,8 @@ def goals(log):
             other = (medians(log, (w, ref[1])) if (w, ref[1]) in log.raw
                      else {}).get(ref[0])
         if mine is None or (ref is not None and not other):
-            missing = "rgn's %s" % m if mine is None else "%s's %s" % ref
-            out.append((NOT_RUN, text, "no %s figure" % missing))
+            who, what = (OURS, m) if mine is None else ref
+            out.append((NOT_RUN, text, "no %s figure from %s" % (what, who)))
             continue
         if ref is None:
             got, detail = mine, "rgn %s" % fmt(mine)
