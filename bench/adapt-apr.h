@@ -44,11 +44,15 @@ static int ba_setup(size_t live_bytes, FILE *out)
 	}
 #ifdef BENCH_APR_DEFAULT
 	fprintf(out, "info allocator apr-default: APR pools %s, "
-	        "apr_pool_create(&p, NULL) (children of the global pool)\n",
+	        "apr_pool_create(&p, NULL) (children of the global pool, "
+	        "whose allocator takes a mutex); allocator max_free left "
+	        "unlimited (the default: freed blocks are all kept)\n",
 	        apr_version_string());
 #else
 	fprintf(out, "info allocator apr: APR pools %s, children of an "
-	        "unmanaged parent per thread (own allocator, no mutex)\n",
+	        "unmanaged parent per thread (own allocator, no mutex); "
+	        "allocator max_free left unlimited (the default: freed "
+	        "blocks are all kept)\n",
 	        apr_version_string());
 #endif
 	return 0;

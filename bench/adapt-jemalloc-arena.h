@@ -45,7 +45,9 @@ static int ba_setup(size_t live_bytes, FILE *out)
 		return -1;
 	}
 	fprintf(out, "info allocator jemalloc %s, an arena per region "
-	        "(mallocx with MALLOCX_TCACHE_NONE; arena.<i>.reset drops it)\n",
+	        "(arenas.create, each arena reused by later regions; mallocx with "
+	        "MALLOCX_TCACHE_NONE; arena.<i>.reset drops it; default "
+	        "settings otherwise)\n",
 	        version);
 	return 0;
 }

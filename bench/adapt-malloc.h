@@ -72,16 +72,17 @@ static int ba_setup(size_t live_bytes, FILE *out)
 	if (mallctl("version", &version, &len, NULL, 0) != 0)
 		version = "(unknown version)";
 	fprintf(out, "info allocator jemalloc %s (malloc checked to be "
-	        "jemalloc's)\n", version);
+	        "jemalloc's; default settings)\n", version);
 #elif defined(BENCH_TCMALLOC)
 	int major, minor;
 	const char *patch;
 
 	tc_version(&major, &minor, &patch);
 	fprintf(out, "info allocator tcmalloc %d.%d%s (gperftools; malloc "
-	        "checked to be tcmalloc's)\n", major, minor, patch);
+	        "checked to be tcmalloc's; default settings)\n", major, minor, patch);
 #else
-	fprintf(out, "info allocator glibc malloc %s\n", gnu_get_libc_version());
+	fprintf(out, "info allocator glibc malloc %s (default settings: "
+	        "the baseline every C program starts from)\n", gnu_get_libc_version());
 #endif
 	return 0;
 }

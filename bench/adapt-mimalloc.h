@@ -25,7 +25,8 @@ static int ba_setup(size_t live_bytes, FILE *out)
 	int v = mi_version();
 
 	(void)live_bytes;
-	fprintf(out, "info allocator mimalloc %d.%d.%d heaps (malloc is %s)\n",
+	fprintf(out, "info allocator mimalloc %d.%d.%d heaps (mi_heap_new per "
+	        "region, mi_heap_destroy; default options; malloc is %s)\n",
 	        v / 100, v / 10 % 10, v % 10,
 	        mi_is_in_heap_region(p) ? "mimalloc's too" : "glibc's");
 	free(p);

@@ -4,12 +4,13 @@
  * obstack_alloc, and obstack_free(o, NULL) drops them all.  ba_reset
  * frees back to an empty object made right after obstack_init, which
  * keeps the first chunk, as obstack programs do between passes.  Chunks
- * come from malloc (glibc's).
+ * come from malloc (glibc's), its trim threshold raised (glibc-tune.h).
  */
 #ifndef BENCH_ADAPT_OBSTACK_H
 #define BENCH_ADAPT_OBSTACK_H
 
 #include "adapter.h"
+#include "glibc-tune.h"
 
 #include <stdlib.h>
 
@@ -29,10 +30,11 @@ struct ba_obstack {
 
 static int ba_setup(size_t live_bytes, FILE *out)
 {
-	(void)live_bytes;
-	fprintf(out, "info allocator obstack (glibc %s, default chunk size, "
-	        "chunks from malloc)\n", gnu_get_libc_version());
-	return 0;
+	char what[80];
+
+	snprintf(what, sizeof what, "obstack (glibc %s, default chunk size, "
+	         "chunks from malloc)", gnu_get_libc_version());
+	return ba_glibc_tune(live_bytes, out, what);
 }
 
 static inline ba_region *ba_new(void)

@@ -56,8 +56,10 @@ static int ba_setup(size_t live_bytes, FILE *out)
 	}
 	fprintf(out, "info allocator rgn %s (%s, decode %s)\n",
 	        RGN_VERSION_STRING, BA_BACKEND_NAME, RGN_DECODE_MODE);
-	fprintf(out, "info rgn space %zu MiB, retain_limit %zu MiB\n",
-	        st.size >> 20, st.retain_limit >> 20);
+	fprintf(out, "info allocator rgn set-up: space %zu MiB, retain_limit "
+	        "%zu MiB (%s)\n", st.size >> 20, st.retain_limit >> 20,
+	        env && *env ? "from RGN_RETAIN" :
+	        "raised to peak live + 1/4 + 64 MiB");
 	return 0;
 }
 

@@ -21,7 +21,7 @@ static int ba_setup(size_t live_bytes, FILE *out)
 {
 	(void)live_bytes;
 	fprintf(out, "info allocator talloc %d.%d (talloc_new(NULL) per "
-	        "region, talloc_size, talloc_free)\n",
+	        "region, talloc_size, talloc_free; default settings)\n",
 	        talloc_version_major(), talloc_version_minor());
 	return 0;
 }

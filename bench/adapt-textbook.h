@@ -7,12 +7,15 @@
  * object over a quarter of that gets a chunk of its own (put behind the
  * current one, so the bump chunk stays current).  ba_reset frees all but
  * the first chunk and bumps from its start again.  This is the baseline a
- * region allocator must beat to be worth having.
+ * region allocator must beat to be worth having.  glibc's trim threshold is
+ * raised as a user tuning it would (glibc-tune.h), so that destroyed
+ * chunks stay in its heap instead of being faulted in again.
  */
 #ifndef BENCH_ADAPT_TEXTBOOK_H
 #define BENCH_ADAPT_TEXTBOOK_H
 
 #include "adapter.h"
+#include "glibc-tune.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,10 +39,11 @@ struct ba_tb_region {
 
 static int ba_setup(size_t live_bytes, FILE *out)
 {
-	(void)live_bytes;
-	fprintf(out, "info allocator textbook region (%zu KiB malloc'd chunks, "
-	        "chained; bump inside)\n", BA_TB_CHUNK >> 10);
-	return 0;
+	char what[80];
+
+	snprintf(what, sizeof what, "textbook region (%zu KiB malloc'd "
+	         "chunks, chained; bump inside)", BA_TB_CHUNK >> 10);
+	return ba_glibc_tune(live_bytes, out, what);
 }
 
 static inline ba_region *ba_new(void)

@@ -1,7 +1,8 @@
 /*
- * alloc-loop.c - the `alloc` workload's timed loop alone (32-byte
- * objects into a batch of pointers, the objects written outside the
- * timing), for comparing two builds of the library with one program.
+ * alloc-loop.c - an allocation loop alone (32-byte objects into a batch
+ * of pointers, the objects written outside the timing, as the `alloc`
+ * workload once timed it; it now times the writes too), for comparing two
+ * builds of the library with one program.
  *
  * In bench-rgn the loop's speed follows where the linker puts it and its
  * pointer array (DESIGN.md, section 12): the same instructions ran at

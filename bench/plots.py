@@ -6,6 +6,7 @@ Each plot leaves its data (.dat) and script (.gp) beside the picture, so it
 can be redrawn or changed by hand.
 """
 import os
+import re
 import shutil
 import sys
 
@@ -84,9 +85,15 @@ def plots(log, outdir):
         return stats(values(v))[:3] if v else None
 
     # allocation cost by size
-    sizes = [(k, int(k[1][5:-3].replace("k", "")) * (1024 if "k" in k[1] else 1))
-             for k in log.rows if k[0] == "alloc" and k[1].startswith("alloc")
-             and k[1].endswith("_ns")]
+    # allocate + write in one region: alloc8d_ns, alloc32d_ns, alloc128_ns,
+    # alloc1k_ns, alloc8k_ns (alloc8_ns and alloc32_ns are cache-resident)
+    sizes = []
+    for k in log.rows:
+        m = re.fullmatch(r"alloc(\d+)(k?)(d?)_ns", k[1])
+        if k[0] == "alloc" and m:
+            size = int(m.group(1)) * (1024 if m.group(2) else 1)
+            if m.group(3) or size > 32:
+                sizes.append((k, size))
     if sizes:
         with open(os.path.join(outdir, "alloc-by-size.dat"), "w") as f:
             f.write("size " + " ".join(allocs) + "\n")
@@ -94,9 +101,9 @@ def plots(log, outdir):
                 f.write("%d %s\n" % (size, " ".join(
                     "%g" % cell(key, a)[0] if cell(key, a) else "NaN"
                     for a in allocs)))
-        made.append(plot(outdir, "alloc-by-size", """set title "allocation cost by size (warm, objects kept alive; median)"
+        made.append(plot(outdir, "alloc-by-size", """set title "allocate + write by size (one region, objects kept alive; median)"
 set xlabel "object size (bytes)"
-set ylabel "ns per allocation"
+set ylabel "ns per object"
 set logscale x 2
 set logscale y 10
 set key outside right top noenhanced

@@ -6,7 +6,9 @@ every round), checks that both walks read the same bytes, then runs
 `sys-walk rgn` and `sys-walk glibc` as a process each, alternating which
 goes first, for ROUNDS rounds.  Prints a table of medians (time, peak RSS)
 side by side with the ratio rgn/glibc, appends the same table and every
-raw value to DIR/report.md, and writes DIR/sys-walk.csv.
+raw value to DIR/report.md, and writes DIR/sys-walk.csv.  Each goal (rgn
+against glibc) gets a verdict, PASS or MISS, on the console and in the
+report.
 
 usage: sys_walk.py SYS_WALK_EXE --out DIR [--rounds N] [--files N]
                    [--tmp DIR] [--log FILE]
@@ -23,6 +25,20 @@ from benchlib import Samples, md_table, rotated, run, write_csv  # noqa: E402
 
 VARIANTS = ("rgn", "glibc")
 METRICS = (("ms", "walk + read (ms)"), ("peak_rss_kib", "peak RSS (KiB)"))
+# (text, metric, limit): rgn's median / glibc's must be <= limit
+GOALS = (("sys-walk: rgn time <= 0.95x glibc's", "ms", 0.95),
+         ("sys-walk: rgn peak RSS <= 1.0x glibc's", "peak_rss_kib", 1.0))
+
+
+def verdicts(med):
+    """(PASS or MISS, text, detail) per goal."""
+    out = []
+    for text, m, limit in GOALS:
+        got = med["rgn"][m] / med["glibc"][m]
+        out.append(("PASS" if got <= limit else "MISS", text,
+                    "%.3fx (rgn %.1f, glibc %.1f)" % (
+                        got, med["rgn"][m], med["glibc"][m])))
+    return out
 
 
 def line_of(exe, *args):
@@ -81,8 +97,12 @@ def main():
         table.append("%-22s %12.1f %12.1f %12.3f" % (
             label, med["rgn"][m], med["glibc"][m],
             med["rgn"][m] / med["glibc"][m]))
+    goal_list = verdicts(med)
     print()
     print("\n".join(table))
+    print("\nsys-walk goals (verdicts: PASS or MISS):")
+    for status, text, detail in goal_list:
+        print("  %s  %s: %s" % (status, text, detail))
 
     os.makedirs(a.out, exist_ok=True)
     write_csv(os.path.join(a.out, "sys-walk.csv"),
@@ -109,6 +129,8 @@ def main():
             (label, "%.1f" % med["rgn"][m], "%.1f" % med["glibc"][m],
              "%.3f" % (med["rgn"][m] / med["glibc"][m]))
             for m, label in METRICS])) + "\n")
+        f.write("\nGoals:\n\n")
+        f.write("".join("- **%s** %s: %s\n" % g for g in goal_list))
         f.write("\nEvery run: " + "; ".join(
             "%s %s" % (v, ", ".join("%g" % x for x in raw.values(v, "ms")))
             for v in VARIANTS) + " ms.\n")
