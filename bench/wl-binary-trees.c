@@ -65,7 +65,12 @@ static inline struct bt_node *BT_NEW(bt_maker *m, bt_link *l)
 }
 #endif
 
-static bt_link bt_make(bt_maker *restrict m, int depth)
+/* inline: gcc then unrolls the recursion into itself a few levels for
+ * every allocator whose allocation is small inline code (the textbook
+ * region, rgn's cursor); left to its own heuristics it does so or not
+ * depending on the order it inlines the allocation in.  Allocators that
+ * call out of line compile to the same code either way. */
+static inline bt_link bt_make(bt_maker *restrict m, int depth)
 {
 	bt_link left = BT_NULL, right = BT_NULL, self;
 	struct bt_node *n;
