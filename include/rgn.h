@@ -194,7 +194,7 @@ typedef struct rgn_config {
 	 * is given back to the OS with madvise.  A value given here or in
 	 * RGN_RETAIN (same syntax) is a fixed limit.  Default: a limit that
 	 * adapts to the process, a quarter of its recent peak of blocks in
-	 * use, at least 384 KiB and at most 64 MiB.  Values below one block
+	 * use, at least 256 KiB and at most 64 MiB.  Values below one block
 	 * mean "keep none": every free goes back at once. */
 	size_t retain_limit;
 	/* The checking mode: blocks that regions give back are made

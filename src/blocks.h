@@ -33,7 +33,7 @@ struct rgn_blocks {
  * recent peak of used blocks, at least RGN_RETAIN_FLOOR blocks, at most
  * the default limit (the floor and the period are measured: DESIGN.md). */
 #ifndef RGN_RETAIN_FLOOR
-#define RGN_RETAIN_FLOOR 96u    /* blocks: 384 KiB */
+#define RGN_RETAIN_FLOOR 64u    /* blocks: 256 KiB */
 #endif
 #ifndef RGN_RETAIN_SHIFT
 #define RGN_RETAIN_SHIFT 2      /* limit = recent peak >> this */

@@ -34,7 +34,7 @@ START_TEST(test_space_init_defaults)
 	ck_assert_ptr_eq(st.base, rgn_space_base_h_);
 	ck_assert_uint_eq(st.block_size, RGN_BLOCK_SIZE);
 	/* none asked for: the adaptive limit, at its floor in a fresh space */
-	ck_assert_uint_eq(st.retain_limit, 384 * KiB);
+	ck_assert_uint_eq(st.retain_limit, 256 * KiB);
 	ck_assert_uint_eq(st.live_regions, 0);
 	tst_space_consistent(&st);
 
