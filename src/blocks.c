@@ -25,7 +25,11 @@
  * a free pushes `retained` over the retain limit, the freeing thread
  * purges the oldest dirty spans (madvise, outside the lock) until
  * `retained` is at most half the limit (three quarters of an adaptive
- * one, below).
+ * one, below).  The hysteresis keeps a program that oscillates around
+ * the limit from paying a syscall per free.  Merging adds dirty counts;
+ * splitting gives each part min(dirty, len), so the bound stays an upper
+ * bound, and a span with dirty == 0 is known to read as zero
+ * (rgn_calloc uses that).
  *
  * The retain limit is fixed when the program asked for one (rgn_config,
  * RGN_RETAIN).  Otherwise it adapts to the process: a quarter of the
@@ -36,11 +40,7 @@
  * peak is the larger of this window's and the last one's.  So a process
  * whose use fell keeps a limit sized for its old peak for at most two
  * such windows.  Blocks a purge holds while it runs are not counted as
- * use.  The hysteresis keeps a program
- * that oscillates around the limit from paying a syscall per free.
- * Merging adds dirty counts; splitting gives each part min(dirty, len),
- * so the bound stays an upper bound, and a span with dirty == 0 is known
- * to read as zero (rgn_calloc uses that).
+ * use, nor are its frees.
  *
  * Locking: one lock (rgn_blocks_g.lock) guards the bins, the frontier top
  * and the counters; every function named _locked asserts that it is held.
