@@ -193,9 +193,11 @@ typedef struct rgn_config {
 	 * "32G", or plain bytes), else 32 GiB. */
 	size_t space_size;
 	/* Bytes of free blocks kept resident for reuse before free memory
-	 * is given back to the OS with madvise.  Default: RGN_RETAIN from
-	 * the environment (same syntax), else 64 MiB.  Values below one
-	 * block mean "keep none": every free goes back at once. */
+	 * is given back to the OS with madvise.  A value given here or in
+	 * RGN_RETAIN (same syntax) is a fixed limit.  Default: a limit that
+	 * adapts to the process, a quarter of its recent peak of blocks in
+	 * use, at least 256 KiB and at most 64 MiB.  Values below one block
+	 * mean "keep none": every free goes back at once. */
 	size_t retain_limit;
 	/* The checking mode: blocks that regions give back are made
 	 * inaccessible and held in quarantine, so that a use after destroy,
@@ -239,7 +241,8 @@ struct rgn_space_stats {
 	size_t free_blocks;       /* below the high water, in the free lists */
 	size_t cached_blocks;     /* in per-thread caches (and quarantine) */
 	size_t retained_blocks;   /* free blocks that may still be resident */
-	size_t retain_limit;      /* bytes; over it, free memory is purged */
+	size_t retain_limit;      /* bytes; over it, free memory is purged
+	                             (the adaptive limit's value now) */
 	size_t purged_bytes;      /* bytes given back to the OS so far */
 	size_t purges;            /* madvise calls made to give them back */
 	size_t live_regions;      /* regions created and not yet destroyed */

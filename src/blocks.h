@@ -23,7 +23,21 @@ struct rgn_blocks {
 	pthread_cond_t   purge_done;  /* signalled when purging turns false */
 	size_t           purged_bytes;
 	size_t           purges;
+	/* the adaptive retain limit (blocks.c, "Giving memory back") */
+	uint32_t         peak;        /* most used_blocks in this window */
+	uint32_t         peak_prev;   /* most in the window before */
+	uint32_t         freed;       /* blocks freed in this window */
 };
+
+/* The adaptive retain limit, when none was asked for: a quarter of the
+ * recent peak of used blocks, at least RGN_RETAIN_FLOOR blocks, at most
+ * the default limit (the floor and the period are measured: DESIGN.md). */
+#ifndef RGN_RETAIN_FLOOR
+#define RGN_RETAIN_FLOOR 64u    /* blocks: 256 KiB */
+#endif
+#ifndef RGN_RETAIN_SHIFT
+#define RGN_RETAIN_SHIFT 2      /* limit = recent peak >> this */
+#endif
 
 rgn_hidden extern struct rgn_blocks rgn_blocks_g;
 
@@ -54,6 +68,8 @@ rgn_hidden void rgn_blocks_split(uint32_t b, uint32_t n, uint32_t keep);
 /* Give free memory back to the OS until at most target blocks remain
  * retained; waits for a purge already running in another thread. */
 rgn_hidden void rgn_blk_purge(uint32_t target);
+/* The retain limit in force now, in blocks. */
+rgn_hidden uint32_t rgn_blocks_retain_limit(void);
 /* Check every invariant of struct rgn_desc: 0 if they hold (else the
  * line of the first that does not, after a message on stderr). */
 rgn_hidden int rgn_blk_check(void);

@@ -316,6 +316,18 @@ static rgn_noinline void destroy_tree(rgn_region *r)
 {
 	rgn_region *x = r, *up;
 
+	/* A grown blocks region with nothing else to undo becomes the
+	 * thread's spare when the slot is empty: reset gives its chunks to
+	 * the thread's cache and keeps its first block, header and all, for
+	 * the next rgn_new (which then neither writes a header nor counts).
+	 * Not in the checking mode, whose cache keeps no spare. */
+	if (!r->child && !r->cleanups && !r->flags && r->backend == RGN_BACKEND_BLOCKS &&
+	    !atomic_load_explicit(&rgn_tc.spare, memory_order_relaxed) && rgn_tc.limit) {
+		ops(r)->reset(r);
+		if (rgn_blocks_keep_spare(r))
+			return;
+	}
+
 	for (;;) {
 		while (x->child)
 			x = x->child;

@@ -143,9 +143,11 @@ static int resolve_check(const rgn_config *cfg, unsigned *mode, size_t *bytes)
 
 /* Resolve cfg and the environment into space size and retain limit.
  * *chosen tells whether the size was asked for (config or RGN_SPACE) or
- * is the default. */
+ * is the default; *fixed whether the retain limit was (config or
+ * RGN_RETAIN: a fixed limit) or is the default (the ceiling of the
+ * adaptive one, blocks.c). */
 static int resolve_config(const rgn_config *cfg, size_t *size, size_t *retain,
-                          bool *chosen)
+                          bool *chosen, bool *fixed)
 {
 	const char *env;
 
@@ -168,6 +170,7 @@ static int resolve_config(const rgn_config *cfg, size_t *size, size_t *retain,
 		return EINVAL;
 
 	*retain = cfg ? cfg->retain_limit : 0;
+	*fixed = true;
 	if (*retain == 0) {
 		env = getenv("RGN_RETAIN");
 		if (env && *env) {
@@ -177,6 +180,7 @@ static int resolve_config(const rgn_config *cfg, size_t *size, size_t *retain,
 			}
 		} else {
 			*retain = RGN_RETAIN_DEFAULT;
+			*fixed = false;
 		}
 	}
 	return 0;
@@ -184,7 +188,7 @@ static int resolve_config(const rgn_config *cfg, size_t *size, size_t *retain,
 
 /* ---- reservation ---------------------------------------------------------- */
 
-static int space_create(size_t size, size_t retain, unsigned check,
+static int space_create(size_t size, size_t retain, bool fixed, unsigned check,
                         size_t check_bytes)
 {
 	struct rgn_space *sp = &rgn_space_g;
@@ -223,6 +227,7 @@ static int space_create(size_t size, size_t retain, unsigned check,
 	sp->retain_limit = retain;
 	sp->retain_blocks = (uint32_t)((retain >> RGN_BLOCK_SHIFT) > sp->nblocks
 	                               ? sp->nblocks : retain >> RGN_BLOCK_SHIFT);
+	sp->retain_fixed = fixed;
 	sp->decommit_zeroes = info.decommit_zeroes;
 	sp->check = check;
 	sp->check_bytes = check_bytes < size / 4 ? check_bytes : size / 4;
@@ -243,7 +248,7 @@ static int space_init(const rgn_config *cfg, bool explicit_call)
 {
 	size_t size, retain, check_bytes;
 	unsigned check;
-	bool chosen;
+	bool chosen, fixed;
 	int err;
 
 	rgn_lock(&setup_lock);
@@ -256,11 +261,11 @@ static int space_init(const rgn_config *cfg, bool explicit_call)
 		rgn_unlock(&setup_lock);
 		return err;
 	}
-	err = resolve_config(cfg, &size, &retain, &chosen);
+	err = resolve_config(cfg, &size, &retain, &chosen, &fixed);
 	if (!err)
 		err = resolve_check(cfg, &check, &check_bytes);
 	if (!err)
-		err = space_create(size, retain, check, check_bytes);
+		err = space_create(size, retain, fixed, check, check_bytes);
 	/* The default 32 GiB (64 GiB reserved to align it) can be refused:
 	 * an address-space ulimit, strict overcommit, valgrind.  Then take
 	 * the largest power of two that the OS grants, down to the smallest
@@ -268,7 +273,7 @@ static int space_init(const rgn_config *cfg, bool explicit_call)
 	 * replaced. */
 	while (err == ENOMEM && !chosen && size > RGN_SPACE_MIN) {
 		size >>= 1;
-		err = space_create(size, retain, check, check_bytes);
+		err = space_create(size, retain, fixed, check, check_bytes);
 	}
 	setup_err = explicit_call ? 0 : err;
 	rgn_unlock(&setup_lock);

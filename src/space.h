@@ -57,8 +57,9 @@ struct rgn_space {
 	uint32_t         nblocks;     /* size >> RGN_BLOCK_SHIFT (may be 2^23) */
 	struct rgn_desc *desc;        /* nblocks descriptors */
 	size_t           desc_bytes;
-	size_t           retain_limit;/* bytes */
+	size_t           retain_limit;/* bytes: the fixed limit, or the ceiling */
 	uint32_t         retain_blocks;
+	bool             retain_fixed;/* asked for (config, RGN_RETAIN): fixed */
 	bool             decommit_zeroes;
 	unsigned         check;       /* RGN_CHECK_* (quarantine.h): checking mode */
 	size_t           check_bytes; /* its quarantine's bound */

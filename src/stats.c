@@ -29,7 +29,6 @@ RGN_API int rgn_space_stats(struct rgn_space_stats *st)
 		return 0; /* not reserved yet: nothing else to say */
 	st->base = rgn_space_g.base;
 	st->size = rgn_space_g.size;
-	st->retain_limit = rgn_space_g.retain_limit;
 	st->committed = rgn_space_committed();
 	rgn_blocks_stats(st);      /* used_blocks counts what caches hold */
 	/* the quarantine is counted with the caches: no region holds it */

@@ -3,10 +3,13 @@
  *
  * A region's first chunk and most small chunks are a single block, and
  * create/destroy churn moves single blocks only.  Each thread keeps up to
- * RGN_TCACHE_MAX single blocks of its own, refilled and drained
- * RGN_TCACHE_BATCH at a time from the shared structure (blocks.c) under
- * one lock acquisition, so a thread churning regions takes the lock once
- * per 32 blocks.  It also keeps a few spans of 2, 4, 8 and 16 blocks (the
+ * RGN_TCACHE_MAX single blocks of its own, refilled and drained in
+ * batches from the shared structure (blocks.c) under one lock
+ * acquisition.  A refill takes RGN_TCACHE_BATCH_MIN blocks at first and
+ * twice as many each time up to RGN_TCACHE_BATCH, so a thread churning
+ * regions soon takes the lock once per 32 blocks, while a thread that
+ * needs few does not hold 32; an idle period that gives blocks back
+ * halves it again.  It also keeps a few spans of 2, 4, 8 and 16 blocks (the
  * first chunk sizes, and a 64 KiB buffer) that regions give back, and one
  * whole block whose contents the blocks backend keeps (its spare region).
  *
@@ -20,6 +23,17 @@
  * gave back: its limit stays 0, so the inline put and the spare region
  * fall through to the slow paths here, which send every such block to
  * the quarantine; blocks are still handed out from the cache.
+ *
+ * Idle blocks go back.  A cache counts its operations (a block or span
+ * taken or given, inline ones included); every RGN_TCACHE_IDLE_OPS of
+ * them ends an idle period, and what the cache held all period long (the
+ * low-water mark of its single blocks and of each span class) was not
+ * needed: three quarters of it, rounded up, go back to the shared
+ * structure, oldest first, under one lock acquisition, where the retain
+ * limit applies to them.  A thread that keeps using what it caches keeps
+ * it; one whose use fell gives the surplus back within a few periods.
+ * Counting operations rather than time keeps this deterministic and
+ * needs no clock on any path.
  *
  * Caches are registered (a list under a lock of their own) so that the
  * statistics can count what they hold and thread exit can drain them.
@@ -80,6 +94,9 @@ static rgn_noinline void tcache_register(struct rgn_tcache *tc)
 	pthread_setspecific(tcache_key, tc);
 	tc->registered = true;
 	tc->limit = rgn_check_on() ? 0 : RGN_TCACHE_MAX;
+	tc->ops = RGN_TCACHE_IDLE_OPS;
+	tc->low = 0;
+	tc->batch = RGN_TCACHE_BATCH_MIN;
 	rgn_decode_thread_start();
 }
 
@@ -144,9 +161,64 @@ void rgn_tcache_flush(struct rgn_tcache *tc)
 		}
 	}
 	atomic_store_explicit(&tc->span_blocks, 0, memory_order_relaxed);
+	tc->low = 0;
+	memset(tc->span_low, 0, sizeof tc->span_low);
 	rgn_blocks_free_many(b, n, k);
 	if (pthread_getspecific(tcache_key) == NULL)
 		tcache_unregister(tc); /* thread exit: the key was cleared */
+}
+
+static inline void span_blocks_add(struct rgn_tcache *tc, int64_t d)
+{
+	atomic_store_explicit(&tc->span_blocks,
+	    (uint32_t)(atomic_load_explicit(&tc->span_blocks, memory_order_relaxed) + d),
+	    memory_order_relaxed);
+}
+
+/* Blocks the cache held all period long: (3 * low + 3) / 4 of them go
+ * back, from the bottom of each list (the blocks cached longest ago). */
+static inline uint32_t idle_give(uint32_t low)
+{
+	return (3 * low + 3) / 4;
+}
+
+void rgn_tcache_age(struct rgn_tcache *tc)
+{
+	uint32_t b[RGN_TCACHE_MAX + RGN_SPAN_CLASSES * RGN_SPAN_CACHE];
+	uint32_t len[sizeof b / sizeof b[0]], k = 0, give, n;
+
+	rgn_assert(tc == &rgn_tc);
+	tc->ops = RGN_TCACHE_IDLE_OPS;
+	if (!tc->registered)
+		return;
+	n = atomic_load_explicit(&tc->n, memory_order_relaxed);
+	give = idle_give(tc->low < n ? tc->low : n);
+	for (uint32_t i = 0; i < give; i++, k++) {
+		b[k] = tc->blk[i];
+		len[k] = 1;
+	}
+	if (give) {
+		memmove(tc->blk, tc->blk + give, (n - give) * sizeof(tc->blk[0]));
+		atomic_store_explicit(&tc->n, n - give, memory_order_relaxed);
+		if (tc->batch > RGN_TCACHE_BATCH_MIN)
+			tc->batch /= 2;
+	}
+	tc->low = n - give;
+	for (int c = 0; c < RGN_SPAN_CLASSES; c++) {
+		uint32_t ns = tc->nspan[c];
+		uint32_t g = idle_give(tc->span_low[c] < ns ? tc->span_low[c] : ns);
+		for (uint32_t i = 0; i < g; i++, k++) {
+			b[k] = tc->span[c][i];
+			len[k] = 2u << c;
+		}
+		if (g) {
+			memmove(tc->span[c], tc->span[c] + g, (ns - g) * sizeof(tc->span[c][0]));
+			tc->nspan[c] = (uint8_t)(ns - g);
+			span_blocks_add(tc, -(int64_t)(g * (2u << c)));
+		}
+		tc->span_low[c] = tc->nspan[c];
+	}
+	rgn_blocks_free_many(b, len, k);
 }
 
 /* ---- single blocks --------------------------------------------------------------- */
@@ -163,9 +235,11 @@ uint32_t rgn_blk_get1_slow(void)
 	}
 	if (!tc->registered)
 		tcache_register(tc);
-	got = rgn_blocks_take_singles(tc->blk, RGN_TCACHE_BATCH);
+	got = rgn_blocks_take_singles(tc->blk, tc->batch);
 	if (!got && rgn_check_drain())
-		got = rgn_blocks_take_singles(tc->blk, RGN_TCACHE_BATCH);
+		got = rgn_blocks_take_singles(tc->blk, tc->batch);
+	if (tc->batch < RGN_TCACHE_BATCH)
+		tc->batch *= 2;
 	if (!got) {
 		errno = ENOMEM;
 		return 0;
@@ -195,6 +269,8 @@ void rgn_blk_put1_slow(uint32_t b)
 		memmove(tc->blk, tc->blk + RGN_TCACHE_BATCH,
 		        (n - RGN_TCACHE_BATCH) * sizeof(tc->blk[0]));
 		n -= RGN_TCACHE_BATCH;
+		if (tc->low > n)
+			tc->low = n;
 	}
 	tc->blk[n] = b;
 	atomic_store_explicit(&tc->n, n + 1, memory_order_relaxed);
@@ -215,13 +291,6 @@ static inline int span_class(uint32_t n)
 	return __builtin_ctz(n) - 1;
 }
 
-static inline void span_blocks_add(struct rgn_tcache *tc, int64_t d)
-{
-	atomic_store_explicit(&tc->span_blocks,
-	    (uint32_t)(atomic_load_explicit(&tc->span_blocks, memory_order_relaxed) + d),
-	    memory_order_relaxed);
-}
-
 static bool span_put(uint32_t b, uint32_t n)
 {
 	struct rgn_tcache *tc = &rgn_tc;
@@ -238,6 +307,7 @@ static bool span_put(uint32_t b, uint32_t n)
 	rgn_track_taken(rgn_blk_addr(b), (size_t)n << RGN_BLOCK_SHIFT);
 	tc->span[c][tc->nspan[c]++] = b;
 	span_blocks_add(tc, n);
+	rgn_tcache_tick(tc);
 	return true;
 }
 
@@ -250,8 +320,11 @@ static uint32_t span_get(uint32_t n)
 	if (c < 0 || tc->nspan[c] == 0)
 		return 0;
 	b = tc->span[c][--tc->nspan[c]];
+	if (tc->nspan[c] < tc->span_low[c])
+		tc->span_low[c] = tc->nspan[c];
 	span_blocks_add(tc, -(int64_t)n);
 	rgn_track_given(rgn_blk_addr(b), (size_t)n << RGN_BLOCK_SHIFT);
+	rgn_tcache_tick(tc);
 	return b;
 }
 
@@ -419,6 +492,8 @@ static void cache_take_run(struct rgn_tcache *tc, uint32_t nb, uint32_t k)
 			tc->blk[j++] = tc->blk[i];
 	rgn_assert_internal(j + k == n);
 	atomic_store_explicit(&tc->n, j, memory_order_relaxed);
+	if (tc->low > j)
+		tc->low = j;
 }
 
 int rgn_blk_extend(uint32_t b, uint32_t n, uint32_t extra)

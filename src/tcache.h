@@ -15,12 +15,20 @@
 #define RGN_TCACHE_MAX   64   /* blocks a thread keeps */
 #endif
 #ifndef RGN_TCACHE_BATCH
-#define RGN_TCACHE_BATCH 32   /* blocks moved per refill or drain */
+#define RGN_TCACHE_BATCH 32   /* blocks moved per drain, and most per refill */
 #endif
+#define RGN_TCACHE_BATCH_MIN 8 /* a refill's first size (see tcache.c) */
 /* Small spans kept per thread: lengths 2, 4, 8 and 16 blocks (the first
  * chunk sizes, and a 64 KiB buffer), up to RGN_SPAN_CACHE of each. */
 #define RGN_SPAN_CLASSES 4
-#define RGN_SPAN_CACHE   4
+#define RGN_SPAN_CACHE   2
+/* The cache's idle period, in its own operations (a block or span taken
+ * or given).  At the end of each, what stayed unused all period long (the
+ * low-water mark of each list) goes back, three quarters of it, rounded
+ * up, oldest first: rgn_tcache_age. */
+#ifndef RGN_TCACHE_IDLE_OPS
+#define RGN_TCACHE_IDLE_OPS 64
+#endif
 
 /* Invariant: every block in blk[], span[][] and spare is USED as far as
  * blocks.c knows, and held by this thread alone. */
@@ -35,6 +43,13 @@ struct rgn_tcache {
 	_Atomic(void *)    spare;
 	_Atomic uint32_t   span_blocks;  /* blocks in span[][] (read by stats) */
 	uint8_t            nspan[RGN_SPAN_CLASSES];
+	/* idle tracking: operations left in this period, and the fewest
+	 * blocks (spans of each class) the cache held during it; low <= n
+	 * and span_low[c] <= nspan[c] hold at every period's end */
+	uint32_t           ops;
+	uint32_t           low;
+	uint32_t           batch;        /* blocks the next refill takes */
+	uint8_t            span_low[RGN_SPAN_CLASSES];
 	uint32_t           span[RGN_SPAN_CLASSES][RGN_SPAN_CACHE];
 	struct rgn_tcache *next, *prev;  /* registry, under its lock */
 	uint32_t           blk[RGN_TCACHE_MAX];
@@ -70,6 +85,16 @@ rgn_hidden void rgn_tcache_flush(struct rgn_tcache *tc);
  * how many regions those caches hold as spares, and how many spares were
  * given back since (both still counted live by region.c). */
 rgn_hidden size_t rgn_tcache_cached(size_t *spares);
+/* End of an idle period: give back what stayed unused in it (tc is the
+ * caller's own). */
+rgn_hidden void rgn_tcache_age(struct rgn_tcache *tc);
+
+/* One operation of the cache; ends the idle period after the last. */
+static inline void rgn_tcache_tick(struct rgn_tcache *tc)
+{
+	if (rgn_unlikely(--tc->ops == 0))
+		rgn_tcache_age(tc);
+}
 
 /* One block, from the calling thread's cache when it has one. */
 static inline uint32_t rgn_blk_get1(void)
@@ -78,9 +103,13 @@ static inline uint32_t rgn_blk_get1(void)
 	uint32_t n = atomic_load_explicit(&tc->n, memory_order_relaxed);
 
 	if (rgn_likely(n > 0)) {
-		atomic_store_explicit(&tc->n, n - 1, memory_order_relaxed);
-		rgn_track_given(rgn_blk_addr(tc->blk[n - 1]), RGN_BLOCK_SIZE);
-		return tc->blk[n - 1];
+		uint32_t b = tc->blk[--n];
+		atomic_store_explicit(&tc->n, n, memory_order_relaxed);
+		rgn_track_given(rgn_blk_addr(b), RGN_BLOCK_SIZE);
+		if (n < tc->low)
+			tc->low = n;
+		rgn_tcache_tick(tc);
+		return b;
 	}
 	return rgn_blk_get1_slow();
 }
@@ -94,6 +123,7 @@ static inline void rgn_blk_put1(uint32_t b)
 	if (rgn_likely(n < tc->limit)) {
 		tc->blk[n] = b;
 		atomic_store_explicit(&tc->n, n + 1, memory_order_relaxed);
+		rgn_tcache_tick(tc);
 		return;
 	}
 	rgn_blk_put1_slow(b);

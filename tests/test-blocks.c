@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "quarantine.h"
 #include "suites.h"
 
 #include <pthread.h>
@@ -217,9 +218,18 @@ static uint32_t cached_run(uint32_t b, uint32_t max)
 
 /* Can the span at b (n blocks) grow by extra blocks in place?  1 yes,
  * 0 no, -1 it depends on the frontier's commit. */
+/* Does a FREE span hold n blocks? */
+static bool free_span_holds(uint32_t n)
+{
+	for (uint32_t h = 1; h < G.top; h += rgn_desc_of(h)->len)
+		if (rgn_desc_of(h)->state == RGN_SPAN_FREE && rgn_desc_of(h)->len >= n)
+			return true;
+	return false;
+}
+
 static int extend_possible(uint32_t b, uint32_t n, uint32_t extra)
 {
-	uint32_t next = b + n, cached = cached_run(next, extra);
+	uint32_t next = b + n, cached = cached_run(next, extra), whole = n + extra;
 
 	/* the thread's own cached blocks come first, then the shared ones */
 	next += cached;
@@ -227,6 +237,12 @@ static int extend_possible(uint32_t b, uint32_t n, uint32_t extra)
 	if (extra == 0)
 		return 1;
 	if ((uint64_t)next + extra > rgn_space_g.nblocks)
+		return 0;
+	/* fresh blocks are carved only when no free span holds it all */
+	if ((next >= G.top ||
+	     (rgn_desc_of(next)->state == RGN_SPAN_FREE &&
+	      next + rgn_desc_of(next)->len >= G.top && rgn_desc_of(next)->len < extra)) &&
+	    free_span_holds(whole))
 		return 0;
 	if (next >= G.top)
 		return 1;
@@ -488,7 +504,7 @@ START_TEST(test_blocks_retained_accounting)
 	uint32_t s[10], r0;
 	size_t purged0, purges0;
 
-	blk_init(256 * MiB, 0);                /* retains 64 MiB */
+	blk_init(256 * MiB, RGN_RETAIN_DEFAULT); /* a fixed 64 MiB */
 	ck_assert_uint_eq(rgn_space_g.retain_blocks, RGN_RETAIN_DEFAULT >> RGN_BLOCK_SHIFT);
 	r0 = G.retained;
 	for (int i = 0; i < 10; i++) {
@@ -526,7 +542,7 @@ START_TEST(test_blocks_purge_target)
 {
 	uint32_t s[30];
 
-	blk_init(256 * MiB, 0);
+	blk_init(256 * MiB, RGN_RETAIN_DEFAULT);
 	for (int i = 0; i < 30; i++) {
 		s[i] = rgn_blk_alloc(10, NULL);
 		ck_assert_uint_ne(s[i], 0);
@@ -559,6 +575,243 @@ START_TEST(test_blocks_retain_limit)
 		ck_assert_uint_le(G.retained, 256);
 	}
 	ck_assert_uint_ge(G.purged_bytes, (size_t)(1000 - 256) * RGN_BLOCK_SIZE);
+	ck_assert_int_eq(rgn_blk_check(), 0);
+}
+END_TEST
+
+/* Purging takes the oldest dirty spans and stops once `retained` is at
+ * most the target: no span more, none purged twice, and the dirty count
+ * of a span that merges with a purged neighbour stays exact. */
+START_TEST(test_blocks_purge_exact)
+{
+	uint32_t s[6], x;
+	size_t purges0;
+
+	blk_init(256 * MiB, RGN_RETAIN_DEFAULT);
+	for (int i = 0; i < 6; i++) {
+		s[i] = rgn_blk_alloc(10, NULL);
+		ck_assert_uint_ne(s[i], 0);
+	}
+	x = rgn_blk_alloc(1, NULL);           /* keeps s[5] off the frontier */
+	ck_assert_uint_ne(x, 0);
+	rgn_blk_purge(0);
+	ck_assert_uint_eq(G.retained, 0);
+	/* s[0], s[2], s[4] freed in that order: three dirty spans, apart */
+	for (int i = 0; i < 6; i += 2)
+		rgn_blk_free(s[i], 10);
+	ck_assert_uint_eq(G.retained, 30);
+	purges0 = G.purges;
+	rgn_blk_purge(15);                     /* the two oldest are needed */
+	ck_assert_uint_eq(G.purges, purges0 + 2);
+	ck_assert_uint_eq(G.retained, 10);
+	ck_assert_uint_eq(rgn_desc_of(s[4])->dirty, 10); /* the newest stays */
+	ck_assert_uint_eq(rgn_desc_of(s[0])->dirty, 0);
+	/* s[1] merges with the purged s[0] and s[2]: 30 blocks, 10 dirty */
+	rgn_blk_free(s[1], 10);
+	ck_assert_uint_eq(rgn_desc_of(s[0])->len, 30);
+	ck_assert_uint_eq(rgn_desc_of(s[0])->dirty, 10);
+	ck_assert_uint_eq(G.retained, 20);
+	/* nothing over the target: no call at all */
+	purges0 = G.purges;
+	rgn_blk_purge(20);
+	ck_assert_uint_eq(G.purges, purges0);
+	ck_assert_int_eq(rgn_blk_check(), 0);
+}
+END_TEST
+
+/* No limit asked for: it adapts.  At the floor in a small process, a
+ * quarter of the recent peak of used blocks once that is larger, back
+ * at the floor two windows of frees after use fell, never above the
+ * default limit; and `retained` stays within it. */
+START_TEST(test_blocks_retain_adaptive)
+{
+	static uint32_t s[100];
+	uint32_t floor = RGN_RETAIN_FLOOR, big;
+
+	blk_init(2 * GiB, 0);
+	ck_assert(!rgn_space_g.retain_fixed);
+	ck_assert_uint_eq(rgn_blocks_retain_limit(), floor);
+	ck_assert_uint_eq(tst_space().retain_limit, (size_t)floor * RGN_BLOCK_SIZE);
+
+	/* a thousand blocks in use: the limit rises to 250 */
+	for (int i = 0; i < 100; i++) {
+		s[i] = rgn_blk_alloc(10, NULL);
+		ck_assert_uint_ne(s[i], 0);
+	}
+	ck_assert_uint_ge(G.peak, 1000);
+	ck_assert_uint_eq(rgn_blocks_retain_limit(), G.peak >> RGN_RETAIN_SHIFT);
+	ck_assert_uint_ge(rgn_blocks_retain_limit(), 250);
+	ck_assert_uint_eq(tst_space().retain_limit,
+	                  (size_t)rgn_blocks_retain_limit() * RGN_BLOCK_SIZE);
+	for (int i = 0; i < 100; i++) {
+		rgn_blk_free(s[i], 10);
+		ck_assert_uint_le(G.retained, rgn_blocks_retain_limit());
+	}
+	ck_assert_uint_gt(G.purges, 0);
+
+	/* a small process again: ten blocks in use at a time; after two
+	 * windows of frees the thousand is forgotten */
+	for (int i = 0; i < 400; i++) {
+		uint32_t b = rgn_blk_alloc(10, NULL);
+		ck_assert_uint_ne(b, 0);
+		rgn_blk_free(b, 10);
+	}
+	ck_assert_uint_lt(G.peak, 1000);
+	ck_assert_uint_lt(G.peak_prev, 1000);
+	ck_assert_uint_eq(rgn_blocks_retain_limit(), floor);
+	ck_assert_uint_le(G.retained, floor);
+
+	/* the default limit is the ceiling: 1.2 GiB in use (never touched) */
+	big = rgn_blk_alloc(300000, NULL);
+	ck_assert_uint_ne(big, 0);
+	ck_assert_uint_eq(rgn_blocks_retain_limit(), RGN_RETAIN_DEFAULT >> RGN_BLOCK_SHIFT);
+	rgn_blk_free(big, 300000);
+	ck_assert_uint_le(G.retained, RGN_RETAIN_DEFAULT >> RGN_BLOCK_SHIFT);
+	ck_assert_int_eq(rgn_blk_check(), 0);
+}
+END_TEST
+
+/* A limit asked for is fixed, whatever the process uses. */
+START_TEST(test_blocks_retain_fixed)
+{
+	static uint32_t s[100];
+
+	blk_init(256 * MiB, 1 * MiB);
+	ck_assert(rgn_space_g.retain_fixed);
+	ck_assert_uint_eq(rgn_blocks_retain_limit(), 256);
+	for (int i = 0; i < 100; i++) {
+		s[i] = rgn_blk_alloc(40, NULL);
+		ck_assert_uint_ne(s[i], 0);
+	}
+	ck_assert_uint_eq(rgn_blocks_retain_limit(), 256);
+	ck_assert_uint_eq(tst_space().retain_limit, 1 * MiB);
+	for (int i = 0; i < 100; i++) {
+		rgn_blk_free(s[i], 40);
+		ck_assert_uint_le(G.retained, 256);
+	}
+	/* half the limit after the last purge, at least */
+	ck_assert_uint_ge(G.retained, 40);
+	ck_assert_uint_eq(rgn_blocks_retain_limit(), 256);
+}
+END_TEST
+
+/* ---- the thread cache gives back what it did not use -------------------- */
+
+/* One cache operation that leaves the count as it was: take, give back. */
+static void cache_ops(int k)
+{
+	for (int i = 0; i < k; i++) {
+		uint32_t b = rgn_blk_get1();
+		ck_assert_uint_ne(b, 0);
+		rgn_blk_put1(b);
+	}
+}
+
+START_TEST(test_blocks_tcache_idle)
+{
+	static uint32_t got[40];
+	uint32_t n1, ns1, used1, sp[2], b, give, gives;
+
+	blk_init(64 * MiB, RGN_RETAIN_DEFAULT);
+	for (int i = 0; i < 40; i++)
+		ck_assert_uint_ne(got[i] = rgn_blk_get1(), 0);
+	for (int i = 0; i < 40; i++)
+		rgn_blk_put1(got[i]);
+	/* two spans of 4 blocks in the span cache */
+	for (int i = 0; i < 2; i++) {
+		sp[i] = rgn_blk_alloc(4, NULL);
+		ck_assert_uint_ne(sp[i], 0);
+	}
+	for (int i = 0; i < 2; i++)
+		rgn_blk_release(sp[i], 4);
+	ck_assert_uint_ge(rgn_tc.nspan[1], 1);
+
+	/* a period starts: what the cache holds now is its low water */
+	rgn_tcache_age(&rgn_tc);
+	n1 = atomic_load(&rgn_tc.n);
+	ns1 = rgn_tc.nspan[1];
+	ck_assert_uint_ge(n1, 8);
+	ck_assert_uint_ge(ns1, 1);
+	used1 = G.used_blocks;
+
+	/* a period in which the cache never held fewer than n1 - 1 blocks
+	 * and no span was taken: nothing goes back before its last
+	 * operation... */
+	cache_ops((RGN_TCACHE_IDLE_OPS - 2) / 2);
+	ck_assert_uint_eq(atomic_load(&rgn_tc.n), n1);
+	ck_assert_uint_eq(G.used_blocks, used1);
+	b = rgn_blk_get1();
+	ck_assert_uint_ne(b, 0);
+	ck_assert_uint_eq(G.used_blocks, used1);
+	ck_assert_uint_eq(rgn_tc.ops, 1);
+	/* ...and at it, three quarters of each low water, rounded up, go
+	 * back to the shared structure: blocks and spans */
+	rgn_blk_put1(b);
+	give = (3 * (n1 - 1) + 3) / 4;
+	gives = (3 * ns1 + 3) / 4;
+	ck_assert_uint_eq(atomic_load(&rgn_tc.n), n1 - give);
+	ck_assert_uint_eq(rgn_tc.nspan[1], ns1 - gives);
+	ck_assert_uint_eq(G.used_blocks, used1 - give - 4 * gives);
+	ck_assert_uint_eq(rgn_tc.ops, RGN_TCACHE_IDLE_OPS);
+	ck_assert_int_eq(rgn_blk_check(), 0);
+}
+END_TEST
+
+/* A cache drawn down to nothing in a period keeps what it holds at the
+ * period's end: it was all in use. */
+START_TEST(test_blocks_tcache_busy_keeps)
+{
+	static uint32_t got[RGN_TCACHE_MAX];
+	uint32_t n1, ops = 0;
+
+	blk_init(64 * MiB, RGN_RETAIN_DEFAULT);
+	cache_ops(1);
+	rgn_tcache_age(&rgn_tc);
+	n1 = atomic_load(&rgn_tc.n);
+	ck_assert_uint_gt(n1, 0);
+	for (uint32_t i = 0; i < n1; i++, ops++)
+		got[i] = rgn_blk_get1();
+	ck_assert_uint_eq(atomic_load(&rgn_tc.n), 0);
+	for (uint32_t i = 0; i < n1; i++, ops++)
+		rgn_blk_put1(got[i]);
+	ck_assert_uint_lt(ops, RGN_TCACHE_IDLE_OPS);
+	cache_ops((RGN_TCACHE_IDLE_OPS - ops) / 2);
+	if ((RGN_TCACHE_IDLE_OPS - ops) % 2)
+		rgn_blk_put1(rgn_blk_get1());
+	ck_assert_uint_eq(rgn_tc.ops, RGN_TCACHE_IDLE_OPS); /* a period ended */
+	ck_assert_uint_eq(atomic_load(&rgn_tc.n), n1);
+	ck_assert_int_eq(rgn_blk_check(), 0);
+}
+END_TEST
+
+/* A destroyed region that grew leaves its first block, header ready, as
+ * the thread's spare: the next rgn_new returns it. */
+START_TEST(test_blocks_grown_region_spare)
+{
+	rgn_region *r, *r2;
+	struct rgn_space_stats st;
+
+	blk_init(64 * MiB, RGN_RETAIN_DEFAULT);
+	if (rgn_check_on())
+		return; /* the checking mode keeps no spare */
+	r = rgn_new(NULL);
+	ck_assert_ptr_nonnull(r);
+	for (int i = 0; i < 8; i++)
+		ck_assert_ptr_nonnull(rgn_alloc(r, 3000));
+	ck_assert_uint_gt(r->blocks, 1);
+	ck_assert_ptr_null(atomic_load(&rgn_tc.spare));
+	rgn_destroy(r);
+	ck_assert_ptr_eq(atomic_load(&rgn_tc.spare), r);
+	st = tst_space();
+	ck_assert_uint_eq(st.live_regions, 0);
+	r2 = rgn_new(NULL);
+	ck_assert_ptr_eq(r2, r);
+	ck_assert_uint_eq(r2->blocks, 1);
+	ck_assert_ptr_eq(r2->bump.cur, r2->chunk_start);
+	memset(rgn_alloc(r2, 2000), 1, 2000);
+	ck_assert_uint_eq(tst_space().live_regions, 1);
+	rgn_destroy(r2);
+	ck_assert_uint_eq(tst_space().live_regions, 0);
 	ck_assert_int_eq(rgn_blk_check(), 0);
 }
 END_TEST
@@ -756,12 +1009,12 @@ START_TEST(test_blocks_aligned_uses_cache)
 	uint32_t b, big;
 
 	blk_init(16 * MiB, 0);
-	b = rgn_blk_get1();                  /* a cache of 31 more */
+	b = rgn_blk_get1();                  /* a first refill: 7 more */
 	ck_assert_uint_ne(b, 0);
 	/* everything else up to the end of the space */
 	big = rgn_blk_alloc(rgn_space_g.nblocks - G.top, NULL);
 	ck_assert_uint_ne(big, 0);
-	ck_assert_uint_gt(atomic_load(&rgn_tc.n), 8);
+	ck_assert_uint_eq(atomic_load(&rgn_tc.n), RGN_TCACHE_BATCH_MIN - 1);
 	ck_assert_uint_ne(rgn_blk_alloc_aligned(1, 2), 0);
 	ck_assert_int_eq(rgn_blk_check(), 0);
 }
@@ -897,6 +1150,12 @@ Suite *suite_blocks(void)
 	tcase_add_test(tc, test_blocks_retained_accounting);
 	tcase_add_test(tc, test_blocks_purge_target);
 	tcase_add_test(tc, test_blocks_retain_limit);
+	tcase_add_test(tc, test_blocks_purge_exact);
+	tcase_add_test(tc, test_blocks_retain_adaptive);
+	tcase_add_test(tc, test_blocks_retain_fixed);
+	tcase_add_test(tc, test_blocks_tcache_idle);
+	tcase_add_test(tc, test_blocks_tcache_busy_keeps);
+	tcase_add_test(tc, test_blocks_grown_region_spare);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 
