@@ -125,6 +125,7 @@
 #define RGN_LIKELY(x)      __builtin_expect(!!(x), 1)
 #define RGN_UNLIKELY(x)    __builtin_expect(!!(x), 0)
 #define RGN_ASSUME_(x)     ((x) ? (void)0 : __builtin_unreachable())
+#define RGN_CONSTANT_(x)   __builtin_constant_p(x)
 #else
 #define RGN_API
 #define RGN_HIDDEN_
@@ -136,6 +137,7 @@
 #define RGN_LIKELY(x)      (x)
 #define RGN_UNLIKELY(x)    (x)
 #define RGN_ASSUME_(x)     ((void)0)
+#define RGN_CONSTANT_(x)   0
 #endif
 
 #define RGN_CAT2_(a, b) a##b
@@ -391,6 +393,17 @@ struct rgn_bump_ {
 RGN_API RGN_NODISCARD RGN_ALLOC_SIZE(2)
 void *rgn_alloc_slow_(rgn_region *r, size_t n);
 
+/* Internal: do n bytes fit between the bump pointer p and end?  In
+ * general n - 1 < end - p, which no size can wrap and which is false for
+ * n == 0 (that goes out of line).  For a size known at compile time,
+ * from 1 byte to 4 GiB, the test is p + round8(n) <= end instead: an add
+ * whose sum is also the new bump pointer, and a compare (addresses are far
+ * below 2^64 - 2^32, so the sum cannot wrap). */
+#define RGN_FITS_(n, p, end)                                                \
+	(RGN_CONSTANT_(n) && (n) - 1 < ((size_t)1 << 32)                    \
+	 ? (uintptr_t)(p) + (((n) + 7) & ~(size_t)7) <= (uintptr_t)(end)   \
+	 : (n) - 1 < (size_t)((end) - (p)))
+
 /* n bytes, 8-byte aligned, uninitialised; n == 0 gives a unique 8-byte
  * allocation.  NULL with errno: EINVAL if r is NULL or not a live region,
  * ENOMEM if the space (or a contiguous region's reservation) cannot hold
@@ -408,7 +421,7 @@ static inline void *rgn_alloc(rgn_region *r, size_t n)
 
 	if (RGN_LIKELY(r != NULL)) {
 		char *p = b->cur;
-		if (RGN_LIKELY(n - 1 < (size_t)(b->end - p))) {
+		if (RGN_LIKELY(RGN_FITS_(n, p, b->end))) {
 			b->cur = p + ((n + 7) & ~(size_t)7);
 			RGN_ASSUME_(p != NULL);
 			return p;
@@ -841,7 +854,7 @@ static inline void *rgn_alloc_both(rgn_region *r, size_t n, rgn_ref *ref)
 	struct rgn_bump_ *b = (struct rgn_bump_ *)(void *)r;
 	char *p;
 
-	if (RGN_LIKELY(r != NULL) && RGN_LIKELY(n - 1 < (size_t)(b->end - b->cur))) {
+	if (RGN_LIKELY(r != NULL) && RGN_LIKELY(RGN_FITS_(n, b->cur, b->end))) {
 		p = b->cur;
 		b->cur = p + ((n + 7) & ~(size_t)7);
 		RGN_ASSUME_(p != NULL);
@@ -952,7 +965,7 @@ static inline void *rgn_cursor_alloc(rgn_cursor *c, size_t n)
 	char *p = c->cur_;
 	struct rgn_cursor_step_ s;
 
-	if (RGN_LIKELY(n - 1 < (size_t)(c->end_ - p))) {
+	if (RGN_LIKELY(RGN_FITS_(n, p, c->end_))) {
 		c->cur_ = p + ((n + 7) & ~(size_t)7);
 		RGN_ASSUME_(p != NULL);
 		return p;

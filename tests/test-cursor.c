@@ -82,6 +82,40 @@ START_TEST(test_cursor_fill)
 }
 END_TEST
 
+/* Sizes known at compile time take the inline path's other test (an add
+ * and a compare): objects of 24 and 40 bytes, through a cursor and
+ * through rgn_alloc, over many chunks, each keep their bytes (an object
+ * that overran its chunk's end would meet the next chunk's first one, or
+ * fault). */
+START_TEST(test_cursor_constant_sizes)
+{
+	enum { N = 20000 };
+	static unsigned char *p[N];
+
+	tst_init(256 * MiB, 0);
+	for (size_t k = 0; k < 2; k++) {
+		rgn_region *r = region_of(backends[k]);
+		rgn_cursor c = rgn_cursor_open(r);
+
+		for (size_t i = 0; i < N; i++) {
+			if (i == N / 2)
+				rgn_cursor_close(&c);
+			p[i] = i < N / 2 ? rgn_cursor_alloc(&c, 24) : rgn_alloc(r, 40);
+			ck_assert_ptr_nonnull(p[i]);
+			memset(p[i], (int)(i & 0xff), i < N / 2 ? 24 : 40);
+		}
+		for (size_t i = 0; i < N; i++) {
+			size_t n = i < N / 2 ? 24 : 40;
+
+			ck_assert_msg(p[i][0] == (unsigned char)(i & 0xff) &&
+			              p[i][n - 1] == (unsigned char)(i & 0xff),
+			              "object %zu overwritten", i);
+		}
+		rgn_destroy(r);
+	}
+}
+END_TEST
+
 /* Close hands the bump pointer back: in a bump region the next rgn_alloc
  * starts right after the cursor's last object. */
 START_TEST(test_cursor_hand_back)
@@ -314,6 +348,7 @@ Suite *suite_cursor(void)
 
 	tcase_add_test(tc, test_cursor_fill);
 	tcase_add_test(tc, test_cursor_hand_back);
+	tcase_add_test(tc, test_cursor_constant_sizes);
 	tcase_add_test(tc, test_cursor_heap);
 	tcase_add_test(tc, test_cursor_zero);
 	tcase_add_test(tc, test_cursor_errors);
