@@ -899,8 +899,8 @@ static inline rgn_ref rgn_alloc_ref(rgn_region *r, size_t n)
  * one bump pointer hand out the same memory twice); with the debug checks
  * (-Drgn_debug=1 or more, or RGN_DEBUG defined to 1 or more before
  * including rgn.h, in every file that opens or closes a cursor), a region
- * used while a cursor is out, a second cursor, or a cursor used after
- * close abort with a message naming the call.
+ * used while a cursor is out, a second cursor, a cursor used after its
+ * close, and a second close abort with a message naming the call.
  *
  * rgn_cursor_open on NULL gives a cursor whose allocations fail with
  * EINVAL; errors are rgn_alloc's (NULL, or RGN_NULL_REF, with errno).  A
