@@ -62,7 +62,8 @@
  *   void ba_cursor_close(ba_region *r, ba_cursor *c)  hand it back
  * Between open and close nothing else may use r.  The workloads that
  * build in a tight loop or a recursion allocate through it when it is
- * there, as a user of such an allocator would.
+ * there, as a user of such an allocator would (through defaults.h's
+ * maker, which is the region itself for the other adapters).
  *
  * Adding an allocator: write adapt-<name>.h, add one line to the table in
  * meson.build.  The driver and the workloads do not change.

@@ -73,6 +73,67 @@ static inline void ba_thread_stop(void)
 }
 #endif
 
+/* The maker: what a workload that builds in a loop or a recursion
+ * allocates through, the adapter's cursor when it has one (as a user of
+ * that allocator would there), else the region itself.  ba_make_open
+ * before the building, ba_make_close after it and before any other call
+ * on the region; ba_make gives an object, ba_make_ref (adapters with
+ * references) an object and its reference. */
+#ifdef BA_CURSOR
+typedef ba_cursor ba_maker;
+
+static inline void ba_make_open(ba_maker *m, ba_region *r)
+{
+	ba_cursor_open(r, m);
+}
+
+static inline void ba_make_close(ba_maker *m, ba_region *r)
+{
+	ba_cursor_close(r, m);
+}
+
+static inline void *ba_make(ba_maker *m, size_t n)
+{
+	return ba_cursor_alloc(m, n);
+}
+
+#ifdef BA_REF
+static inline void *ba_make_ref(ba_maker *m, size_t n, BA_REF *ref)
+{
+	return ba_cursor_both(m, n, ref);
+}
+#endif
+#else
+typedef ba_region *ba_maker;
+
+static inline void ba_make_open(ba_maker *m, ba_region *r)
+{
+	*m = r;
+}
+
+static inline void ba_make_close(ba_maker *m, ba_region *r)
+{
+	(void)m;
+	(void)r;
+}
+
+static inline void *ba_make(ba_maker *m, size_t n)
+{
+	return ba_alloc(*m, n);
+}
+
+#ifdef BA_REF
+static inline void *ba_make_ref(ba_maker *m, size_t n, BA_REF *ref)
+{
+	void *p = ba_alloc(*m, n);
+
+	if (p)
+		*ref = BA_REF_OF(*m, p);
+	return p;
+}
+#endif
+#endif
+
 #ifndef ba_stats
 static void ba_stats(FILE *out)
 {

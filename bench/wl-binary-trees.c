@@ -39,38 +39,22 @@ struct bt_node {
 	bt_link left, right;
 };
 
-/* What bt_make allocates through: the adapter's cursor if it has one
- * (opened on the region before the tree, closed after), else the region.
- * BT_NEW(m, &link) gives a node and its link. */
-#ifdef BA_CURSOR
-typedef ba_cursor bt_maker;
-#define BT_OPEN(m, r)   ba_cursor_open((r), (m))
-#define BT_CLOSE(m, r)  ba_cursor_close((r), (m))
-#ifdef BA_REF
-#define BT_NEW(m, l)    ((struct bt_node *)ba_cursor_both((m), sizeof(struct bt_node), (l)))
-#else
-#define BT_NEW(m, l)    ((struct bt_node *)(*(l) = ba_cursor_alloc((m), sizeof(struct bt_node))))
-#endif
-#else
-typedef ba_region *bt_maker;
-#define BT_OPEN(m, r)   (*(m) = (r))
-#define BT_CLOSE(m, r)  ((void)(m), (void)(r))
-static inline struct bt_node *BT_NEW(bt_maker *m, bt_link *l)
+/* A node and its link, through the maker (defaults.h). */
+static inline struct bt_node *bt_new(ba_maker *m, bt_link *l)
 {
-	struct bt_node *n = ba_alloc(*m, sizeof *n);
-
-	if (n)
-		*l = BT_LINK(*m, n);
-	return n;
-}
+#ifdef BA_REF
+	return ba_make_ref(m, sizeof(struct bt_node), l);
+#else
+	return *l = ba_make(m, sizeof(struct bt_node));
 #endif
+}
 
 /* inline: gcc then unrolls the recursion into itself a few levels for
  * every allocator whose allocation is small inline code (the textbook
  * region, rgn's cursor); left to its own heuristics it does so or not
  * depending on the order it inlines the allocation in.  Allocators that
  * call out of line compile to the same code either way. */
-static inline bt_link bt_make(bt_maker *restrict m, int depth)
+static inline bt_link bt_make(ba_maker *restrict m, int depth)
 {
 	bt_link left = BT_NULL, right = BT_NULL, self;
 	struct bt_node *n;
@@ -79,7 +63,7 @@ static inline bt_link bt_make(bt_maker *restrict m, int depth)
 		left = bt_make(m, depth - 1);
 		right = bt_make(m, depth - 1);
 	}
-	n = need(BT_NEW(m, &self));
+	n = need(bt_new(m, &self));
 	n->left = left;
 	n->right = right;
 	return self;
@@ -88,12 +72,12 @@ static inline bt_link bt_make(bt_maker *restrict m, int depth)
 /* A tree of the given depth in r. */
 static bt_link bt_tree(ba_region *r, int depth)
 {
-	bt_maker m;
+	ba_maker m;
 	bt_link t;
 
-	BT_OPEN(&m, r);
+	ba_make_open(&m, r);
 	t = bt_make(&m, depth);
-	BT_CLOSE(&m, r);
+	ba_make_close(&m, r);
 	return t;
 }
 

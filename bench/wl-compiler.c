@@ -39,33 +39,18 @@ struct cp_node {
 	cp_link a, b;          /* operands; b is null for CP_NEG */
 };
 
-/* What the passes allocate through: the adapter's cursor if it has one
- * (opened on the region a tree is built in, closed when it is done), else
- * the region itself. */
-#ifdef BA_CURSOR
-typedef ba_cursor cp_maker;
-#define CP_OPEN(m, r)   ba_cursor_open((r), (m))
-#define CP_CLOSE(m, r)  ba_cursor_close((r), (m))
-#else
-typedef ba_region *cp_maker;
-#define CP_OPEN(m, r)   (*(m) = (r))
-#define CP_CLOSE(m, r)  ((void)(m), (void)(r))
-#endif
-
-static cp_link cp_new(cp_maker *restrict m, ba_region *r, uint32_t kind,
+/* A node in region r, allocated through m, r's maker (defaults.h). */
+static cp_link cp_new(ba_maker *restrict m, ba_region *r, uint32_t kind,
                       uint32_t val, cp_link a, cp_link b)
 {
 	struct cp_node *n;
 	cp_link l;
 
-#if defined(BA_CURSOR) && defined(BA_REF)
+#ifdef BA_REF
 	(void)r;
-	n = need(ba_cursor_both(m, sizeof *n, &l));
-#elif defined(BA_CURSOR)
-	n = need(ba_cursor_alloc(m, sizeof *n));
-	l = CP_LINK(r, n);
+	n = need(ba_make_ref(m, sizeof *n, &l));
 #else
-	n = need(ba_alloc(*m, sizeof *n));
+	n = need(ba_make(m, sizeof *n));
 	l = CP_LINK(r, n);
 #endif
 	n->kind = kind;
@@ -76,7 +61,7 @@ static cp_link cp_new(cp_maker *restrict m, ba_region *r, uint32_t kind,
 }
 
 /* A random tree of exactly n nodes, in r (m allocates there). */
-static cp_link cp_build(cp_maker *restrict m, ba_region *r,
+static cp_link cp_build(ba_maker *restrict m, ba_region *r,
                         struct bench_rng *g, uint32_t n)
 {
 	uint64_t x = rng_next(g);
@@ -104,7 +89,7 @@ static void cp_drop(ba_region *r, cp_link l)
 
 /* Copy the tree at l (in region from) into region to (m allocates
  * there), folded, with variables renamed for this pass. */
-static cp_link cp_pass(cp_maker *restrict m, ba_region *to, ba_region *from,
+static cp_link cp_pass(ba_maker *restrict m, ba_region *to, ba_region *from,
                        cp_link l, uint32_t pass)
 {
 	const struct cp_node *n = CP_NODE(from, l);
@@ -183,20 +168,20 @@ static uint64_t cp_once(uint32_t nodes)
 {
 	struct bench_rng g = { CP_SEED };
 	ba_region *r = need(ba_new());
-	cp_maker m;
+	ba_maker m;
 	cp_link t;
 	uint64_t sum, seen = 0;
 
-	CP_OPEN(&m, r);
+	ba_make_open(&m, r);
 	t = cp_build(&m, r, &g, nodes);
-	CP_CLOSE(&m, r);
+	ba_make_close(&m, r);
 	for (uint32_t pass = 1; pass <= CP_PASSES; pass++) {
 		ba_region *next = need(ba_new());
 		cp_link u;
 
-		CP_OPEN(&m, next);
+		ba_make_open(&m, next);
 		u = cp_pass(&m, next, r, t, pass);
-		CP_CLOSE(&m, next);
+		ba_make_close(&m, next);
 
 		if (BA_FREES_EACH)
 			cp_free(r, t);

@@ -851,18 +851,10 @@ static inline void *rgn_ptr_in(const rgn_region *r, rgn_ref ref)
 RGN_NODISCARD RGN_ALLOC_SIZE(2)
 static inline void *rgn_alloc_both(rgn_region *r, size_t n, rgn_ref *ref)
 {
-	struct rgn_bump_ *b = (struct rgn_bump_ *)(void *)r;
-	char *p;
+	char *p = (char *)rgn_alloc(r, n);   /* p != NULL implies r != NULL */
 
-	if (RGN_LIKELY(r != NULL) && RGN_LIKELY(RGN_FITS_(n, b->cur, b->end))) {
-		p = b->cur;
-		b->cur = p + ((n + 7) & ~(size_t)7);
-		RGN_ASSUME_(p != NULL);
-	} else if ((p = (char *)rgn_alloc_slow_(r, n)) == NULL) {
-		*ref = RGN_NULL_REF;
-		return NULL;
-	}
-	*ref = (rgn_ref)((uintptr_t)(p - b->base) >> 3);
+	*ref = p ? (rgn_ref)((uintptr_t)(p - ((struct rgn_bump_ *)(void *)r)->base) >> 3)
+	         : RGN_NULL_REF;
 	return p;
 }
 

@@ -247,12 +247,10 @@ uint32_t rgn_blocks_retain_limit(void)
 
 /* ---- allocate and free, lock held ------------------------------------------- */
 
-/* Take a span of n blocks.  *dirty receives an upper bound on its resident
- * blocks (0: it reads as zero).  Returns 0 when the space is exhausted or
- * the frontier cannot be committed. */
-/* The first n blocks of the FREE span h (len >= n) become a USED span;
- * the rest stays free.  *dirty as for alloc_locked. */
-static uint32_t take_locked(uint32_t h, uint32_t n, uint32_t *dirty)
+/* Take the FREE span h (len >= n) out of the bins and give its blocks
+ * past the first n back as a free span of their own.  Returns the bound
+ * on the first n blocks' resident pages (each part keeps min(dirty, len)). */
+static uint32_t split_free_locked(uint32_t h, uint32_t n)
 {
 	uint32_t len = D(h)->len, d = D(h)->dirty;
 
@@ -264,7 +262,12 @@ static uint32_t take_locked(uint32_t h, uint32_t n, uint32_t *dirty)
 		D(rest)->dirty = d < len - n ? d : len - n;
 		free_insert(rest);
 	}
-	*dirty = d < n ? d : n;
+	return d < n ? d : n;
+}
+
+/* [h, h+n) becomes a USED span, counted in use. */
+static uint32_t mark_used_locked(uint32_t h, uint32_t n)
+{
 	span_mark(h, n, RGN_SPAN_USED);
 	D(h)->next = 0;
 	D(h)->tag = 0;
@@ -273,10 +276,21 @@ static uint32_t take_locked(uint32_t h, uint32_t n, uint32_t *dirty)
 	return h;
 }
 
+/* The first n blocks of the FREE span h (len >= n) become a USED span;
+ * the rest stays free.  *dirty as for alloc_locked. */
+static uint32_t take_locked(uint32_t h, uint32_t n, uint32_t *dirty)
+{
+	*dirty = split_free_locked(h, n);
+	return mark_used_locked(h, n);
+}
+
 /* How many of the newest dirty spans an allocation looks at when the
  * best-fitting span is clean. */
 #define DIRTY_LOOK 8
 
+/* Take a span of n blocks.  *dirty receives an upper bound on its resident
+ * blocks (0: it reads as zero).  Returns 0 when the space is exhausted or
+ * the frontier cannot be committed. */
 static uint32_t alloc_locked(uint32_t n, uint32_t *dirty)
 {
 	uint32_t h = find_fit_locked(n);
@@ -294,31 +308,26 @@ static uint32_t alloc_locked(uint32_t n, uint32_t *dirty)
 				}
 		}
 		return take_locked(h, n, dirty);
-	} else {
-		/* carve at the frontier, starting inside a free span that ends
-		 * there, if any: otherwise that span could never grow */
-		uint32_t tail = 0, tail_dirty = 0;
-		if (S->top > 1 && D(S->top - 1)->state == RGN_SPAN_FREE)
-			tail = D(S->top - 1)->len;
-		if (n - tail > G->nblocks - S->top)
-			return 0;
-		if (rgn_space_commit(S->top - tail + n) != 0)
-			return 0;
-		if (tail) {
-			tail_dirty = D(S->top - tail)->dirty;
-			free_remove(S->top - tail);
-			D(S->top - 1)->state = 0;
-		}
-		h = S->top - tail;
-		S->top = h + n;
-		*dirty = tail_dirty;
 	}
-	span_mark(h, n, RGN_SPAN_USED);
-	D(h)->next = 0;
-	D(h)->tag = 0;
-	S->used_blocks += n;
-	note_used_locked();
-	return h;
+	/* carve at the frontier, starting inside a free span that ends
+	 * there, if any: otherwise that span could never grow */
+	uint32_t tail = 0, tail_dirty = 0;
+
+	if (S->top > 1 && D(S->top - 1)->state == RGN_SPAN_FREE)
+		tail = D(S->top - 1)->len;
+	if (n - tail > G->nblocks - S->top)
+		return 0;
+	if (rgn_space_commit(S->top - tail + n) != 0)
+		return 0;
+	if (tail) {
+		tail_dirty = D(S->top - tail)->dirty;
+		free_remove(S->top - tail);
+		D(S->top - 1)->state = 0;
+	}
+	h = S->top - tail;
+	S->top = h + n;
+	*dirty = tail_dirty;
+	return mark_used_locked(h, n);
 }
 
 /* Free the USED span [b, b+n), of which at most `dirty` blocks may be
@@ -543,14 +552,7 @@ static int extend_locked(uint32_t nb, uint32_t extra, uint32_t whole)
 		S->top += extra;
 	} else if (nb < S->top && D(nb)->state == RGN_SPAN_FREE &&
 	           D(nb)->len >= extra) {
-		uint32_t len = D(nb)->len, d = D(nb)->dirty;
-		free_remove(nb);
-		if (len > extra) {
-			uint32_t rest = nb + extra;
-			span_mark(rest, len - extra, RGN_SPAN_FREE);
-			D(rest)->dirty = d < len - extra ? d : len - extra;
-			free_insert(rest);
-		}
+		split_free_locked(nb, extra);
 		D(nb)->state = 0;
 	} else if (nb < S->top && D(nb)->state == RGN_SPAN_FREE &&
 	           nb + D(nb)->len == S->top &&

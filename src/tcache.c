@@ -269,8 +269,7 @@ void rgn_blk_put1_slow(uint32_t b)
 		memmove(tc->blk, tc->blk + RGN_TCACHE_BATCH,
 		        (n - RGN_TCACHE_BATCH) * sizeof(tc->blk[0]));
 		n -= RGN_TCACHE_BATCH;
-		if (tc->low > n)
-			tc->low = n;
+		rgn_tcache_note_low(tc, n);
 	}
 	tc->blk[n] = b;
 	atomic_store_explicit(&tc->n, n + 1, memory_order_relaxed);
@@ -492,8 +491,7 @@ static void cache_take_run(struct rgn_tcache *tc, uint32_t nb, uint32_t k)
 			tc->blk[j++] = tc->blk[i];
 	rgn_assert_internal(j + k == n);
 	atomic_store_explicit(&tc->n, j, memory_order_relaxed);
-	if (tc->low > j)
-		tc->low = j;
+	rgn_tcache_note_low(tc, j);
 }
 
 int rgn_blk_extend(uint32_t b, uint32_t n, uint32_t extra)

@@ -89,6 +89,13 @@ rgn_hidden size_t rgn_tcache_cached(size_t *spares);
  * caller's own). */
 rgn_hidden void rgn_tcache_age(struct rgn_tcache *tc);
 
+/* The cache holds n single blocks now: keep its period's low-water mark. */
+static inline void rgn_tcache_note_low(struct rgn_tcache *tc, uint32_t n)
+{
+	if (n < tc->low)
+		tc->low = n;
+}
+
 /* One operation of the cache; ends the idle period after the last. */
 static inline void rgn_tcache_tick(struct rgn_tcache *tc)
 {
@@ -106,8 +113,7 @@ static inline uint32_t rgn_blk_get1(void)
 		uint32_t b = tc->blk[--n];
 		atomic_store_explicit(&tc->n, n, memory_order_relaxed);
 		rgn_track_given(rgn_blk_addr(b), RGN_BLOCK_SIZE);
-		if (n < tc->low)
-			tc->low = n;
+		rgn_tcache_note_low(tc, n);
 		rgn_tcache_tick(tc);
 		return b;
 	}
