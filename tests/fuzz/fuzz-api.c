@@ -675,6 +675,10 @@ static void op_realloc(struct in *in)
 	if (q == A[k].p && !is_heap(x))
 		while (R[x].nmarks && R[x].marks[R[x].nmarks - 1].seq > A[k].seq)
 			R[x].nmarks--;
+	/* a bump region keeps the old copy of a moved allocation: a rewind
+	 * past the new one leaves the old one the region's last, unseen */
+	if (!is_heap(x) && q != was && A[k].seq > R[x].hidden_seq)
+		R[x].hidden_seq = A[k].seq;
 	A[k].reg = -1;
 	/* a span resized where it is stays a span */
 	add_alloc_a(x, q, n, A[k].seed, q != was, q == was && A[k].span);
