@@ -1141,6 +1141,151 @@ static inline rgn_ref rgn_image_ref(const rgn_image *img, const void *p)
  * the error of arch_prctl. */
 RGN_API int rgn_image_enter(const rgn_image *img);
 
+/* ==== the tracing copy: layouts, copy, compaction, images of any region ==== */
+
+/*
+ * A C object carries no type, so a copy that rewrites references needs the
+ * caller to say where they are.  A layout describes one kind of object:
+ *
+ *   size         bytes of the fixed part (at least 1); a tail starts right
+ *                after it
+ *   refs, nrefs  byte offsets (multiples of 4) of the rgn_ref fields in
+ *                the fixed part; a fixed array of references is nrefs
+ *                consecutive offsets
+ *   to           to[i] is the layout of what refs[i] points at; NULL (the
+ *                array, or one entry) asks rgn_copy_options.layout_of,
+ *                which reads the type from the object itself (a tag)
+ *   tail         RGN_TAIL_NONE, or a variable-length tail after the fixed
+ *                part whose element count is the uint32_t at byte offset
+ *                count_at: RGN_TAIL_BYTES (elem bytes each: a string, a
+ *                byte buffer) or RGN_TAIL_REFS (rgn_refs to objects of
+ *                layout tail_to, or layout_of's when it is NULL)
+ *   trace        what a table cannot say (references in a union chosen by a
+ *                field, a list of another shape): called with the object's
+ *                copy, whose bytes are still the source's, it calls
+ *                rgn_trace once for each reference field in it;  its
+ *                fields are traced after refs and the tail
+ *   size_of      the object's whole size in bytes, when size and the tail
+ *                cannot say it (NULL: size + count * elem)
+ *
+ * The table is what a compiler would emit for each type of a language
+ * runtime: static, const, read only during the copy.  A reference is a
+ * 32-bit rgn_ref of the source's reference base (rgn_ref_in); 0 is null
+ * and is copied as 0.
+ */
+typedef struct rgn_layout rgn_layout;
+typedef struct rgn_tracer rgn_tracer;
+
+#define RGN_TAIL_NONE  0u
+#define RGN_TAIL_BYTES 1u
+#define RGN_TAIL_REFS  2u
+
+struct rgn_layout {
+	uint32_t                 size;
+	uint32_t                 nrefs;
+	const uint32_t          *refs;
+	const rgn_layout *const *to;
+	uint32_t                 tail;
+	uint32_t                 count_at;
+	uint32_t                 elem;
+	const rgn_layout        *tail_to;
+	void                   (*trace)(rgn_tracer *t, void *copy);
+	size_t                 (*size_of)(const void *obj);
+};
+
+/* Inside a layout's trace callback: the reference field *field of the
+ * object being copied points at an object of layout to (NULL: ask
+ * layout_of).  The target is copied if it has not been (once, however many
+ * references reach it) and *field is rewritten to the copy's reference.
+ * An error (ENOMEM, a bad reference) is kept in t: the copy fails after
+ * the callback returns. */
+RGN_API void rgn_trace(rgn_tracer *t, rgn_ref *field, const rgn_layout *to);
+
+/* How rgn_copy walks and what it reports (all optional: NULL means
+ * zeros). */
+typedef struct rgn_copy_options {
+	/* RGN_COPY_DEPTH (0, the default): each object's subgraph follows it,
+	 * the first reference's first, as a recursive builder lays out a
+	 * tree; RGN_COPY_BREADTH: level by level, an object's children
+	 * together. */
+	unsigned order;
+	/* RGN_COPY_ONLY_SRC: copy only objects of the source region itself;
+	 * references to objects outside it stay as they are (they must then
+	 * mean the same in the destination: both regions of the shared space). */
+	unsigned flags;
+	/* The layout of an object a table leaves open (a NULL in to or
+	 * tail_to, or a NULL root layout): read from its bytes (a tag), in
+	 * the source.  NULL from it fails the copy with EINVAL. */
+	const rgn_layout *(*layout_of)(const void *obj, void *arg);
+	void *arg;
+	/* Set by the call: objects copied and the bytes they take in the
+	 * destination. */
+	size_t objects;
+	size_t bytes;
+} rgn_copy_options;
+
+#define RGN_COPY_DEPTH    0u
+#define RGN_COPY_BREADTH  1u
+#define RGN_COPY_ONLY_SRC 1u
+
+/*
+ * Copy the objects reachable from roots[0 .. nroots-1] (each of layout
+ * root_layout, or layout_of's if it is NULL) into dst, rewriting every
+ * reference, and replace each root by its copy's reference (dst's
+ * reference base: rgn_ref_in(dst, ...)).  src gives the references' base:
+ * a contiguous region's, or the shared space's for a block or heap
+ * region or NULL.  Each object is copied once: sharing and cycles are kept.
+ * The source is only read (no forwarding is written into it); it stays
+ * intact and usable, and may be the destination itself.  The forwarding
+ * table lives in memory of its own for the call's duration: about half
+ * the bytes of the source blocks the graph touches.
+ *
+ * 0, or -1 with errno, the roots unchanged and dst as it was (a heap
+ * destination: every copy freed again):
+ *   EINVAL  dst NULL; nroots > 0 with roots NULL; a bad layout (size 0,
+ *           a reference field or the count outside the fixed part, an
+ *           unknown tail), or no layout for an object; ONLY_SRC across
+ *           two reference bases; an unknown order or flag
+ *   EFAULT  a reference outside the source's memory (past the space's or
+ *           the reservation's used part, in the guard page) or an object
+ *           running past it; in debug builds (rgn_debug >= 1) a reference
+ *           into a block that is free (a destroyed region's) aborts
+ *           instead, naming it
+ *   ENOMEM  dst or the forwarding table could not grow (the OOM handler
+ *           is called first)
+ * dst is written as by rgn_alloc: a cursor may not be open on it.
+ */
+RGN_API int rgn_copy(rgn_region *dst, const rgn_region *src, rgn_ref *roots, size_t nroots,
+                     const rgn_layout *root_layout, rgn_copy_options *opts);
+
+/*
+ * Compact r: copy the objects reachable from roots into fresh memory of
+ * r's, give back all the rest, and update roots; r stays the same handle.
+ * Only r's own objects move (RGN_COPY_ONLY_SRC is implied); its children,
+ * cleanups and name stay.  What held a pointer or reference to an object
+ * of r other than through roots and the objects reachable from them holds
+ * garbage afterwards, and r's marks are stale (as after rgn_reset).
+ * Block regions copy once and splice the copy in; a contiguous region
+ * copies out and back (twice the work, no more memory than it had).
+ * 0, or -1 with errno and r as it was: rgn_copy's errors; ENOTSUP for a
+ * heap region; EBUSY while a tail is pending.
+ */
+RGN_API int rgn_compact(rgn_region *r, rgn_ref *roots, size_t nroots,
+                        const rgn_layout *root_layout, rgn_copy_options *opts);
+
+/*
+ * Write the graph reachable from root in src (any backend; NULL: the
+ * shared space) as an image (the format rgn_image_write writes and
+ * rgn_image_open maps: references count from the image's base, so it
+ * opens with one mmap and no fixup), through the tracing copy: sharing
+ * kept, objects laid out in opts' order.  Nothing is written to fd on
+ * an error.  0, or -1 with errno: rgn_copy's errors; EINVAL for fd < 0;
+ * ENOMEM also for a graph over the largest image (32 GiB); write's
+ * errors.
+ */
+RGN_API int rgn_image_write_graph(const rgn_region *src, int fd, rgn_ref root,
+                                  const rgn_layout *root_layout, rgn_copy_options *opts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -36,6 +36,7 @@
  */
 #define _GNU_SOURCE
 #include "backend/contig.h"
+#include "copy.h"
 #include "decode.h"
 #include "space.h"
 #include "os/os.h"
@@ -124,6 +125,22 @@ static uint64_t body_end(uint64_t h, uint64_t n)
 
 #define BODY_SEED 0x52474e20626f6479ull
 
+/* The header page of an image of used bytes (guard included) whose body
+ * hashes to body. */
+static void head_fill(struct image_head *h, uint64_t used, rgn_ref root, uint64_t body)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, image_magic, sizeof(image_magic));
+	h->version = IMAGE_VERSION;
+	h->endian = IMAGE_ENDIAN;
+	h->granule = RGN_GRANULE;
+	h->guard = (uint32_t)RGN_CONTIG_GUARD;
+	h->used = used;
+	h->root = root;
+	h->body = body;
+	h->check = fnv1a(h, offsetof(struct image_head, check));
+}
+
 /* ---- writing ---------------------------------------------------------------------- */
 
 /* writev all of iov, across short writes and EINTR.  0 or an errno. */
@@ -195,24 +212,61 @@ RGN_API int rgn_image_write(const rgn_region *r, int fd, rgn_ref root)
 		errno = err;
 		return -1;
 	}
-	memset(&head, 0, sizeof(head));
-	memcpy(head.h.magic, image_magic, sizeof(image_magic));
-	head.h.version = IMAGE_VERSION;
-	head.h.endian = IMAGE_ENDIAN;
-	head.h.granule = RGN_GRANULE;
-	head.h.guard = (uint32_t)RGN_CONTIG_GUARD;
-	head.h.used = used;
-	head.h.root = root;
 	/* the region header, first thing after the guard page, becomes
 	 * zeros: the objects start after it */
 	skip = objects - hdr;
-	head.h.body = body_end(body_words(body_zeros(BODY_SEED, skip), base + hdr + skip,
-	                                  used - hdr - skip), used - hdr);
-	head.h.check = fnv1a(&head.h, offsetof(struct image_head, check));
+	memset(&head, 0, sizeof(head));
+	head_fill(&head.h, used, root,
+	          body_end(body_words(body_zeros(BODY_SEED, skip), base + hdr + skip,
+	                              used - hdr - skip), used - hdr));
 	iov[0] = (struct iovec){ head.page, sizeof(head.page) };
 	iov[1] = (struct iovec){ (void *)zeros, skip };
 	iov[2] = (struct iovec){ (void *)(base + hdr + skip), used - hdr - skip };
 	err = image_write_all(fd, iov);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+RGN_API int rgn_image_write_graph(const rgn_region *src, int fd, rgn_ref root,
+                                  const rgn_layout *root_layout, rgn_copy_options *opts)
+{
+	union {
+		struct image_head h;
+		char page[RGN_CONTIG_GUARD];
+	} head;
+	struct rgn_copy_image ci;
+	struct iovec *iov;
+	uint64_t body = BODY_SEED;
+	int err;
+
+	if (fd < 0 || !root) {
+		errno = EINVAL;
+		return -1;
+	}
+	err = rgn_copy_image(src, root, root_layout, opts, RGN_CONTIG_GUARD, RGN_CONTIG_MAX, &ci);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	iov = malloc((ci.npieces + 1) * sizeof(*iov));
+	if (!iov) {
+		rgn_copy_image_free(&ci);
+		errno = ENOMEM;
+		return -1;
+	}
+	for (size_t i = 0; i < ci.npieces; i++) {
+		body = body_words(body, ci.pieces[i].p, ci.pieces[i].n);
+		iov[i + 1] = (struct iovec){ (void *)ci.pieces[i].p, ci.pieces[i].n };
+	}
+	memset(&head, 0, sizeof(head));
+	head_fill(&head.h, ci.used, ci.root, body_end(body, ci.used - RGN_CONTIG_GUARD));
+	iov[0] = (struct iovec){ head.page, sizeof(head.page) };
+	err = write_all(fd, iov, (int)ci.npieces + 1);
+	free(iov);
+	rgn_copy_image_free(&ci);
 	if (err) {
 		errno = err;
 		return -1;

@@ -948,6 +948,49 @@ RGN_API int rgn_merge(rgn_region *dst, rgn_region *src)
 	return 0;
 }
 
+/* ---- compaction's swap (copy.c) ----------------------------------------------------- */
+
+bool rgn_region_spans(const rgn_region *r, rgn_span_fn *fn, void *arg)
+{
+	if (!ops(r)->spans)
+		return false;
+	ops(r)->spans(r, fn, arg);
+	return true;
+}
+
+bool rgn_region_can_replace(const rgn_region *r)
+{
+	return ops(r)->replace != NULL;
+}
+
+/* t: a root with no child and no cleanup, of r's backend, made by the
+ * caller for this.  r keeps its place in the tree, its children, name
+ * and stack entry; the cleanup records are the caller's to move. */
+bool rgn_region_replace(rgn_region *r, rgn_region *t)
+{
+	bool given;
+
+	rgn_assert(t->backend == r->backend && !t->child && !t->cleanups && !t->parent);
+	if (!ops(r)->replace)
+		return false;
+	r->tail_floor = r->tail_at = NULL;
+	hist_clear(r);
+	CHECK_BEGIN(r, RGN_WHY_RESET);
+	given = ops(r)->replace(r, t);
+	CHECK_END();
+	if (given) {
+		/* t's memory is r's: t's header dies in place */
+		if (t->flags & RGN_F_STACKED)
+			stack_forget(t, "rgn_compact");
+		hist_clear(t);
+		rgn_region_die(t);
+		count_region(-1);
+	} else {
+		rgn_destroy(t);
+	}
+	return true;
+}
+
 /* ---- tail reservation ---------------------------------------------------------------------- */
 
 RGN_API void *rgn_tail(rgn_region *r, size_t min, size_t *avail)

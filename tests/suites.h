@@ -60,6 +60,7 @@ Suite *suite_report(void);
 Suite *suite_check(void);
 Suite *suite_heap(void);
 Suite *suite_cursor(void);
+Suite *suite_copy(void);
 Suite *suite_fault(void);
 
 /* Valgrind's memcheck, when the library tells it about regions

@@ -131,6 +131,16 @@ struct rgn_backend_ops {
 	size_t (*used)(const rgn_region *r);
 	/* used, blocks, chunks, large, reserved, committed. */
 	void (*stats)(const rgn_region *r, struct rgn_region_stats *st);
+	/* fn(arg, first block, blocks) for every span of the space r holds.
+	 * NULL: r's memory is not the space's. */
+	void (*spans)(const rgn_region *r, void (*fn)(void *arg, uint32_t b, uint32_t n),
+	              void *arg);
+	/* Compaction (copy.c): r's objects become t's, a region of the same
+	 * backend and of the same life as r otherwise (no child, no
+	 * cleanup, no mark); r's old memory goes back (no cleanup run).
+	 * true: t's memory is r's now, and t's header is nothing; false: t
+	 * keeps its memory, to be destroyed.  Cannot fail.  NULL: ENOTSUP. */
+	bool (*replace)(rgn_region *r, rgn_region *t);
 };
 
 /*

@@ -395,6 +395,30 @@ static void blocks_stats(const rgn_region *r, struct rgn_region_stats *st)
 	st->chunks++; /* the own block */
 }
 
+static void blocks_spans(const rgn_region *r, void (*fn)(void *, uint32_t, uint32_t),
+                         void *arg)
+{
+	const struct blk_region *b = CB(r);
+	uint32_t own = own_block(r);
+
+	for (uint32_t x = b->head; x != own; x = rgn_desc_of(x)->next)
+		fn(arg, x, rgn_desc_of(x)->len);
+	fn(arg, own, b->h.blocks == 1 ? 1 : rgn_desc_of(own)->len);
+}
+
+/* Compaction: r's chain goes back but for its own block, t's chain (its
+ * last chunk trimmed to what it holds) goes on top of it, and r keeps
+ * bumping in what its own block has left. */
+static bool blocks_replace(rgn_region *r, rgn_region *t)
+{
+	/* the copy's last chunk keeps only what it filled */
+	if (B(t)->chunk != own_block(t))
+		blocks_trim(t, NULL, t->bump.cur);
+	blocks_reset(r);
+	blocks_merge(r, t);
+	return true;
+}
+
 const struct rgn_backend_ops rgn_blocks_backend = {
 	.name = "blocks",
 	.create = blocks_create,
@@ -411,4 +435,6 @@ const struct rgn_backend_ops rgn_blocks_backend = {
 	.merge = blocks_merge,
 	.used = blocks_used,
 	.stats = blocks_stats,
+	.spans = blocks_spans,
+	.replace = blocks_replace,
 };

@@ -482,6 +482,34 @@ int rgn_contig_used_range(const rgn_region *r, const char **base,
 	return 0;
 }
 
+size_t rgn_contig_reserve_of(const rgn_region *r)
+{
+	return CC(r)->resv.size;
+}
+
+/* Compaction: t (a contiguous region made for it, whose objects start at
+ * the same offset as r's) holds the copy with references relative to its
+ * base, so the bytes mean the same at the same offsets of r.  They fit in
+ * r's read-write part (r held at least as much before), so this cannot
+ * fail; the pages above what r keeps go back as a reset gives them. */
+static bool contig_replace(rgn_region *r, rgn_region *t)
+{
+	struct contig_region *c = C(r);
+	size_t n = (size_t)(t->bump.cur - t->chunk_start);
+
+	rgn_assert(r->chunk_start - r->bump.base == t->chunk_start - t->bump.base);
+	rgn_assert(r->chunk_start + n <= r->bump.end);
+	memcpy(r->chunk_start, t->chunk_start, n);
+	r->bump.cur = r->chunk_start + n;
+	{
+		size_t keep = keep_of(c), used = (size_t)(r->bump.cur - c->resv.base);
+
+		resv_trim(&c->resv, keep > used ? keep : used);
+	}
+	r->bump.end = c->resv.base + c->resv.committed;
+	return false;
+}
+
 /* merge: none (a reservation cannot join another region's memory). */
 const struct rgn_backend_ops rgn_contig_backend = {
 	.name = "contig",
@@ -498,6 +526,7 @@ const struct rgn_backend_ops rgn_contig_backend = {
 	.mark_valid = contig_mark_valid,
 	.rewind = contig_rewind,
 	.stats = contig_stats,
+	.replace = contig_replace,
 };
 
 /* ---- settings and statistics ------------------------------------------------------ */

@@ -24,6 +24,9 @@
 rgn_hidden int rgn_contig_used_range(const rgn_region *r, const char **base,
                                      size_t *objects, size_t *used);
 
+/* A live contiguous region's reservation size. */
+rgn_hidden size_t rgn_contig_reserve_of(const rgn_region *r);
+
 rgn_hidden extern const struct rgn_backend_ops rgn_contig_backend;
 
 #endif /* RGN_BACKEND_CONTIG_H */

@@ -397,6 +397,17 @@ static void heap_stats(const rgn_region *r, struct rgn_region_stats *st)
 	st->large = h->nlarge;
 }
 
+static void heap_spans(const rgn_region *r, void (*fn)(void *, uint32_t, uint32_t), void *arg)
+{
+	const struct rgn_heap_region *h = (const struct rgn_heap_region *)r;
+
+	fn(arg, rgn_blk_index(r), 1);
+	for (uint32_t x = h->head; x; x = rgn_desc_of(x)->next)
+		fn(arg, x, rgn_desc_of(x)->len);
+	for (uint32_t x = h->large; x; x = rgn_desc_of(x)->next)
+		fn(arg, x, rgn_desc_of(x)->len);
+}
+
 const struct rgn_backend_ops rgn_heap_backend = {
 	.name = "heap",
 	.create = heap_create,
@@ -407,4 +418,5 @@ const struct rgn_backend_ops rgn_heap_backend = {
 	.save = heap_save,
 	.used = heap_used,
 	.stats = heap_stats,
+	.spans = heap_spans,
 };

@@ -1,0 +1,781 @@
+/*
+ * copy.c - the tracing copy: copy a graph of objects into other memory,
+ * rewriting its references; compaction and traced images are built on it.
+ *
+ * C objects carry no type, so the caller describes them with layouts
+ * (rgn.h): a size, the offsets of the reference fields, the layout each
+ * points at (or a callback that reads a tag), a tail of bytes or of
+ * references counted by a field, and a trace callback for the rest.  The
+ * copy starts from roots and copies each object it reaches exactly once,
+ * so sharing and cycles come out as they went in.
+ *
+ * Forwarding.  The source is never written: which objects have been
+ * copied, and where to, is kept in a table of the copy's own, indexed
+ * like the source memory:
+ *
+ *   top[i]      one 32-bit word per 4 KiB of the source's address range
+ *               (the space's blocks, or a reservation's pages), in a
+ *               mapping of its own faulted in lazily: 0 (nothing copied
+ *               from there yet; with RGN_COPY_ONLY_SRC, out of scope),
+ *               SCOPE (in scope, nothing copied yet), or the reference of
+ *               that range's leaf
+ *   leaf[g]     one 32-bit word per 8-byte granule of the 4 KiB: the
+ *               reference of the copy of the object starting there, or 0;
+ *               leaves are 2 KiB, zeroed, in a scratch region of the space
+ *
+ * So a lookup is two loads that follow the source's own order, with no
+ * hashing: a graph built by a bump allocator and walked in about the
+ * order it was built reads the table almost sequentially.  The price is
+ * memory: half the bytes of every source block the graph touches.
+ *
+ * Order.  Depth-first (the default) keeps, for each object, the frame of
+ * its next field to visit on an explicit stack and copies a target the
+ * moment it is reached, so each object's subgraph follows it: the layout
+ * a recursive builder makes, and the one a recursive walk reads in
+ * address order.  Breadth-first keeps a queue of copies whose fields are
+ * still to visit, so an object's children lie together (Cheney's order).
+ * DESIGN.md section 16 has the traversal measured both ways.
+ *
+ * Destinations.  A region (any backend: the copy bumps through the
+ * region's own fields kept in locals, and takes rgn_alloc's slow path
+ * when the chunk is full), or a sink of pieces laid out as an image, whose
+ * references count from the image's base (image.c writes the pieces).
+ *
+ * Errors leave the source as it was and the destination too: a region is
+ * rewound to a mark saved before (a heap region frees every copy), a sink
+ * is dropped.  A reference outside the source's memory is EFAULT before
+ * anything is read through it.
+ */
+#define _GNU_SOURCE
+#include "copy.h"
+#include "backend/backend.h"
+#include "backend/contig.h"
+#include "decode.h"
+#include "region.h"
+#include "space.h"
+#include "os/os.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LEAF_SLOTS  (RGN_BLOCK_SIZE / RGN_GRANULE)  /* 512 granules per leaf */
+#define LEAF_BYTES  (LEAF_SLOTS * sizeof(uint32_t))
+#define TOP_SCOPE   1u
+#define SINK_CHUNK  ((size_t)256 << 10)
+
+/* ---- the forwarding table ------------------------------------------------------------- */
+
+struct fwd {
+	const char *origin;   /* top[i] covers [origin + i * 4 KiB, + 4 KiB) */
+	const char *lo, *hi;  /* the source's readable bytes */
+	uint32_t   *top;
+	size_t      ntop;
+	size_t      top_bytes;
+	bool        scoped;   /* RGN_COPY_ONLY_SRC: a 0 entry is out of scope */
+	rgn_region *scratch;  /* the leaves (a block region of the space) */
+	uint32_t  **leaves;   /* every leaf, for a heap destination's undo */
+	size_t      nleaves, leaves_cap;
+	bool        list;     /* keep that list */
+};
+
+static int fwd_init(struct fwd *f, const char *origin, const char *lo, const char *hi, bool list)
+{
+	struct rgn_os_info info;
+	void *m;
+	int err;
+
+	rgn_os_info(&info);
+	f->origin = origin;
+	f->lo = lo;
+	f->hi = hi;
+	f->ntop = (size_t)(hi - origin + RGN_BLOCK_SIZE - 1) >> RGN_BLOCK_SHIFT;
+	f->top_bytes = (f->ntop * sizeof(uint32_t) + info.page_size - 1) & ~(info.page_size - 1);
+	f->list = list;
+	if ((err = rgn_os_reserve(f->top_bytes, info.page_size, &m)) != 0)
+		return err;
+	if ((err = rgn_os_commit(m, f->top_bytes)) != 0) {
+		rgn_os_release(m, f->top_bytes);
+		return err;
+	}
+	f->top = m;
+	f->scratch = rgn_new(NULL);
+	if (!f->scratch) {
+		rgn_os_release(m, f->top_bytes);
+		return errno;
+	}
+	rgn_set_name(f->scratch, "rgn_copy forwarding");
+	return 0;
+}
+
+static void fwd_free(struct fwd *f)
+{
+	rgn_destroy(f->scratch);
+	rgn_os_release(f->top, f->top_bytes);
+	free(f->leaves);
+}
+
+/* Mark r's spans in scope (RGN_COPY_ONLY_SRC). */
+static void scope_span(void *arg, uint32_t b, uint32_t n)
+{
+	struct fwd *f = arg;
+	const char *p = rgn_blk_addr(b);
+	size_t i = (size_t)(p - f->origin) >> RGN_BLOCK_SHIFT;
+
+	for (uint32_t k = 0; k < n && i + k < f->ntop; k++)
+		f->top[i + k] = TOP_SCOPE;
+}
+
+/* The leaf slot for source address p, a new zeroed leaf if need be; NULL
+ * with *out set when p is out of scope, NULL with *err on ENOMEM. */
+static rgn_noinline uint32_t *leaf_new(struct fwd *f, size_t i, int *err)
+{
+	uint32_t *leaf = rgn_calloc(f->scratch, 1, LEAF_BYTES);
+
+	if (!leaf) {
+		*err = ENOMEM;
+		return NULL;
+	}
+	if (f->list) {
+		if (f->nleaves == f->leaves_cap) {
+			size_t cap = f->leaves_cap ? 2 * f->leaves_cap : 64;
+			uint32_t **v = realloc(f->leaves, cap * sizeof(*v));
+
+			if (!v) {
+				*err = ENOMEM;
+				return NULL;
+			}
+			f->leaves = v;
+			f->leaves_cap = cap;
+		}
+		f->leaves[f->nleaves++] = leaf;
+	}
+	f->top[i] = rgn_ref_of(leaf);
+	return leaf;
+}
+
+/* ---- destinations ---------------------------------------------------------------------- */
+
+struct dest {
+	char       *cur, *end;  /* the bump, kept here during the copy */
+	uintptr_t   vbase;      /* a copy at p has reference (p - vbase) >> 3 */
+	rgn_region *r;          /* a region, or NULL: the sink */
+	/* the sink */
+	rgn_region *scratch;
+	struct rgn_copy_piece *pieces;
+	size_t      npieces, cap;
+	char       *chunk;      /* the current piece's start */
+	uint64_t    voff;       /* image bytes before it */
+	uint64_t    max;
+};
+
+static void dest_region(struct dest *d, rgn_region *r)
+{
+	memset(d, 0, sizeof(*d));
+	d->r = r;
+	d->cur = r->bump.cur;
+	d->end = r->bump.end;
+	d->vbase = (uintptr_t)r->bump.base;
+}
+
+/* Put the bump back in the region (before any call that uses it). */
+static inline void dest_sync(struct dest *d)
+{
+	if (d->r)
+		d->r->bump.cur = d->cur;
+}
+
+/* n bytes (a multiple of 8) the current chunk cannot give. */
+static rgn_noinline char *dest_slow(struct dest *d, size_t n)
+{
+	char *p;
+
+	if (d->r) {
+		d->r->bump.cur = d->cur;
+		p = rgn_alloc(d->r, n);
+		d->cur = d->r->bump.cur;
+		d->end = d->r->bump.end;
+		return p;
+	}
+	/* the sink: close the current piece, open one of at least n */
+	if (d->chunk && d->cur > d->chunk) {
+		d->pieces[d->npieces - 1].n = (size_t)(d->cur - d->chunk);
+		d->voff += (uint64_t)(d->cur - d->chunk);
+	} else if (d->chunk) {
+		d->npieces--;
+	}
+	if (d->voff + n > d->max) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (d->npieces == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 64;
+		struct rgn_copy_piece *v = realloc(d->pieces, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		d->pieces = v;
+		d->cap = cap;
+	}
+	{
+		size_t len = n > SINK_CHUNK ? n : SINK_CHUNK;
+
+		p = rgn_alloc(d->scratch, len);
+		if (!p) {
+			d->chunk = d->cur = d->end = NULL;
+			return NULL;
+		}
+		d->pieces[d->npieces++] = (struct rgn_copy_piece){ p, 0 };
+		d->chunk = p;
+		d->cur = p + n;
+		d->end = p + len;
+		d->vbase = (uintptr_t)p - (uintptr_t)d->voff;
+	}
+	return p;
+}
+
+static inline char *dest_alloc(struct dest *d, size_t n)
+{
+	char *p = d->cur;
+
+	if (rgn_likely((size_t)(d->end - p) >= n)) {
+		d->cur = p + n;
+		return p;
+	}
+	return dest_slow(d, n);
+}
+
+/* ---- the tracer ---------------------------------------------------------------------- */
+
+/* A copied object whose fields are still to visit: the next one is
+ * field (0 .. nrefs-1 the fixed ones, then the tail's, then the trace
+ * callback). */
+struct item {
+	char             *copy;
+	const rgn_layout *l;
+	uint32_t          field;
+	uint32_t          nfields;  /* nrefs + tail references */
+};
+
+struct rgn_tracer {
+	struct fwd        f;
+	struct dest       d;
+	const char       *sbase;    /* the source's reference base */
+	const rgn_layout *(*layout_of)(const void *obj, void *arg);
+	void             *arg;
+	int               err;      /* the first error; nothing more is copied */
+	struct item      *work;
+	size_t            nwork, head, cap;
+	size_t            objects, bytes;
+	bool              breadth;
+	const rgn_layout *ok[2];    /* layouts checked lately */
+};
+
+static rgn_noinline void fail(rgn_tracer *t, int err)
+{
+	if (!t->err)
+		t->err = err;
+}
+
+/* A layout is checked where it is met: its fields inside the fixed part. */
+static bool layout_ok(const rgn_layout *l)
+{
+	if (!l || l->size == 0 || l->tail > RGN_TAIL_REFS || (l->nrefs && !l->refs))
+		return false;
+	for (uint32_t i = 0; i < l->nrefs; i++)
+		if (l->refs[i] % 4 || (uint64_t)l->refs[i] + 4 > l->size)
+			return false;
+	if (l->tail != RGN_TAIL_NONE &&
+	    (l->count_at % 4 || (uint64_t)l->count_at + 4 > l->size ||
+	     (l->tail == RGN_TAIL_BYTES && l->elem == 0) ||
+	     (l->tail == RGN_TAIL_REFS && l->size % 4)))
+		return false;
+	return true;
+}
+
+/* A layout not among those checked lately: check it (EINVAL) and keep it. */
+static rgn_noinline bool layout_seen(rgn_tracer *t, const rgn_layout *l)
+{
+	if (!layout_ok(l)) {
+		fail(t, EINVAL);
+		return false;
+	}
+	t->ok[1] = t->ok[0];
+	t->ok[0] = l;
+	return true;
+}
+
+static rgn_noinline bool push_grow(rgn_tracer *t)
+{
+	size_t cap = t->cap ? 2 * t->cap : 1024;
+	struct item *v;
+
+	if (t->breadth && t->head > t->cap / 2) {
+		/* the queue's consumed front makes room first */
+		memmove(t->work, t->work + t->head, (t->nwork - t->head) * sizeof(*v));
+		t->nwork -= t->head;
+		t->head = 0;
+		return true;
+	}
+	v = realloc(t->work, cap * sizeof(*v));
+	if (!v) {
+		fail(t, ENOMEM);
+		return false;
+	}
+	t->work = v;
+	t->cap = cap;
+	return true;
+}
+
+/* The object at source reference ref, of layout l, copied unless it has
+ * been; its copy's reference.  0 on an error (kept in t). */
+static inline rgn_ref forward(rgn_tracer *t, rgn_ref ref, const rgn_layout *l)
+{
+	struct fwd *f = &t->f;
+	const char *p = t->sbase + ((size_t)ref << 3);
+	size_t i, size;
+	uint32_t *leaf, *slot, top, count = 0;
+	char *copy;
+	rgn_ref nref;
+
+	if (rgn_unlikely(p < f->lo || p >= f->hi)) {
+		fail(t, EFAULT);
+		return 0;
+	}
+	i = (size_t)(p - f->origin) >> RGN_BLOCK_SHIFT;
+	top = f->top[i];
+	if (rgn_likely(top > TOP_SCOPE)) {
+		leaf = rgn_ptr(top);
+	} else if (top == 0 && f->scoped) {
+		return ref; /* another region's: stays as it is */
+	} else {
+		int err = 0;
+
+		leaf = leaf_new(f, i, &err);
+		if (!leaf) {
+			fail(t, err);
+			return 0;
+		}
+	}
+	slot = &leaf[((uintptr_t)p >> 3) & (LEAF_SLOTS - 1)];
+	if (*slot)
+		return *slot;
+
+	/* not copied yet: its layout, its size, and room for it */
+	if (rgn_unlikely(!l)) {
+		l = t->layout_of ? t->layout_of(p, t->arg) : NULL;
+		if (!l) {
+			fail(t, EINVAL);
+			return 0;
+		}
+	}
+	if (rgn_unlikely(l != t->ok[0] && l != t->ok[1]) && !layout_seen(t, l))
+		return 0;
+	if ((size_t)(f->hi - p) < l->size) {
+		fail(t, EFAULT);
+		return 0;
+	}
+	size = l->size;
+	if (l->tail != RGN_TAIL_NONE) {
+		memcpy(&count, p + l->count_at, sizeof(count));
+		size += (size_t)count * (l->tail == RGN_TAIL_REFS ? 4 : l->elem);
+	}
+	if (l->size_of)
+		size = l->size_of(p);
+	if (rgn_unlikely(size == 0 || size > (size_t)(f->hi - p))) {
+		fail(t, size ? EFAULT : EINVAL);
+		return 0;
+	}
+	copy = dest_alloc(&t->d, rgn_round8(size));
+	if (rgn_unlikely(!copy)) {
+		fail(t, errno ? errno : ENOMEM);
+		return 0;
+	}
+	memcpy(copy, p, size);
+	if (size & 7) /* the rounding: zeros, never older bytes */
+		memset(copy + size, 0, 8 - (size & 7));
+	nref = (rgn_ref)(((uintptr_t)copy - t->d.vbase) >> 3);
+	*slot = nref;
+	t->objects++;
+	t->bytes += rgn_round8(size);
+	if (l->nrefs || l->tail == RGN_TAIL_REFS || l->trace) {
+		if (rgn_unlikely(t->nwork == t->cap) && !push_grow(t))
+			return 0;
+		t->work[t->nwork++] = (struct item){
+			copy, l, 0, l->nrefs + (l->tail == RGN_TAIL_REFS ? count : 0)
+		};
+	}
+	return nref;
+}
+
+/* Field k (< nfields) of an item: where it is and its target's layout. */
+static inline rgn_ref *field_of(const struct item *it, uint32_t k, const rgn_layout **to)
+{
+	const rgn_layout *l = it->l;
+
+	if (k < l->nrefs) {
+		*to = l->to ? l->to[k] : NULL;
+		return (rgn_ref *)(void *)(it->copy + l->refs[k]);
+	}
+	*to = l->tail_to;
+	return (rgn_ref *)(void *)(it->copy + l->size) + (k - l->nrefs);
+}
+
+static inline void visit(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
+{
+	rgn_ref ref = *field;
+
+	if (ref)
+		*field = forward(t, ref, to);
+}
+
+RGN_API void rgn_trace(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
+{
+	if (!t || !field) {
+		if (t)
+			fail(t, EINVAL);
+		return;
+	}
+	if (t->err)
+		return;
+	if (to && !layout_ok(to)) {
+		fail(t, EINVAL);
+		return;
+	}
+	visit(t, field, to);
+}
+
+/* Depth-first: the newest item's next field, one at a time, so that an
+ * object copied by it is visited (and its own targets copied) before the
+ * item's next field. */
+static void drain_depth(rgn_tracer *t)
+{
+	while (t->nwork && !t->err) {
+		struct item *it = &t->work[t->nwork - 1];
+		const rgn_layout *to;
+		rgn_ref *field;
+
+		if (it->field < it->nfields) {
+			field = field_of(it, it->field++, &to);
+			visit(t, field, to); /* may push: it is stale after */
+		} else if (it->field == it->nfields && it->l->trace) {
+			void *copy = it->copy;
+			void (*fn)(rgn_tracer *, void *) = it->l->trace;
+
+			it->field++;
+			fn(t, copy);
+		} else {
+			t->nwork--;
+		}
+	}
+}
+
+/* Breadth-first: the oldest item, all its fields, then the next. */
+static void drain_breadth(rgn_tracer *t)
+{
+	while (t->head < t->nwork && !t->err) {
+		struct item it = t->work[t->head++];
+		const rgn_layout *to;
+
+		for (uint32_t k = 0; k < it.nfields && !t->err; k++) {
+			rgn_ref *field = field_of(&it, k, &to);
+
+			visit(t, field, to);
+		}
+		if (it.l->trace && !t->err)
+			it.l->trace(t, it.copy);
+	}
+	t->nwork = t->head = 0;
+}
+
+/* ---- the copy ---------------------------------------------------------------------- */
+
+/* The source's reference base and readable range; 0 or an errno. */
+static int source_of(const rgn_region *src, const char **base, const char **origin,
+                     const char **lo, const char **hi)
+{
+	if (src && src->backend == RGN_BACKEND_CONTIG) {
+		const char *b;
+		size_t objects, used;
+		int err = rgn_contig_used_range(src, &b, &objects, &used);
+
+		if (err)
+			return err;
+		*base = *origin = b;
+		*lo = b + objects;
+		*hi = b + used;
+		return 0;
+	}
+	*base = rgn_blocks_ref_base();
+	*origin = rgn_space_g.base;
+	*lo = rgn_space_g.base + RGN_BLOCK_SIZE;
+	*hi = *lo + rgn_space_committed();
+	return 0;
+}
+
+static bool options_ok(const rgn_copy_options *o)
+{
+	return !o || (o->order <= RGN_COPY_BREADTH && (o->flags & ~RGN_COPY_ONLY_SRC) == 0);
+}
+
+/* Set up t to copy from src; the destination is the caller's to set. */
+static int tracer_init(rgn_tracer *t, const rgn_region *src, const rgn_copy_options *o,
+                       bool list)
+{
+	const char *origin, *lo, *hi;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	if (src && !rgn_live(src))
+		return EINVAL;
+	if ((err = rgn_space_ensure()) != 0 ||
+	    (err = source_of(src, &t->sbase, &origin, &lo, &hi)) != 0)
+		return err;
+	if ((err = fwd_init(&t->f, origin, lo, hi, list)) != 0)
+		return err;
+	if (o) {
+		t->layout_of = o->layout_of;
+		t->arg = o->arg;
+		t->breadth = o->order == RGN_COPY_BREADTH;
+		/* a reservation's range is its scope already; the space's is
+		 * narrowed to src's spans */
+		if ((o->flags & RGN_COPY_ONLY_SRC) && src && src->backend != RGN_BACKEND_CONTIG) {
+			t->f.scoped = true;
+			rgn_region_spans(src, scope_span, &t->f);
+		}
+	}
+	return 0;
+}
+
+static void tracer_free(rgn_tracer *t)
+{
+	fwd_free(&t->f);
+	free(t->work);
+}
+
+/* Copy every root, each followed by what it reaches. */
+static int trace_roots(rgn_tracer *t, rgn_ref *out, const rgn_ref *roots, size_t n,
+                       const rgn_layout *l)
+{
+	if (l && !layout_ok(l))
+		return EINVAL;
+	for (size_t i = 0; i < n && !t->err; i++) {
+		out[i] = roots[i] ? forward(t, roots[i], l) : 0;
+		if (t->breadth)
+			drain_breadth(t);
+		else
+			drain_depth(t);
+	}
+	return t->err;
+}
+
+static int copy_region(rgn_region *dst, const rgn_region *src, rgn_ref *roots, size_t nroots,
+                       const rgn_layout *l, rgn_copy_options *o)
+{
+	rgn_tracer t;
+	rgn_ref small[8], *out = small;
+	bool heap = dst->backend == RGN_BACKEND_HEAP;
+	rgn_mark m;
+	int err;
+
+	if (nroots > 8 && !(out = malloc(nroots * sizeof(*out))))
+		return ENOMEM;
+	err = tracer_init(&t, src, o, heap);
+	if (err)
+		goto out;
+	/* references left as they are must mean the same in dst */
+	if (t.f.scoped && dst->bump.base != t.sbase) {
+		err = EINVAL;
+		goto done;
+	}
+	if (!heap)
+		m = rgn_save(dst);
+	dest_region(&t.d, dst);
+	err = trace_roots(&t, out, roots, nroots, l);
+	dest_sync(&t.d);
+	if (err) {
+		if (heap) {
+			/* every copy made goes back */
+			for (size_t i = 0; i < t.f.nleaves; i++)
+				for (size_t g = 0; g < LEAF_SLOTS; g++)
+					if (t.f.leaves[i][g])
+						rgn_free(dst, rgn_ptr_in(dst, t.f.leaves[i][g]), 0);
+		} else {
+			(void)rgn_rewind(dst, m);
+		}
+		goto done;
+	}
+	if (nroots)
+		memcpy(roots, out, nroots * sizeof(*out));
+	if (o) {
+		o->objects = t.objects;
+		o->bytes = t.bytes;
+	}
+done:
+	tracer_free(&t);
+out:
+	if (out != small)
+		free(out);
+	return err;
+}
+
+static int args_check(const rgn_region *r, const rgn_ref *roots, size_t nroots,
+                      const rgn_copy_options *o)
+{
+	if (!r || !rgn_live(r) || (nroots && !roots) || !options_ok(o))
+		return EINVAL;
+	return 0;
+}
+
+RGN_API int rgn_copy(rgn_region *dst, const rgn_region *src, rgn_ref *roots, size_t nroots,
+                     const rgn_layout *root_layout, rgn_copy_options *opts)
+{
+	int err = args_check(dst, roots, nroots, opts);
+
+	if (!err)
+		err = copy_region(dst, src, roots, nroots, root_layout, opts);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- compaction ---------------------------------------------------------------------- */
+
+/* t's copies of r's cleanup records, in the same order (the cancelled
+ * ones dropped); NULL with *err on ENOMEM. */
+static struct rgn_cleanup *cleanups_into(rgn_region *t, const struct rgn_cleanup *c, int *err)
+{
+	struct rgn_cleanup *head = NULL, **tail = &head;
+
+	for (; c; c = c->next) {
+		struct rgn_cleanup *n;
+
+		if (!c->fn)
+			continue;
+		n = rgn_alloc(t, sizeof(*n));
+		if (!n) {
+			*err = ENOMEM;
+			return NULL;
+		}
+		*n = (struct rgn_cleanup){ NULL, c->fn, c->arg };
+		*tail = n;
+		tail = &n->next;
+	}
+	return head;
+}
+
+RGN_API int rgn_compact(rgn_region *r, rgn_ref *roots, size_t nroots,
+                        const rgn_layout *root_layout, rgn_copy_options *opts)
+{
+	rgn_copy_options o = { 0 };
+	struct rgn_cleanup *cl = NULL;
+	rgn_region *t = NULL;
+	int err = args_check(r, roots, nroots, opts);
+
+	if (!err && !rgn_region_can_replace(r))
+		err = ENOTSUP;
+	if (!err && r->tail_floor && r->bump.cur == r->tail_at)
+		err = EBUSY;
+	if (!err) {
+		rgn_options ro = { .backend = r->backend };
+
+		if (r->backend == RGN_BACKEND_CONTIG)
+			ro.reserve = rgn_contig_reserve_of(r);
+		t = rgn_new_with(NULL, &ro);
+		if (!t)
+			err = errno;
+	}
+	if (!err) {
+		if (opts)
+			o = *opts;
+		o.flags |= RGN_COPY_ONLY_SRC;
+		if (r->backend == RGN_BACKEND_CONTIG)
+			o.flags &= ~RGN_COPY_ONLY_SRC; /* the reservation is the scope */
+		err = copy_region(t, r, roots, nroots, root_layout, &o);
+	}
+	if (!err && r->cleanups)
+		cl = cleanups_into(t, r->cleanups, &err);
+	if (err) {
+		rgn_destroy(t);
+		errno = err;
+		return -1;
+	}
+	{
+		ptrdiff_t delta = r->bump.base - t->bump.base;
+		bool moved = r->backend == RGN_BACKEND_CONTIG;
+
+		r->cleanups = NULL;
+		rgn_region_replace(r, t);
+		/* records copied with t's bytes sit at the same offsets of r */
+		if (moved && cl) {
+			cl = (struct rgn_cleanup *)(void *)((char *)cl + delta);
+			for (struct rgn_cleanup *c = cl; c->next; c = c->next)
+				c->next = (struct rgn_cleanup *)(void *)((char *)c->next + delta);
+		}
+		r->cleanups = cl;
+	}
+	if (opts) {
+		opts->objects = o.objects;
+		opts->bytes = o.bytes;
+	}
+	return 0;
+}
+
+/* ---- traced images --------------------------------------------------------------------- */
+
+int rgn_copy_image(const rgn_region *src, rgn_ref root, const rgn_layout *layout,
+                   rgn_copy_options *opts, size_t guard, size_t max, struct rgn_copy_image *out)
+{
+	rgn_tracer t;
+	rgn_ref nroot = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	if (!options_ok(opts) || (opts && (opts->flags & RGN_COPY_ONLY_SRC)))
+		return EINVAL; /* an image holds everything it refers to */
+	err = tracer_init(&t, src, opts, false);
+	if (err)
+		return err;
+	t.d.scratch = rgn_new(NULL);
+	if (!t.d.scratch) {
+		err = errno;
+		tracer_free(&t);
+		return err;
+	}
+	rgn_set_name(t.d.scratch, "rgn_image_write_graph");
+	t.d.voff = guard;
+	t.d.max = max;
+	err = trace_roots(&t, &nroot, &root, 1, layout);
+	if (!err && t.d.chunk) {
+		if (t.d.cur > t.d.chunk) {
+			t.d.pieces[t.d.npieces - 1].n = (size_t)(t.d.cur - t.d.chunk);
+			t.d.voff += (uint64_t)(t.d.cur - t.d.chunk);
+		} else {
+			t.d.npieces--;
+		}
+	}
+	if (err) {
+		rgn_destroy(t.d.scratch);
+		free(t.d.pieces);
+	} else {
+		out->scratch = t.d.scratch;
+		out->pieces = t.d.pieces;
+		out->npieces = t.d.npieces;
+		out->used = t.d.voff;
+		out->root = nroot;
+		if (opts) {
+			opts->objects = t.objects;
+			opts->bytes = t.bytes;
+		}
+	}
+	tracer_free(&t);
+	return err;
+}
+
+void rgn_copy_image_free(struct rgn_copy_image *ci)
+{
+	rgn_destroy(ci->scratch);
+	free(ci->pieces);
+	memset(ci, 0, sizeof(*ci));
+}

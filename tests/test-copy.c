@@ -1,0 +1,837 @@
+/*
+ * test-copy.c - the tracing copy: rgn_copy, rgn_trace, rgn_compact and
+ * rgn_image_write_graph, from and into every backend.
+ *
+ * The graphs: nodes (two children, a name, a value) and strings (a byte
+ * tail counted by a field), with a shared subtree, a shared string and a
+ * cycle, built in one region; the copy must come out with the same shape
+ * (a walk that pairs each source object with its copy finds one copy per
+ * object, whatever the path), the same bytes, and the source untouched.
+ */
+#define _GNU_SOURCE
+#include "suites.h"
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+struct node {
+	rgn_ref  left, right, name;
+	uint32_t value;
+};
+
+struct str {
+	uint32_t len;
+	char     bytes[];
+};
+
+static const uint32_t node_refs[] = { offsetof(struct node, left), offsetof(struct node, right),
+	                              offsetof(struct node, name) };
+static const rgn_layout str_layout = {
+	.size = sizeof(struct str),
+	.tail = RGN_TAIL_BYTES,
+	.count_at = offsetof(struct str, len),
+	.elem = 1,
+};
+static const rgn_layout node_layout;
+static const rgn_layout *const node_to[] = { &node_layout, &node_layout, &str_layout };
+static const rgn_layout node_layout = {
+	.size = sizeof(struct node),
+	.nrefs = 3,
+	.refs = node_refs,
+	.to = node_to,
+};
+
+/* A region's object at ref, decoded with its own base. */
+static void *at(const rgn_region *r, rgn_ref ref)
+{
+	return rgn_ptr_in(r, ref);
+}
+
+static rgn_ref mkstr(rgn_region *r, const char *s)
+{
+	size_t n = strlen(s);
+	struct str *p = rgn_alloc(r, sizeof(*p) + n);
+
+	ck_assert_ptr_nonnull(p);
+	p->len = (uint32_t)n;
+	memcpy(p->bytes, s, n);
+	return rgn_ref_in(r, p);
+}
+
+static rgn_ref mknode(rgn_region *r, rgn_ref l, rgn_ref rt, rgn_ref name, uint32_t v)
+{
+	struct node *p = rgn_alloc(r, sizeof(*p));
+
+	ck_assert_ptr_nonnull(p);
+	*p = (struct node){ l, rt, name, v };
+	return rgn_ref_in(r, p);
+}
+
+/* A complete tree of depth d under names[] (shared strings). */
+static rgn_ref tree(rgn_region *r, int d, uint32_t *v, const rgn_ref *names, size_t nn)
+{
+	rgn_ref l, rt;
+
+	if (d == 0)
+		return 0;
+	l = tree(r, d - 1, v, names, nn);
+	rt = tree(r, d - 1, v, names, nn);
+	(*v)++;
+	return mknode(r, l, rt, names[*v % nn], *v);
+}
+
+/* The test graph: root -> (A, B), A and B both point at shared subtree S
+ * (depth 5), B's right is a cycle back to root; 7 strings shared by all.
+ * *unique: distinct objects. */
+static rgn_ref graph(rgn_region *r, size_t *unique)
+{
+	rgn_ref names[7], s, a, b, root;
+	struct node *bn;
+	uint32_t v = 100;
+	char buf[32];
+
+	for (int i = 0; i < 7; i++) {
+		snprintf(buf, sizeof buf, "name-%d-%.*s", i, i * 3, "abcdefghijklmnopqrstuvwxyz");
+		names[i] = mkstr(r, buf);
+	}
+	s = tree(r, 5, &v, names, 7);            /* 31 nodes */
+	a = mknode(r, s, 0, names[1], 1);
+	b = mknode(r, 0, s, names[2], 2);
+	root = mknode(r, a, b, names[3], 3);
+	bn = at(r, b);
+	bn->right = s;
+	bn->left = root;                          /* the cycle */
+	*unique = 7 + 31 + 3;
+	return root;
+}
+
+/* Walk src and its copy side by side: same values, same strings, and a
+ * source object always paired with the same copy (sharing, cycles). */
+struct pair {
+	rgn_ref s, c;
+};
+struct walk {
+	const rgn_region *sr, *cr;
+	const char *cbase;      /* the copy's ref 0 when cr is NULL (an image) */
+	struct pair seen[256];
+	size_t n;
+};
+
+static const void *cat(const struct walk *w, rgn_ref ref)
+{
+	return w->cr ? rgn_ptr_in(w->cr, ref) : (const void *)(w->cbase + (size_t)ref * 8);
+}
+
+/* true: first visit */
+static bool pair_up(struct walk *w, rgn_ref s, rgn_ref c)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		if (w->seen[i].s == s) {
+			ck_assert_msg(w->seen[i].c == c, "object %u copied twice (%u, %u)", s,
+			              w->seen[i].c, c);
+			return false;
+		}
+		ck_assert_msg(w->seen[i].c != c, "copy %u stands for two objects", c);
+	}
+	ck_assert_uint_lt(w->n, 256);
+	w->seen[w->n++] = (struct pair){ s, c };
+	return true;
+}
+
+static void same_str(struct walk *w, rgn_ref s, rgn_ref c)
+{
+	const struct str *a, *b;
+
+	ck_assert_int_eq(s == 0, c == 0);
+	if (!s || !pair_up(w, s, c))
+		return;
+	a = at(w->sr, s);
+	b = cat(w, c);
+	ck_assert_uint_eq(a->len, b->len);
+	ck_assert(memcmp(a->bytes, b->bytes, a->len) == 0);
+}
+
+static void same_node(struct walk *w, rgn_ref s, rgn_ref c)
+{
+	const struct node *a, *b;
+
+	ck_assert_int_eq(s == 0, c == 0);
+	if (!s || !pair_up(w, s, c))
+		return;
+	a = at(w->sr, s);
+	b = cat(w, c);
+	ck_assert_uint_eq(a->value, b->value);
+	same_str(w, a->name, b->name);
+	same_node(w, a->left, b->left);
+	same_node(w, a->right, b->right);
+}
+
+static size_t same_graph(const rgn_region *sr, rgn_ref s, const rgn_region *cr, rgn_ref c)
+{
+	struct walk *w = calloc(1, sizeof(*w));
+	size_t n;
+
+	w->sr = sr;
+	w->cr = cr;
+	same_node(w, s, c);
+	n = w->n;
+	free(w);
+	return n;
+}
+
+/* A checksum of a region's used bytes, to see that the source stays. */
+static size_t used_of(const rgn_region *r)
+{
+	struct rgn_region_stats st;
+
+	ck_assert_int_eq(rgn_region_stats(r, &st), 0);
+	return st.used;
+}
+
+/* A hash of every byte of every object reachable from root (each once). */
+static uint64_t graph_hash(const rgn_region *r, rgn_ref root)
+{
+	rgn_ref stack[256], seen[256];
+	size_t ns = 0, nseen = 0;
+	uint64_t h = 0;
+
+	stack[ns++] = root;
+	while (ns) {
+		rgn_ref x = stack[--ns];
+		const struct node *n;
+		const struct str *st;
+		bool dup = false;
+
+		for (size_t i = 0; i < nseen; i++)
+			dup |= seen[i] == x;
+		if (!x || dup)
+			continue;
+		ck_assert_uint_lt(nseen, 256);
+		seen[nseen++] = x;
+		n = at(r, x);
+		h = h * 31 + n->value + (uint64_t)n->left * 7 + (uint64_t)n->right * 13;
+		st = at(r, n->name);
+		h = h * 31 + st->len;
+		for (uint32_t i = 0; i < st->len; i++)
+			h = h * 31 + (unsigned char)st->bytes[i];
+		stack[ns++] = n->left;
+		stack[ns++] = n->right;
+	}
+	return h;
+}
+
+static rgn_region *region_of(rgn_backend b)
+{
+	rgn_region *r = rgn_new_with(NULL, &(rgn_options){ .backend = b,
+	                                                    .reserve = b == RGN_BACKEND_CONTIG ? 64 * MiB : 0 });
+	ck_assert_ptr_nonnull(r);
+	return r;
+}
+
+/* ---- copies between every pair of backends, both orders ---------------------------------- */
+
+static void copy_between(rgn_backend sb, rgn_backend db, unsigned order)
+{
+	rgn_region *s = region_of(sb), *d = region_of(db);
+	rgn_copy_options o = { .order = order };
+	size_t unique, su, du;
+	rgn_ref root, r2;
+	uint64_t before, after;
+
+	root = graph(s, &unique);
+	if (sb == RGN_BACKEND_HEAP) {
+		/* garbage freed in between: the copy never sees it */
+		void *junk = rgn_alloc(s, 40);
+		rgn_free(s, junk, 40);
+	}
+	su = used_of(s);
+	before = graph_hash(s, root);
+	du = used_of(d);
+	r2 = root;
+	ck_assert_int_eq(rgn_copy(d, s, &r2, 1, &node_layout, &o), 0);
+	ck_assert_uint_ne(r2, 0);
+	ck_assert_uint_eq(o.objects, unique);
+	ck_assert_uint_ge(used_of(d) - du, o.bytes);
+	/* the source is intact: same shape and values, same used */
+	ck_assert_uint_eq(used_of(s), su);
+	after = graph_hash(s, root);
+	ck_assert(before == after);
+	ck_assert_uint_eq(same_graph(s, root, d, r2), unique);
+	/* the copy lives on without the source */
+	rgn_destroy(s);
+	{
+		const struct node *n = at(d, r2);
+		const struct str *nm = at(d, n->name);
+
+		ck_assert_uint_eq(n->value, 3);
+		ck_assert_uint_eq(nm->len, strlen("name-3-abcdefghi"));
+		ck_assert(memcmp(nm->bytes, "name-3-abcdefghi", nm->len) == 0);
+	}
+	rgn_destroy(d);
+}
+
+START_TEST(test_copy_backends)
+{
+	static const rgn_backend b[] = { RGN_BACKEND_BLOCKS, RGN_BACKEND_CONTIG, RGN_BACKEND_HEAP };
+
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			for (unsigned order = 0; order < 2; order++)
+				copy_between(b[i], b[j], order);
+}
+END_TEST
+
+/* Depth-first lays out each object's subtree after it; breadth-first
+ * puts siblings together. */
+START_TEST(test_copy_order)
+{
+	rgn_region *s = rgn_new(NULL), *d = rgn_new(NULL);
+	rgn_ref names[1], root, r2;
+	uint32_t v = 0;
+	const struct node *n, *l, *r;
+
+	names[0] = mkstr(s, "x");
+	root = tree(s, 3, &v, names, 1);
+	r2 = root;
+	ck_assert_int_eq(rgn_copy(d, s, &r2, 1, &node_layout,
+	                          &(rgn_copy_options){ .order = RGN_COPY_DEPTH }), 0);
+	n = at(d, r2);
+	l = at(d, n->left);
+	r = at(d, n->right);
+	/* depth-first: root, left, left's left (and its string), ... */
+	ck_assert_ptr_eq((const char *)l, (const char *)(n + 1));
+	ck_assert_ptr_eq((const char *)at(d, l->left), (const char *)(l + 1));
+	ck_assert((const char *)r > (const char *)at(d, l->right));
+	r2 = root;
+	ck_assert_int_eq(rgn_copy(d, s, &r2, 1, &node_layout,
+	                          &(rgn_copy_options){ .order = RGN_COPY_BREADTH }), 0);
+	n = at(d, r2);
+	l = at(d, n->left);
+	r = at(d, n->right);
+	/* breadth-first: root, then its three targets together */
+	ck_assert_ptr_eq((const char *)l, (const char *)(n + 1));
+	ck_assert_ptr_eq((const char *)r, (const char *)(l + 1));
+	ck_assert((const char *)at(d, n->name) < (const char *)at(d, l->left));
+	rgn_destroy(s);
+	rgn_destroy(d);
+}
+END_TEST
+
+/* ---- tails of references, tags, trace callbacks --------------------------------------- */
+
+/* Tagged objects: the first word says the kind; an array holds a count
+ * and that many references; a "union" object holds one reference or a
+ * number, as its flag says (the trace callback's case). */
+enum { K_LEAF = 1, K_ARRAY, K_UNION };
+
+struct leaf {
+	uint32_t kind, value;
+};
+struct array {
+	uint32_t kind, count;
+	rgn_ref  item[];
+};
+struct onion {
+	uint32_t kind, is_ref;
+	uint32_t u;       /* a reference when is_ref, else a number */
+	uint32_t pad;
+};
+
+static void onion_trace(rgn_tracer *t, void *copy)
+{
+	struct onion *o = copy;
+
+	if (o->is_ref)
+		rgn_trace(t, &o->u, NULL);
+}
+
+static const rgn_layout leaf_l = { .size = sizeof(struct leaf) };
+static const rgn_layout array_l = {
+	.size = sizeof(struct array), .tail = RGN_TAIL_REFS, .count_at = 4,
+};
+static const rgn_layout onion_l = { .size = sizeof(struct onion), .trace = onion_trace };
+
+static const rgn_layout *kind_of(const void *obj, void *arg)
+{
+	uint32_t k = *(const uint32_t *)obj;
+
+	(void)arg;
+	return k == K_LEAF ? &leaf_l : k == K_ARRAY ? &array_l : k == K_UNION ? &onion_l : NULL;
+}
+
+static rgn_ref mkleaf(rgn_region *r, uint32_t v)
+{
+	struct leaf *l = rgn_alloc(r, sizeof(*l));
+
+	*l = (struct leaf){ K_LEAF, v };
+	return rgn_ref_in(r, l);
+}
+
+static rgn_ref mkonion(rgn_region *r, bool is_ref, uint32_t u)
+{
+	struct onion *o = rgn_alloc(r, sizeof(*o));
+
+	*o = (struct onion){ K_UNION, is_ref, u, 0 };
+	return rgn_ref_in(r, o);
+}
+
+START_TEST(test_copy_tagged)
+{
+	rgn_region *s = rgn_new(NULL), *d = rgn_new(NULL);
+	rgn_copy_options o = { .layout_of = kind_of };
+	struct array *a = rgn_alloc(s, sizeof(*a) + 6 * sizeof(rgn_ref));
+	rgn_ref root, shared = mkleaf(s, 77), r2;
+	const struct array *ca;
+	const struct onion *on;
+	const struct leaf *lf;
+
+	*a = (struct array){ K_ARRAY, 6 };
+	a->item[0] = shared;
+	a->item[1] = 0;
+	a->item[2] = mkonion(s, true, shared);
+	a->item[3] = mkonion(s, false, 0xdeadbeef); /* a number, not followed */
+	a->item[4] = mkleaf(s, 5);
+	root = rgn_ref_in(s, a);
+	a->item[5] = root;                            /* itself */
+	r2 = root;
+	ck_assert_int_eq(rgn_copy(d, s, &r2, 1, NULL, &o), 0);
+	ck_assert_uint_eq(o.objects, 5);
+	ca = at(d, r2);
+	ck_assert_uint_eq(ca->count, 6);
+	ck_assert_uint_eq(ca->item[1], 0);
+	ck_assert_uint_eq(ca->item[5], r2);
+	lf = at(d, ca->item[0]);
+	ck_assert_uint_eq(lf->value, 77);
+	on = at(d, ca->item[2]);
+	ck_assert_uint_eq(on->u, ca->item[0]);        /* the same copy */
+	on = at(d, ca->item[3]);
+	ck_assert_uint_eq(on->u, 0xdeadbeef);
+	ck_assert_uint_eq(((const struct leaf *)at(d, ca->item[4]))->value, 5);
+	/* an unknown tag is an error, and d is as it was */
+	{
+		size_t du = used_of(d);
+		struct leaf *bad = at(s, a->item[4]);
+
+		bad->kind = 99;
+		r2 = root;
+		errno = 0;
+		ck_assert_int_eq(rgn_copy(d, s, &r2, 1, NULL, &o), -1);
+		ck_assert_int_eq(errno, EINVAL);
+		ck_assert_uint_eq(r2, root);
+		ck_assert_uint_eq(used_of(d), du);
+	}
+	rgn_destroy(s);
+	rgn_destroy(d);
+}
+END_TEST
+
+/* ---- errors: nothing changes ------------------------------------------------------------- */
+
+START_TEST(test_copy_errors)
+{
+	rgn_region *s = rgn_new(NULL), *d = rgn_new(NULL);
+	size_t unique, du;
+	rgn_ref root = graph(s, &unique), r2 = root, bad;
+	static const uint32_t out_refs[] = { 16 };
+	const rgn_layout outside = { .size = 16, .nrefs = 1, .refs = out_refs };
+	const rgn_layout zero = { .size = 0 };
+	const rgn_layout bad_tail = { .size = 8, .tail = 7 };
+	struct node *n;
+
+	du = used_of(d);
+	errno = 0;
+	ck_assert_int_eq(rgn_copy(NULL, s, &r2, 1, &node_layout, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(rgn_copy(d, s, NULL, 1, &node_layout, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(rgn_copy(d, s, NULL, 0, &node_layout, NULL), 0);
+	errno = 0;
+	ck_assert_int_eq(rgn_copy(d, s, &r2, 1, &outside, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(rgn_copy(d, s, &r2, 1, &zero, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(rgn_copy(d, s, &r2, 1, &bad_tail, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(rgn_copy(d, s, &r2, 1, &node_layout, &(rgn_copy_options){ .order = 9 }), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(rgn_copy(d, s, &r2, 1, NULL, NULL), -1); /* no layout */
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_uint_eq(r2, root);
+	ck_assert_uint_eq(used_of(d), du);
+
+	/* a reference past the space's used part, deep in the graph: EFAULT,
+	 * after some objects were copied, and d is as it was */
+	n = at(s, root);
+	n = at(s, n->left);
+	bad = (rgn_ref)(rgn_ref_of(rgn_ptr(0)) + ((tst_space().size - 8) >> 3));
+	n->right = bad;
+	errno = 0;
+	ck_assert_int_eq(rgn_copy(d, s, &r2, 1, &node_layout, NULL), -1);
+	ck_assert_int_eq(errno, EFAULT);
+	ck_assert_uint_eq(r2, root);
+	ck_assert_uint_eq(used_of(d), du);
+	rgn_destroy(s);
+	rgn_destroy(d);
+}
+END_TEST
+
+/* Out of memory half-way through: ENOMEM, the destination as it was, the
+ * source intact; then the same copy succeeds once memory is back. */
+START_TEST(test_copy_enomem)
+{
+	tst_init(64 * MiB, 0);
+	rgn_region *s = rgn_new(NULL), *hog = rgn_new(NULL), *slack = rgn_new(NULL);
+	rgn_backend kinds[] = { RGN_BACKEND_BLOCKS, RGN_BACKEND_HEAP };
+	rgn_ref names[1], root;
+	uint32_t v = 0;
+
+	names[0] = mkstr(s, "abc");
+	root = tree(s, 17, &v, names, 1);     /* 128 K nodes, 2 MiB */
+	/* fill the space but for the 1 MiB slack holds */
+	ck_assert_ptr_nonnull(rgn_alloc(slack, MiB));
+	while (rgn_alloc(hog, 64 * KiB) != NULL)
+		;
+	rgn_destroy(slack);
+	for (int k = 0; k < 2; k++) {
+		rgn_region *d = region_of(kinds[k]);
+		size_t du = used_of(d);
+		rgn_ref r2 = root;
+
+		errno = 0;
+		ck_assert_int_eq(rgn_copy(d, s, &r2, 1, &node_layout, NULL), -1);
+		ck_assert_int_eq(errno, ENOMEM);
+		ck_assert_uint_eq(r2, root);
+		ck_assert_uint_eq(used_of(d), du);
+		rgn_destroy(d);
+	}
+	rgn_destroy(hog);
+	{
+		rgn_region *d = rgn_new(NULL);
+		rgn_copy_options o = { 0 };
+		rgn_ref r2 = root;
+
+		ck_assert_int_eq(rgn_copy(d, s, &r2, 1, &node_layout, &o), 0);
+		ck_assert_uint_eq(o.objects, (1u << 17) - 1 + 1);
+		rgn_destroy(d);
+	}
+	rgn_destroy(s);
+}
+END_TEST
+
+/* RGN_COPY_ONLY_SRC: references into another region stay as they are. */
+START_TEST(test_copy_only_src)
+{
+	rgn_region *parent = rgn_new(NULL), *s = rgn_new(parent), *d = rgn_new(NULL);
+	rgn_ref pname = mkstr(parent, "in the parent"), a, root, r2;
+	rgn_copy_options o = { .flags = RGN_COPY_ONLY_SRC };
+	const struct node *n;
+
+	a = mknode(s, 0, 0, pname, 1);
+	root = mknode(s, a, 0, mkstr(s, "mine"), 2);
+	r2 = root;
+	ck_assert_int_eq(rgn_copy(d, s, &r2, 1, &node_layout, &o), 0);
+	ck_assert_uint_eq(o.objects, 3);
+	n = at(d, r2);
+	n = at(d, n->left);
+	ck_assert_uint_eq(n->name, pname);            /* not copied */
+	/* a contiguous destination cannot keep space references */
+	{
+		rgn_region *c = region_of(RGN_BACKEND_CONTIG);
+
+		r2 = root;
+		errno = 0;
+		ck_assert_int_eq(rgn_copy(c, s, &r2, 1, &node_layout, &o), -1);
+		ck_assert_int_eq(errno, EINVAL);
+		rgn_destroy(c);
+	}
+	rgn_destroy(parent);
+	rgn_destroy(d);
+}
+END_TEST
+
+/* ---- compaction --------------------------------------------------------------------- */
+
+static int cleanup_log[8], ncleanup;
+
+static void note_cleanup(void *arg)
+{
+	cleanup_log[ncleanup++] = (int)(intptr_t)arg;
+}
+
+/* Garbage around the graph, cleanups, a child and a mark: compaction
+ * keeps the graph (roots updated), the cleanups in order, the child; the
+ * mark goes stale; used comes down to the graph. */
+static void compact_one(rgn_backend b)
+{
+	rgn_region *r = region_of(b), *child;
+	rgn_ref roots[2], names[3], old[2];
+	size_t unique, live, before;
+	rgn_copy_options o = { 0 };
+	uint64_t h0, h1;
+	rgn_mark m;
+
+	ncleanup = 0;
+	ck_assert_int_eq(rgn_on_destroy(r, note_cleanup, (void *)1), 0);
+	for (int i = 0; i < 200; i++)
+		ck_assert_ptr_nonnull(rgn_alloc(r, 100)); /* garbage */
+	roots[0] = graph(r, &unique);
+	for (int i = 0; i < 3; i++)
+		names[i] = mkstr(r, "garbage string");
+	ck_assert_int_eq(rgn_on_destroy(r, note_cleanup, (void *)2), 0);
+	roots[1] = mknode(r, 0, 0, names[1], 42);    /* a second root */
+	for (int i = 0; i < 200; i++)
+		ck_assert_ptr_nonnull(rgn_alloc(r, 100));
+	child = rgn_new(r);
+	ck_assert_ptr_nonnull(rgn_alloc(child, 64));
+	m = rgn_save(r);
+	h0 = graph_hash(r, roots[0]);
+	(void)h0;
+	before = used_of(r);
+	memcpy(old, roots, sizeof old);
+	{
+		/* a copy elsewhere to compare with, since r's old objects go */
+		rgn_region *keep = rgn_new(NULL);
+		rgn_ref k = roots[0];
+
+		ck_assert_int_eq(rgn_copy(keep, r, &k, 1, &node_layout, NULL), 0);
+		ck_assert_int_eq(rgn_compact(r, roots, 2, &node_layout, &o), 0);
+		ck_assert_uint_eq(o.objects, unique + 2);
+		ck_assert_uint_eq(same_graph(keep, k, r, roots[0]), unique);
+		h1 = graph_hash(r, roots[0]);
+		(void)h1;
+		rgn_destroy(keep);
+	}
+	live = o.bytes;
+	ck_assert_uint_lt(used_of(r), before);
+	/* what is used now: the graph and the cleanup records */
+	ck_assert_uint_le(used_of(r), live + 2 * 64 + 64);
+	ck_assert_uint_eq(((const struct node *)at(r, roots[1]))->value, 42);
+	ck_assert(memcmp(((const struct str *)at(r, ((const struct node *)at(r, roots[1]))->name))->bytes,
+	                 "garbage string", 14) == 0);
+	errno = 0;
+	ck_assert_int_eq(rgn_rewind(r, m), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	/* the child lives on, and r still allocates */
+	ck_assert_ptr_nonnull(rgn_alloc(child, 64));
+	ck_assert_ptr_nonnull(rgn_alloc(r, 5000));
+	rgn_destroy(r);
+	ck_assert_int_eq(ncleanup, 2);
+	ck_assert_int_eq(cleanup_log[0], 2);
+	ck_assert_int_eq(cleanup_log[1], 1);
+}
+
+START_TEST(test_compact_blocks)
+{
+	compact_one(RGN_BACKEND_BLOCKS);
+}
+END_TEST
+
+START_TEST(test_compact_contig)
+{
+	compact_one(RGN_BACKEND_CONTIG);
+}
+END_TEST
+
+START_TEST(test_compact_refused)
+{
+	rgn_region *h = region_of(RGN_BACKEND_HEAP), *r = rgn_new(NULL);
+	size_t unique, avail;
+	rgn_ref root = graph(h, &unique), r2 = root;
+
+	errno = 0;
+	ck_assert_int_eq(rgn_compact(h, &r2, 1, &node_layout, NULL), -1);
+	ck_assert_int_eq(errno, ENOTSUP);
+	ck_assert_uint_eq(r2, root);
+	root = graph(r, &unique);
+	r2 = root;
+	ck_assert_ptr_nonnull(rgn_tail(r, 100, &avail));
+	errno = 0;
+	ck_assert_int_eq(rgn_compact(r, &r2, 1, &node_layout, NULL), -1);
+	ck_assert_int_eq(errno, EBUSY);
+	ck_assert_int_eq(rgn_tail_commit(r, 0), 0);
+	ck_assert_int_eq(rgn_compact(r, &r2, 1, &node_layout, NULL), 0);
+	ck_assert_uint_ne(r2, root);
+	errno = 0;
+	ck_assert_int_eq(rgn_compact(NULL, &r2, 1, &node_layout, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	rgn_destroy(h);
+	rgn_destroy(r);
+}
+END_TEST
+
+/* A long-running region where nine tenths of what it allocates becomes
+ * garbage: a list of live records, each round replacing a tenth of
+ * them and allocating nine times as much scratch.  Compacted every few
+ * rounds, the blocks it holds stay within 1.5x the live bytes; left
+ * alone, they grow with every round. */
+struct rec {
+	rgn_ref next, data;
+};
+static const uint32_t rec_refs[] = { 0, 4 };
+static const rgn_layout blob_l = { .size = 256 };
+static const rgn_layout rec_l;
+static const rgn_layout *const rec_to[] = { &rec_l, &blob_l };
+static const rgn_layout rec_l = { .size = sizeof(struct rec), .nrefs = 2, .refs = rec_refs,
+	                          .to = rec_to };
+
+static size_t churn(bool compact, size_t *live_out)
+{
+	enum { N = 2000, ROUNDS = 60 };
+	rgn_region *r = rgn_new(NULL);
+	rgn_ref head = 0;
+	struct rgn_region_stats st;
+	size_t live = N * (8 + 256);
+
+	for (int i = 0; i < N; i++) {
+		struct rec *x = rgn_alloc(r, sizeof(*x));
+
+		x->data = rgn_ref_of(rgn_alloc(r, 256));
+		x->next = head;
+		head = rgn_ref_of(x);
+	}
+	for (int round = 0; round < ROUNDS; round++) {
+		struct rec *x = rgn_ptr(head);
+
+		/* a tenth of the records get new data; the old is garbage */
+		for (int i = 0; i < N; i++, x = rgn_ptr(x->next))
+			if ((i + round) % 10 == 0)
+				x->data = rgn_ref_of(memset(rgn_alloc(r, 256), round, 256));
+		/* and scratch work eight times that */
+		for (int i = 0; i < N * 8 / 10; i++)
+			ck_assert_ptr_nonnull(rgn_alloc(r, 256 + 8));
+		if (compact && round % 5 == 4)
+			ck_assert_int_eq(rgn_compact(r, &head, 1, &rec_l, NULL), 0);
+	}
+	{
+		size_t n = 0;
+
+		for (rgn_ref x = head; x; x = ((struct rec *)rgn_ptr(x))->next)
+			n++;
+		ck_assert_uint_eq(n, N);
+	}
+	ck_assert_int_eq(rgn_region_stats(r, &st), 0);
+	rgn_destroy(r);
+	*live_out = live;
+	return st.blocks * 4096;
+}
+
+START_TEST(test_compact_churn)
+{
+	size_t live, with = churn(true, &live), without = churn(false, &live);
+
+	/* the last round compacts: what it leaves is measured */
+	ck_assert_msg(with <= live * 3 / 2, "with compaction: %zu bytes held for %zu live", with,
+	              live);
+	ck_assert_msg(without > live * 20, "without: %zu bytes held for %zu live", without, live);
+}
+END_TEST
+
+/* ---- images of any region --------------------------------------------------------------- */
+
+static int tmpfd(void)
+{
+	char path[] = "/tmp/rgn-copy-XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	return fd;
+}
+
+static void image_of(rgn_backend b)
+{
+	rgn_region *r = region_of(b);
+	size_t unique;
+	rgn_ref root = graph(r, &unique), iroot;
+	rgn_copy_options o = { 0 };
+	rgn_image *img;
+	int fd = tmpfd();
+	struct walk *w;
+
+	ck_assert_int_eq(rgn_image_write_graph(r, fd, root, &node_layout, &o), 0);
+	ck_assert_uint_eq(o.objects, 41);
+	img = rgn_image_open(fd, &iroot);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(rgn_image_size(img), 4096 + o.bytes);
+	w = calloc(1, sizeof(*w));
+	w->sr = r;
+	w->cbase = rgn_image_ptr(img, 0);
+	same_node(w, root, iroot);
+	ck_assert_uint_eq(w->n, 41);
+	free(w);
+	rgn_image_close(img);
+	close(fd);
+	rgn_destroy(r);
+}
+
+START_TEST(test_image_graph)
+{
+	image_of(RGN_BACKEND_BLOCKS);
+	image_of(RGN_BACKEND_CONTIG);
+	image_of(RGN_BACKEND_HEAP);
+}
+END_TEST
+
+/* Nothing is written on an error. */
+START_TEST(test_image_graph_errors)
+{
+	rgn_region *r = rgn_new(NULL);
+	size_t unique;
+	rgn_ref root = graph(r, &unique);
+	struct node *n = at(r, root);
+	int fd = tmpfd();
+	struct stat st;
+
+	errno = 0;
+	ck_assert_int_eq(rgn_image_write_graph(r, -1, root, &node_layout, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(rgn_image_write_graph(r, fd, 0, &node_layout, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(rgn_image_write_graph(r, fd, root, &node_layout,
+	                                       &(rgn_copy_options){ .flags = RGN_COPY_ONLY_SRC }), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	n->name = 0xfffffff0u;
+	errno = 0;
+	ck_assert_int_eq(rgn_image_write_graph(r, fd, root, &node_layout, NULL), -1);
+	ck_assert_int_eq(errno, EFAULT);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
+	close(fd);
+	rgn_destroy(r);
+}
+END_TEST
+
+Suite *suite_copy(void)
+{
+	Suite *s = suite_create("copy");
+	TCase *tc = tcase_create("copy");
+
+	tcase_add_test(tc, test_copy_backends);
+	tcase_add_test(tc, test_copy_order);
+	tcase_add_test(tc, test_copy_tagged);
+	tcase_add_test(tc, test_copy_errors);
+	tcase_add_test(tc, test_copy_enomem);
+	tcase_add_test(tc, test_copy_only_src);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("compact");
+	tcase_add_test(tc, test_compact_blocks);
+	tcase_add_test(tc, test_compact_contig);
+	tcase_add_test(tc, test_compact_refused);
+	tcase_add_test(tc, test_compact_churn);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("image");
+	tcase_add_test(tc, test_image_graph);
+	tcase_add_test(tc, test_image_graph_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
