@@ -3,8 +3,12 @@
 
     strategy.py --exe build-release/bench/bench-strategy --out DIR [--full]
                 [--rounds N] [--command "scripts/bench ..."]
+                [--serial-exe build-release/bench/serial/bench-serial]
 
 Runs the sections (the quick subset by default, all seven with --full),
+and with --serial-exe the serialization formats beside section 6's image
+(bench-serial: a quarter of its graph in the quick run, all of it with
+--full),
 writes DIR/strategy-<section>.csv (the exact commands on the first line,
 then every raw row), PNG plots drawn by gnuplot, and DIR/strategy.md.
 Every figure in the report is a median over rounds of one run in which
@@ -38,6 +42,9 @@ def max_map_count():
 
 def runs_for(section, exe, full, rounds):
     """The commands (argv lists, environment additions) of one section."""
+    if section == "serial":
+        # exe is bench-serial: one million objects with --full, a quarter
+        return [([exe, "--rounds", str(rounds)] + ([] if full else ["--scale", "0.25"]), {})]
     base = [exe, section] + (["--full"] if full else [])
     if section == "maxlive":
         # the block strategy in a 1 GiB space: at 32 GiB its limit would
@@ -64,7 +71,7 @@ def run_section(section, exe, full, rounds, out):
     write_csv(os.path.join(out, "strategy-%s.csv" % section),
               ["command: %s" % " ; ".join(cmds)],
               ["section", "case", "strategy", "round", "metric", "value"],
-              rows, "%s,%s,%s,%d,%s,%g")
+              rows, "%s,%s,%s,%d,%s,%.10g")
     return rows
 
 
@@ -326,7 +333,7 @@ def report_over32(d):
     return lines
 
 
-def report_image(d):
+def report_image(d, serial=None):
     lines = ["## 6. Serialization", "",
              "A binary tree of nodes with 32-bit references (children and a name "
              "string) built in a contiguous region, written with rgn_image_write, "
@@ -341,9 +348,11 @@ def report_image(d):
                         fmt(d.median("roundtrip", "contig", "walk_mapped_ms")))])
     ws = d.median("roundtrip", "blocks", "write_supported")
     lines += ["", "The file is the region's bytes with a one-page header, so "
-              "writing is one writev (page-cache bandwidth) and opening is a "
-              "pread and an mmap whatever the size; the first walk of the mapping "
-              "faults its pages in from the page cache.  For the block strategy "
+              "writing is one writev (page-cache bandwidth, and a checksum of "
+              "the body) and opening checks that checksum, then maps a file "
+              "sealed against shrinking (a memfd, as in the table below) or "
+              "reads any other (this temporary file) into memory of its own.  "
+              "For the block strategy "
               "rgn_image_write fails with %s: a block region's objects are spread "
               "over blocks of the shared space, mixed with other regions', and its "
               "references are space offsets, so an image needs a tracing copy "
@@ -351,6 +360,98 @@ def report_image(d):
               "their references (planned; it costs a walk of every object, where "
               "the contiguous write costs nothing per object)." %
               ("ENOTSUP" if ws == -95 else "errno %s" % fmt(ws))]
+    if serial is not None:
+        lines += [""] + report_serial(serial)
+    return lines
+
+
+SERIAL = ["rgn-contig", "rgn-trace", "capnp", "flatbuffers", "msgpack-unpack",
+          "msgpack-inplace"]
+SERIAL_SAYS = {
+    "rgn-contig": "rgn contiguous region, raw image (build not timed)",
+    "rgn-trace": "rgn tracing copy to an image",
+    "capnp": "Cap'n Proto",
+    "flatbuffers": "FlatBuffers",
+    "msgpack-unpack": "msgpack-c, msgpack_unpack_next (zone)",
+    "msgpack-inplace": "msgpack-c, in-place parse",
+}
+
+
+def report_serial(d):
+    """The formats' table (bench-serial's rows), under section 6."""
+    fmts = [f for f in SERIAL if d.median("graph", f, "bytes") is not None]
+    skipped = [f for f in SERIAL if d.median("graph", f, "skipped")]
+    if not fmts and not skipped:
+        return ["(bench-serial was not run: no table of serialization formats.)"]
+    objects = d.median("graph", fmts[0], "objects") if fmts else None
+    sums = {}
+    for f in fmts:
+        hi, lo = d.values("graph", f, "checksum_hi"), d.values("graph", f, "checksum_lo")
+        sums[f] = {int(h) << 32 | int(v) for h, v in zip(hi, lo)}
+    every = set().union(*sums.values()) if sums else set()
+    lines = ["### Serialization formats, one graph", "",
+             "bench-serial: %s objects (three quarters nodes with two child "
+             "references, a name and a 32-bit value; a quarter strings of 4 to "
+             "32 bytes); 1 in 15 nodes is a leaf shared by about 7 parents, "
+             "every string is named by 3 nodes.  Each format builds its message "
+             "from plain arrays and writes it to a memfd (build+write, per "
+             "object of the graph and per byte written), then maps the file and "
+             "walks every node from the root, into shared ones each time they "
+             "are reached, computing a checksum that must equal the arrays' "
+             "(open+traverse).  Formats that cannot share write a shared object "
+             "again for every parent: the duplicated column.  Medians over rounds." %
+             ("{:,}".format(int(objects)) if objects else "n/a"), ""]
+    rows = []
+    for f in fmts:
+        def m(metric, f=f):
+            return d.median("graph", f, metric)
+        ok = all(v == 1 for v in d.values("graph", f, "checksum_ok"))
+        dup = m("duplicated_objects")
+        rows.append((SERIAL_SAYS.get(f, f),
+                     "kept" if m("shares") else "duplicated",
+                     "{:,}".format(int(m("written_objects"))),
+                     "{:,}".format(int(dup)) if dup else "0",
+                     fmt((m("bytes") or 0) / 2**20),
+                     fmt(m("build_write_ns_per_object")),
+                     fmt(m("build_write_ns_per_byte")),
+                     fmt(m("write_ms")),
+                     fmt(m("open_traverse_ms")),
+                     fmt(m("open_ms")),
+                     ("agrees" if ok and len(every) == 1 else "DIFFERS")))
+    lines += md_table(["format", "sharing", "objects written", "duplicated",
+                       "output (MiB)", "build+write (ns/object)",
+                       "build+write (ns/byte)", "write alone (ms)",
+                       "open+traverse (ms)", "of which open (ms)", "checksum"], rows)
+    notes = []
+    if len(every) == 1:
+        notes.append("Every format's walk gives the checksum 0x%016x." % next(iter(every)))
+    elif every:
+        notes.append("The checksums DIFFER: %s." % ", ".join(
+            "%s 0x%016x" % (f, v) for f in fmts for v in sorted(sums[f])))
+    v = d.median("graph", "flatbuffers", "verify_ms")
+    if v is not None:
+        notes.append("FlatBuffers' Verifier, run once per round outside the timed "
+                     "part: %s ms (it checks a shared table again for every offset "
+                     "that reaches it)." % fmt(v))
+    if d.median("graph", "msgpack-unpack", "open_ms") is not None:
+        notes.append("msgpack_unpack_next, which makes the whole message into "
+                     "msgpack_object trees in a zone, counts as that row's open; "
+                     "the in-place row parses the mapped bytes as it walks.")
+    u = d.median("graph", "rgn-contig", "untimed_build_ms")
+    if u is not None:
+        notes.append("The rgn row writes the region as it is: its graph is the "
+                     "program's own in-memory data, built with rgn_alloc in %s ms "
+                     "that the table leaves out; its open includes "
+                     "rgn_image_open's checksum of the whole body." % fmt(u))
+    failed = [f for f in SERIAL if d.median("graph", f, "objects") is not None
+              and f not in fmts]
+    if failed:
+        notes.append("Failed in every round (bench-serial's message is in the "
+                     "log): %s." % "; ".join(SERIAL_SAYS.get(f, f) for f in failed))
+    if skipped:
+        notes.append("Not built (the package or code generator was missing at "
+                     "configure time): %s." % "; ".join(SERIAL_SAYS.get(f, f) for f in skipped))
+    lines += [""] + [" ".join(notes)] if notes else []
     return lines
 
 
@@ -394,6 +495,8 @@ def main():
     ap.add_argument("--full", action="store_true")
     ap.add_argument("--rounds", type=int, default=0)
     ap.add_argument("--command", default="bench/strategy.py")
+    ap.add_argument("--serial-exe", default=None,
+                    help="bench-serial: the formats' table in section 6")
     a = ap.parse_args()
     rounds = a.rounds or (5 if a.full else 3)
     os.makedirs(a.out, exist_ok=True)
@@ -403,6 +506,9 @@ def main():
     for s in sections:
         rows += run_section(s, a.exe, a.full, rounds, a.out)
     d = Data(rows)
+    serial = None
+    if a.serial_exe:
+        serial = Data(run_section("serial", a.serial_exe, a.full, rounds, a.out))
     term = gnuplot_terminal()
     md = ["# rgn: block strategy against contiguous strategy", "",
           "Command: `%s` (%s, %d rounds; %s).  Raw rows: `strategy-<section>.csv`, "
@@ -422,7 +528,7 @@ def main():
     md += report_inflate(d, a.out, term) + [""]
     if "over32" in sections:
         md += report_over32(d) + [""]
-    md += report_image(d) + [""]
+    md += report_image(d, serial) + [""]
     md += report_xref(d) + [""]
     with open(os.path.join(a.out, "strategy.md"), "w") as f:
         f.write("\n".join(md))

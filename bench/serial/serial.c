@@ -1,0 +1,260 @@
+/*
+ * serial.c - bench-serial: one graph (graph.h, a million objects at scale
+ * 1) written by each serialization format to a file, mapped back and
+ * walked.  scripts/bench runs it through bench/strategy.py (section 6).
+ *
+ *   bench-serial [--rounds N] [--scale X] [--format NAME] [--check]
+ *
+ * A round of a format: build its message from the arrays (timed: this is
+ * the serialization), write it to a fresh memfd (timed apart), map it
+ * (open) and walk every node computing the checksum (traverse).  The
+ * rows, one line each, as bench-strategy prints them:
+ *     serial,graph,FORMAT,ROUND,METRIC,VALUE
+ * (round 0: per-format facts; "skipped" when it was not built).  The
+ * order of the formats rotates round by round.  --check: exit 1 unless
+ * every format's checksum and node count match the arrays' and the
+ * formats that keep sharing reach each node once (the smoke test).
+ *
+ * rgn-contig builds the graph in a contiguous region (serial-rgn.h)
+ * without timing it: those objects are the program's own in-memory data,
+ * and rgn_image_write writes them as they are.  Its build+write is the
+ * write alone.  Another rgn row (a tracing copy of a block region, say)
+ * builds the same graph with serial_build_rgn, times its own writing to
+ * fd, hands the reading half to rgn_open_walk, and takes a line in
+ * formats[] (bench/strategy.py already names "rgn-trace").
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "rgn.h"
+
+#include "../args.h"
+#include "serial-rgn.h"
+#include "serial.h"
+
+static void row(const char *fmt, int round, const char *metric, double value)
+{
+	printf("serial,graph,%s,%d,%s,%.10g\n", fmt, round, metric, value);
+	fflush(stdout);
+}
+
+/* The walk again, marking each node's granule. */
+static void mark_rgn(const char *base, rgn_ref ref, struct serial_seen *seen)
+{
+	const struct serial_rgn_node *n = (const void *)(base + ((size_t)ref << 3));
+
+	serial_seen_mark(seen, ref);
+	if (n->left)
+		mark_rgn(base, n->left, seen);
+	if (n->right)
+		mark_rgn(base, n->right, seen);
+}
+
+/* The reading half of every rgn row: open the image in fd (written
+ * since t0, write_ns = now - t0), walk it, fill res.  0 or -1. */
+static int rgn_open_walk(const struct graph *g, int fd, int check,
+                         uint64_t t0, struct serial_result *res)
+{
+	uint64_t t1 = now_ns(), t2, t3;
+	rgn_ref root;
+	rgn_image *img = rgn_image_open(fd, &root);
+
+	if (!img) {
+		perror("bench-serial: rgn_image_open");
+		return -1;
+	}
+	t2 = now_ns();
+	res->visits = 0;
+	res->checksum = serial_walk_rgn(rgn_image_ptr(img, 0), root, 0, &res->visits);
+	t3 = now_ns();
+	res->write_ns = (double)(t1 - t0);
+	res->open_ns = (double)(t2 - t1);
+	res->traverse_ns = (double)(t3 - t2);
+	res->bytes = rgn_image_size(img);
+	res->written = graph_objects(g);
+	if (check) {
+		struct serial_seen seen;
+
+		if (serial_seen_init(&seen, res->bytes / 8) == 0) {
+			mark_rgn(rgn_image_ptr(img, 0), root, &seen);
+			res->distinct = seen.count;
+			free(seen.bits);
+		}
+	}
+	rgn_image_close(img);
+	return 0;
+}
+
+/* The existing API's row: a contiguous region's raw image.  The graph
+ * is built untimed (res->untimed_ns); its write is rgn_image_write. */
+static int serial_rgn_contig(const struct graph *g, int fd, int check,
+                             struct serial_result *res)
+{
+	rgn_options o = { .backend = RGN_BACKEND_CONTIG,
+	                  .reserve = (size_t)graph_objects(g) * 64 + ((size_t)1 << 20) };
+	rgn_region *r = rgn_new_with(NULL, &o);
+	rgn_ref root;
+	uint64_t t0, t1;
+	int rc = -1;
+
+	if (!r) {
+		perror("bench-serial: rgn-contig: rgn_new_with");
+		return -1;
+	}
+	t0 = now_ns();
+	root = serial_build_rgn(r, g);
+	t1 = now_ns();
+	res->untimed_ns = (double)(t1 - t0);
+	if (!root || rgn_image_write(r, fd, root) != 0)
+		perror("bench-serial: rgn-contig: build or rgn_image_write");
+	else
+		rc = rgn_open_walk(g, fd, check, t1, res);
+	rgn_destroy(r);
+	return rc;
+}
+
+#ifndef SERIAL_HAVE_CAPNP
+#define serial_capnp NULL
+#endif
+#ifndef SERIAL_HAVE_FLATBUFFERS
+#define serial_flatbuffers NULL
+#endif
+#ifndef SERIAL_HAVE_MSGPACK
+#define serial_msgpack_unpack NULL
+#define serial_msgpack_inplace NULL
+#endif
+
+static const struct format {
+	const char *name;
+	serial_round_fn *run;    /* NULL: not built */
+	int shares;              /* writes each object once */
+	const char *needs;       /* what building it needs */
+} formats[] = {
+	{ "rgn-contig", serial_rgn_contig, 1, "" },
+	{ "capnp", serial_capnp, 0, "libcapnp-dev and capnp (capnproto)" },
+	{ "flatbuffers", serial_flatbuffers, 1, "libflatbuffers-dev and flatc (flatbuffers-compiler)" },
+	{ "msgpack-unpack", serial_msgpack_unpack, 0, "libmsgpack-dev" },
+	{ "msgpack-inplace", serial_msgpack_inplace, 0, "libmsgpack-dev" },
+};
+#define FORMATS (sizeof formats / sizeof formats[0])
+
+int main(int argc, char **argv)
+{
+	int rounds = 3, check = 0, bad = 0;
+	double scale = 1;
+	const char *only = NULL, *v;
+	struct bench_args a;
+	struct graph g;
+	uint64_t ref;
+
+	args_init(&a, argc, argv, "usage: bench-serial [--rounds N] [--scale X] "
+	          "[--format NAME] [--check]\n");
+	while (args_more(&a)) {
+		if (args_flag(&a, "--check")) {
+			check = 1;
+		} else if ((v = args_value(&a, "--rounds"))) {
+			rounds = (int)args_uint(&a, v, 1, INT_MAX);
+		} else if ((v = args_value(&a, "--format"))) {
+			only = v;
+		} else if ((v = args_value(&a, "--scale"))) {
+			char *end;
+
+			errno = 0;
+			scale = strtod(v, &end);
+			if (errno || *end || !(scale > 0 && scale <= 100))
+				args_usage(&a);
+		} else {
+			args_usage(&a);
+		}
+	}
+	if (graph_init(&g, scale) != 0) {
+		fprintf(stderr, "bench-serial: no memory for the graph\n");
+		return 1;
+	}
+	ref = graph_checksum(&g);
+	printf("# %llu objects: %u nodes (%u shared leaves), %u strings; a tree "
+	       "walk reaches %llu nodes; checksum 0x%016llx\n",
+	       (unsigned long long)graph_objects(&g), g.nodes, g.leaves, g.strings,
+	       (unsigned long long)g.node_visits, (unsigned long long)ref);
+	for (size_t f = 0; f < FORMATS; f++) {
+		if (only && strcmp(only, formats[f].name) != 0)
+			continue;
+		if (!formats[f].run) {
+			fprintf(stderr, "bench-serial: %s was not built (it needs %s at "
+			        "configure time); skipped\n", formats[f].name, formats[f].needs);
+			row(formats[f].name, 0, "skipped", 1);
+			continue;
+		}
+		row(formats[f].name, 0, "objects", (double)graph_objects(&g));
+		row(formats[f].name, 0, "shares", formats[f].shares);
+	}
+	for (int round = 1; round <= rounds; round++)
+		for (size_t k = 0; k < FORMATS; k++) {
+			const struct format *f = &formats[(k + (size_t)round) % FORMATS];
+			struct serial_result res = { 0 };
+			double objs = (double)graph_objects(&g);
+			char path[] = "serial";
+			int fd;
+
+			if (!f->run || (only && strcmp(only, f->name) != 0))
+				continue;
+			/* sealed against shrinking, so that rgn_image_open maps
+			 * it rather than read it into memory of its own, as the
+			 * others map it */
+			fd = memfd_create(path, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+			if (fd < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) != 0) {
+				perror("bench-serial: memfd_create");
+				return 1;
+			}
+			if (f->run(&g, fd, check, &res) != 0) {
+				close(fd);
+				bad = 1;
+				continue;
+			}
+			close(fd);
+			row(f->name, round, "bytes", (double)res.bytes);
+			row(f->name, round, "build_ms", res.build_ns / 1e6);
+			row(f->name, round, "write_ms", res.write_ns / 1e6);
+			row(f->name, round, "build_write_ns_per_object",
+			    (res.build_ns + res.write_ns) / objs);
+			row(f->name, round, "build_write_ns_per_byte",
+			    (res.build_ns + res.write_ns) / (double)res.bytes);
+			row(f->name, round, "open_ms", res.open_ns / 1e6);
+			row(f->name, round, "traverse_ms", res.traverse_ns / 1e6);
+			row(f->name, round, "open_traverse_ms",
+			    (res.open_ns + res.traverse_ns) / 1e6);
+			if (res.verify_ns)
+				row(f->name, round, "verify_ms", res.verify_ns / 1e6);
+			if (res.untimed_ns)
+				row(f->name, round, "untimed_build_ms", res.untimed_ns / 1e6);
+			row(f->name, round, "written_objects", (double)res.written);
+			row(f->name, round, "duplicated_objects", (double)res.written - objs);
+			row(f->name, round, "visits", (double)res.visits);
+			row(f->name, round, "checksum_hi", (double)(res.checksum >> 32));
+			row(f->name, round, "checksum_lo", (double)(res.checksum & 0xffffffffu));
+			row(f->name, round, "checksum_ok", res.checksum == ref);
+			if (res.checksum != ref || res.visits != g.node_visits) {
+				fprintf(stderr, "bench-serial: %s: checksum 0x%016llx, %llu nodes "
+				        "reached; the arrays give 0x%016llx, %llu\n", f->name,
+				        (unsigned long long)res.checksum,
+				        (unsigned long long)res.visits, (unsigned long long)ref,
+				        (unsigned long long)g.node_visits);
+				bad = 1;
+			}
+			if (check && res.distinct != (f->shares ? g.nodes : g.node_visits)) {
+				fprintf(stderr, "bench-serial: %s: %llu distinct nodes reached, "
+				        "expected %llu\n", f->name, (unsigned long long)res.distinct,
+				        (unsigned long long)(f->shares ? g.nodes : g.node_visits));
+				bad = 1;
+			}
+		}
+	graph_free(&g);
+	return bad;
+}

@@ -1,0 +1,71 @@
+/*
+ * serial.h - what bench-serial's formats share: one round's figures and
+ * the table of formats (serial.c), each a function of its own source
+ * file (C or C++).  A format whose package was missing at configure
+ * time is in the table without a function, and says why.
+ */
+#ifndef BENCH_SERIAL_H
+#define BENCH_SERIAL_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "../common.h"
+#include "graph.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* One round of one format: times in ns, sizes in bytes. */
+struct serial_result {
+	double build_ns;      /* the message made from the arrays (0: not timed) */
+	double write_ns;      /* written to the file */
+	double open_ns;       /* mapped (or read) and ready to walk */
+	double traverse_ns;   /* the checksum walk */
+	double verify_ns;     /* a check outside the timed part (0: none) */
+	double untimed_ns;    /* work left out of the figures (rgn: building) */
+	uint64_t bytes;       /* the file */
+	uint64_t checksum;
+	uint64_t visits;      /* nodes the walk reached (shared ones each time) */
+	uint64_t written;     /* nodes + strings the file holds */
+	uint64_t distinct;    /* with check: distinct nodes the walk reached */
+};
+
+/* One round: build from g, write to fd (an empty file of the caller's),
+ * map it back, walk it.  check: also count distinct nodes (not timed).
+ * 0, or -1 after a message on stderr. */
+typedef int serial_round_fn(const struct graph *g, int fd, int check,
+                            struct serial_result *res);
+
+serial_round_fn serial_capnp, serial_flatbuffers, serial_msgpack_unpack,
+	serial_msgpack_inplace;
+
+/* A set of indexes (offsets / granule): distinct nodes reached. */
+struct serial_seen {
+	uint64_t *bits;
+	uint64_t count;
+};
+
+static inline int serial_seen_init(struct serial_seen *s, uint64_t n)
+{
+	s->count = 0;
+	s->bits = (uint64_t *)calloc(n / 64 + 1, sizeof *s->bits);
+	return s->bits ? 0 : -1;
+}
+
+static inline void serial_seen_mark(struct serial_seen *s, uint64_t i)
+{
+	uint64_t m = (uint64_t)1 << (i % 64);
+
+	if (!(s->bits[i / 64] & m)) {
+		s->bits[i / 64] |= m;
+		s->count++;
+	}
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BENCH_SERIAL_H */
