@@ -365,11 +365,12 @@ def report_image(d, serial=None):
     return lines
 
 
-SERIAL = ["rgn-contig", "rgn-trace", "capnp", "flatbuffers", "msgpack-unpack",
-          "msgpack-inplace"]
+SERIAL = ["rgn-contig", "rgn-trace", "rgn-trace-bfs", "capnp", "flatbuffers",
+          "msgpack-unpack", "msgpack-inplace"]
 SERIAL_SAYS = {
     "rgn-contig": "rgn contiguous region, raw image (build not timed)",
-    "rgn-trace": "rgn tracing copy to an image",
+    "rgn-trace": "rgn tracing copy of a block region to an image, depth-first",
+    "rgn-trace-bfs": "rgn tracing copy, breadth-first",
     "capnp": "Cap'n Proto",
     "flatbuffers": "FlatBuffers",
     "msgpack-unpack": "msgpack-c, msgpack_unpack_next (zone)",

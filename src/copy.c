@@ -246,14 +246,18 @@ static inline char *dest_alloc(struct dest *d, size_t n)
 
 /* ---- the tracer ---------------------------------------------------------------------- */
 
-/* A copied object whose fields are still to visit: the next one is
- * field (0 .. nrefs-1 the fixed ones, then the tail's, then the trace
- * callback). */
-struct item {
-	char             *copy;
-	const rgn_layout *l;
-	uint32_t          field;
-	uint32_t          nfields;  /* nrefs + tail references */
+/*
+ * The work.  Depth-first keeps a stack of fields still to visit (a field
+ * of a copy, which holds the source's reference, and its target's
+ * layout); copying an object pushes its fields in reverse, so they pop in
+ * order and each target is copied, and its own fields visited, before the
+ * next field: preorder.  An entry whose layout pointer has its low bit set
+ * stands for a trace callback to call on the copy it points at.
+ * Breadth-first keeps a queue of copies whose fields are still to visit.
+ */
+struct todo {
+	void             *p;   /* rgn_ref * of a field; a copy for a callback */
+	const rgn_layout *l;   /* its target's layout; | 1: call l->trace(p) */
 };
 
 struct rgn_tracer {
@@ -263,7 +267,7 @@ struct rgn_tracer {
 	const rgn_layout *(*layout_of)(const void *obj, void *arg);
 	void             *arg;
 	int               err;      /* the first error; nothing more is copied */
-	struct item      *work;
+	struct todo      *work;     /* the stack, or the queue from head */
 	size_t            nwork, head, cap;
 	size_t            objects, bytes;
 	bool              breadth;
@@ -304,18 +308,21 @@ static rgn_noinline bool layout_seen(rgn_tracer *t, const rgn_layout *l)
 	return true;
 }
 
-static rgn_noinline bool push_grow(rgn_tracer *t)
+/* Room for n more entries.  The queue's consumed front makes room first. */
+static rgn_noinline bool work_grow(rgn_tracer *t, size_t n)
 {
-	size_t cap = t->cap ? 2 * t->cap : 1024;
-	struct item *v;
+	size_t cap = t->cap ? t->cap : 1024;
+	struct todo *v;
 
-	if (t->breadth && t->head > t->cap / 2) {
-		/* the queue's consumed front makes room first */
+	if (t->head) {
 		memmove(t->work, t->work + t->head, (t->nwork - t->head) * sizeof(*v));
 		t->nwork -= t->head;
 		t->head = 0;
-		return true;
 	}
+	while (cap - t->nwork < n)
+		cap *= 2;
+	if (cap == t->cap)
+		return true;
 	v = realloc(t->work, cap * sizeof(*v));
 	if (!v) {
 		fail(t, ENOMEM);
@@ -326,13 +333,69 @@ static rgn_noinline bool push_grow(rgn_tracer *t)
 	return true;
 }
 
+/* Queue a new copy's fields: depth-first, each field (last first, so the
+ * first pops first), breadth-first the copy itself. */
+static inline bool work_add(rgn_tracer *t, char *copy, const rgn_layout *l, uint32_t count)
+{
+	uint32_t ntail = l->tail == RGN_TAIL_REFS ? count : 0;
+	size_t n = t->breadth ? 1 : (size_t)l->nrefs + ntail + (l->trace != NULL);
+	struct todo *w;
+
+	if (rgn_unlikely(t->cap - t->nwork < n) && !work_grow(t, n))
+		return false;
+	w = t->work + t->nwork;
+	t->nwork += n;
+	if (t->breadth) {
+		w->p = copy;
+		w->l = l;
+		return true;
+	}
+	if (l->trace)
+		*w++ = (struct todo){ copy, (const rgn_layout *)((uintptr_t)l | 1) };
+	for (uint32_t k = ntail; k-- > 0;)
+		*w++ = (struct todo){ (rgn_ref *)(void *)(copy + l->size) + k, l->tail_to };
+	for (uint32_t k = l->nrefs; k-- > 0;)
+		*w++ = (struct todo){ copy + l->refs[k], l->to ? l->to[k] : NULL };
+	return true;
+}
+
+/* Copy an object of size bytes, n = size rounded up to 8 (the source's
+ * rounding is readable: allocations are whole granules), word by word
+ * for small ones; the rounding is zeroed, never older bytes of the
+ * source's memory. */
+static inline void copy_bytes(char *dst, const char *src, size_t size, size_t n)
+{
+	if (n <= 64) {
+		for (size_t i = 0; i < n; i += 8) {
+			uint64_t w;
+
+			memcpy(&w, src + i, 8);
+			memcpy(dst + i, &w, 8);
+		}
+	} else {
+		memcpy(dst, src, n);
+	}
+	if (size & 7) {
+		uint64_t w;
+		unsigned keep = (unsigned)(size & 7) * 8;
+
+		memcpy(&w, dst + n - 8, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		w &= ((uint64_t)1 << keep) - 1;
+#else
+		w &= ~(uint64_t)0 << (64 - keep);
+#endif
+		memcpy(dst + n - 8, &w, 8);
+	}
+}
+
 /* The object at source reference ref, of layout l, copied unless it has
  * been; its copy's reference.  0 on an error (kept in t). */
 static inline rgn_ref forward(rgn_tracer *t, rgn_ref ref, const rgn_layout *l)
 {
 	struct fwd *f = &t->f;
 	const char *p = t->sbase + ((size_t)ref << 3);
-	size_t i, size;
+	size_t i, size, n;
 	uint32_t *leaf, *slot, top, count = 0;
 	char *copy;
 	rgn_ref nref;
@@ -370,7 +433,7 @@ static inline rgn_ref forward(rgn_tracer *t, rgn_ref ref, const rgn_layout *l)
 	}
 	if (rgn_unlikely(l != t->ok[0] && l != t->ok[1]) && !layout_seen(t, l))
 		return 0;
-	if ((size_t)(f->hi - p) < l->size) {
+	if (rgn_unlikely((size_t)(f->hi - p) < l->size)) {
 		fail(t, EFAULT);
 		return 0;
 	}
@@ -379,45 +442,26 @@ static inline rgn_ref forward(rgn_tracer *t, rgn_ref ref, const rgn_layout *l)
 		memcpy(&count, p + l->count_at, sizeof(count));
 		size += (size_t)count * (l->tail == RGN_TAIL_REFS ? 4 : l->elem);
 	}
-	if (l->size_of)
+	if (rgn_unlikely(l->size_of != NULL))
 		size = l->size_of(p);
-	if (rgn_unlikely(size == 0 || size > (size_t)(f->hi - p))) {
+	n = rgn_round8(size);
+	if (rgn_unlikely(size == 0 || n > (size_t)(f->hi - p))) {
 		fail(t, size ? EFAULT : EINVAL);
 		return 0;
 	}
-	copy = dest_alloc(&t->d, rgn_round8(size));
+	copy = dest_alloc(&t->d, n);
 	if (rgn_unlikely(!copy)) {
 		fail(t, errno ? errno : ENOMEM);
 		return 0;
 	}
-	memcpy(copy, p, size);
-	if (size & 7) /* the rounding: zeros, never older bytes */
-		memset(copy + size, 0, 8 - (size & 7));
+	copy_bytes(copy, p, size, n);
 	nref = (rgn_ref)(((uintptr_t)copy - t->d.vbase) >> 3);
 	*slot = nref;
 	t->objects++;
-	t->bytes += rgn_round8(size);
-	if (l->nrefs || l->tail == RGN_TAIL_REFS || l->trace) {
-		if (rgn_unlikely(t->nwork == t->cap) && !push_grow(t))
-			return 0;
-		t->work[t->nwork++] = (struct item){
-			copy, l, 0, l->nrefs + (l->tail == RGN_TAIL_REFS ? count : 0)
-		};
-	}
+	t->bytes += n;
+	if ((l->nrefs || l->tail == RGN_TAIL_REFS || l->trace) && !work_add(t, copy, l, count))
+		return 0;
 	return nref;
-}
-
-/* Field k (< nfields) of an item: where it is and its target's layout. */
-static inline rgn_ref *field_of(const struct item *it, uint32_t k, const rgn_layout **to)
-{
-	const rgn_layout *l = it->l;
-
-	if (k < l->nrefs) {
-		*to = l->to ? l->to[k] : NULL;
-		return (rgn_ref *)(void *)(it->copy + l->refs[k]);
-	}
-	*to = l->tail_to;
-	return (rgn_ref *)(void *)(it->copy + l->size) + (k - l->nrefs);
 }
 
 static inline void visit(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
@@ -437,52 +481,41 @@ RGN_API void rgn_trace(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
 	}
 	if (t->err)
 		return;
-	if (to && !layout_ok(to)) {
-		fail(t, EINVAL);
-		return;
-	}
 	visit(t, field, to);
 }
 
-/* Depth-first: the newest item's next field, one at a time, so that an
- * object copied by it is visited (and its own targets copied) before the
- * item's next field. */
+/* Depth-first: pop a field, visit it (which may push the fields of the
+ * object it copies). */
 static void drain_depth(rgn_tracer *t)
 {
 	while (t->nwork && !t->err) {
-		struct item *it = &t->work[t->nwork - 1];
-		const rgn_layout *to;
-		rgn_ref *field;
+		struct todo w = t->work[--t->nwork];
 
-		if (it->field < it->nfields) {
-			field = field_of(it, it->field++, &to);
-			visit(t, field, to); /* may push: it is stale after */
-		} else if (it->field == it->nfields && it->l->trace) {
-			void *copy = it->copy;
-			void (*fn)(rgn_tracer *, void *) = it->l->trace;
-
-			it->field++;
-			fn(t, copy);
-		} else {
-			t->nwork--;
-		}
+		if (rgn_likely(!((uintptr_t)w.l & 1)))
+			visit(t, w.p, w.l);
+		else
+			((const rgn_layout *)((uintptr_t)w.l & ~(uintptr_t)1))->trace(t, w.p);
 	}
 }
 
-/* Breadth-first: the oldest item, all its fields, then the next. */
+/* Breadth-first: the oldest copy, all its fields, then the next. */
 static void drain_breadth(rgn_tracer *t)
 {
 	while (t->head < t->nwork && !t->err) {
-		struct item it = t->work[t->head++];
-		const rgn_layout *to;
+		struct todo w = t->work[t->head++];
+		const rgn_layout *l = w.l;
+		char *copy = w.p;
+		uint32_t count = 0;
 
-		for (uint32_t k = 0; k < it.nfields && !t->err; k++) {
-			rgn_ref *field = field_of(&it, k, &to);
-
-			visit(t, field, to);
+		for (uint32_t k = 0; k < l->nrefs; k++)
+			visit(t, (rgn_ref *)(void *)(copy + l->refs[k]), l->to ? l->to[k] : NULL);
+		if (l->tail == RGN_TAIL_REFS) {
+			memcpy(&count, copy + l->count_at, sizeof(count));
+			for (uint32_t k = 0; k < count; k++)
+				visit(t, (rgn_ref *)(void *)(copy + l->size) + k, l->tail_to);
 		}
-		if (it.l->trace && !t->err)
-			it.l->trace(t, it.copy);
+		if (l->trace && !t->err)
+			l->trace(t, copy);
 	}
 	t->nwork = t->head = 0;
 }

@@ -120,6 +120,63 @@ static int serial_rgn_contig(const struct graph *g, int fd, int check,
 	return rc;
 }
 
+/* The tracing copy: the graph in a block region (the program's data,
+ * built untimed), written as an image by rgn_image_write_graph: copied
+ * depth- or breadth-first into pieces of its own with its references
+ * rewritten, then written out. */
+static const uint32_t node_refs[] = SERIAL_RGN_NODE_REFS;
+static const rgn_layout str_layout = {
+	.size = sizeof(struct serial_rgn_str),
+	.tail = RGN_TAIL_BYTES,
+	.count_at = offsetof(struct serial_rgn_str, len),
+	.elem = 1,
+};
+static const rgn_layout node_layout;
+static const rgn_layout *const node_to[] = { &node_layout, &node_layout, &str_layout };
+static const rgn_layout node_layout = {
+	.size = sizeof(struct serial_rgn_node),
+	.nrefs = 3,
+	.refs = node_refs,
+	.to = node_to,
+};
+
+static int rgn_trace_order(const struct graph *g, int fd, int check, unsigned order,
+                           struct serial_result *res)
+{
+	rgn_region *r = rgn_new(NULL);
+	rgn_copy_options o = { .order = order };
+	uint64_t t0, t1;
+	rgn_ref root;
+	int rc = -1;
+
+	if (!r) {
+		perror("bench-serial: rgn-trace: rgn_new");
+		return -1;
+	}
+	t0 = now_ns();
+	root = serial_build_rgn(r, g);
+	t1 = now_ns();
+	res->untimed_ns = (double)(t1 - t0);
+	if (!root || rgn_image_write_graph(r, fd, root, &node_layout, &o) != 0)
+		perror("bench-serial: rgn-trace: build or rgn_image_write_graph");
+	else
+		rc = rgn_open_walk(g, fd, check, t1, res);
+	rgn_destroy(r);
+	return rc;
+}
+
+static int serial_rgn_trace(const struct graph *g, int fd, int check,
+                            struct serial_result *res)
+{
+	return rgn_trace_order(g, fd, check, RGN_COPY_DEPTH, res);
+}
+
+static int serial_rgn_trace_bfs(const struct graph *g, int fd, int check,
+                                struct serial_result *res)
+{
+	return rgn_trace_order(g, fd, check, RGN_COPY_BREADTH, res);
+}
+
 #ifndef SERIAL_HAVE_CAPNP
 #define serial_capnp NULL
 #endif
@@ -138,6 +195,8 @@ static const struct format {
 	const char *needs;       /* what building it needs */
 } formats[] = {
 	{ "rgn-contig", serial_rgn_contig, 1, "" },
+	{ "rgn-trace", serial_rgn_trace, 1, "" },
+	{ "rgn-trace-bfs", serial_rgn_trace_bfs, 1, "" },
 	{ "capnp", serial_capnp, 0, "libcapnp-dev and capnp (capnproto)" },
 	{ "flatbuffers", serial_flatbuffers, 1, "libflatbuffers-dev and flatc (flatbuffers-compiler)" },
 	{ "msgpack-unpack", serial_msgpack_unpack, 0, "libmsgpack-dev" },
