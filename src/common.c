@@ -75,3 +75,49 @@ RGN_NO_ASAN uint64_t rgn_peek_word(const void *p)
 #endif
 	return *(const volatile uint64_t *)p;
 }
+
+#if RGN_DEBUG >= 1
+/* ---- debug builds: which blocks of the space are handed out ---------------------------- */
+
+static char *dbg_base;
+static size_t dbg_nblocks;
+static unsigned char *dbg_map;   /* one byte per block: 1 handed out */
+
+void rgn_dbg_setup(char *base, size_t nblocks, unsigned char *map)
+{
+	dbg_base = base;
+	dbg_nblocks = nblocks;
+	dbg_map = map;
+}
+
+void rgn_dbg_mark(const void *p, size_t n, bool given)
+{
+	const char *c = p;
+	size_t first, end;
+
+	if (!dbg_map || c < dbg_base || n == 0 ||
+	    (size_t)(c - dbg_base) >= dbg_nblocks << RGN_BLOCK_SHIFT)
+		return;
+	first = (size_t)(c - dbg_base);
+	end = first + n;
+	if (given) {
+		first >>= RGN_BLOCK_SHIFT;
+		end = (end + RGN_BLOCK_SIZE - 1) >> RGN_BLOCK_SHIFT;
+	} else {
+		first = (first + RGN_BLOCK_SIZE - 1) >> RGN_BLOCK_SHIFT;
+		end >>= RGN_BLOCK_SHIFT;
+	}
+	if (end > dbg_nblocks)
+		end = dbg_nblocks;
+	for (size_t b = first; b < end; b++)
+		dbg_map[b] = given;
+}
+
+bool rgn_dbg_block_free(const void *p)
+{
+	const char *c = p;
+
+	return dbg_map && c >= dbg_base && (size_t)(c - dbg_base) < dbg_nblocks << RGN_BLOCK_SHIFT &&
+	       !dbg_map[(size_t)(c - dbg_base) >> RGN_BLOCK_SHIFT];
+}
+#endif

@@ -110,8 +110,8 @@ void rgn_bad_region(const char *fn, const void *r, uint32_t magic);
 #define rgn_track_none_(p, n) ((void)(p), (void)(n))
 #if defined(RGN_ASAN)
 #include <sanitizer/asan_interface.h>
-#define rgn_track_given(p, n)     ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#define rgn_track_taken(p, n)     ASAN_POISON_MEMORY_REGION((p), (n))
+#define rgn_track_given_tool_(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#define rgn_track_taken_tool_(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
 #define rgn_track_defined(p, n)   rgn_track_none_(p, n)
 #define rgn_track_undefined(p, n) rgn_track_none_(p, n)
 #elif defined(RGN_VALGRIND)   /* (valgrind cannot run an ASan build) */
@@ -133,16 +133,36 @@ rgn_hidden uint64_t rgn_peek_word(const void *p);
 #ifdef RGN_VG_HOOKS
 #define rgn_vg_(kind, p, n) \
 	(rgn_unlikely(rgn_vg_running) ? rgn_vg_request((kind), (p), (n)) : rgn_track_none_(p, n))
-#define rgn_track_given(p, n)     rgn_vg_(RGN_VG_UNDEFINED, p, n)
-#define rgn_track_taken(p, n)     rgn_vg_(RGN_VG_NOACCESS, p, n)
+#define rgn_track_given_tool_(p, n) rgn_vg_(RGN_VG_UNDEFINED, p, n)
+#define rgn_track_taken_tool_(p, n) rgn_vg_(RGN_VG_NOACCESS, p, n)
 #define rgn_track_defined(p, n)   rgn_vg_(RGN_VG_DEFINED, p, n)
 #define rgn_track_undefined(p, n) rgn_vg_(RGN_VG_UNDEFINED, p, n)
 #elif !defined(RGN_ASAN)
-#define rgn_track_given(p, n)     rgn_track_none_(p, n)
-#define rgn_track_taken(p, n)     rgn_track_none_(p, n)
+#define rgn_track_given_tool_(p, n) rgn_track_none_(p, n)
+#define rgn_track_taken_tool_(p, n) rgn_track_none_(p, n)
 #define rgn_track_defined(p, n)   rgn_track_none_(p, n)
 #define rgn_track_undefined(p, n) rgn_track_none_(p, n)
 #endif
+
+/* Debug builds keep their own record of which blocks of the space are
+ * handed out, fed by the same two calls (common.c; the space hands over
+ * its map when it is set up): given marks every block [p, p + n)
+ * touches, taken every block it covers whole (a freed heap object leaves
+ * its block marked).  rgn_dbg_block_free(p): p lies in a block of the
+ * space that no region holds (the tracing copy's check of a reference
+ * into a destroyed region). */
+#if RGN_DEBUG >= 1
+rgn_hidden void rgn_dbg_setup(char *base, size_t nblocks, unsigned char *map);
+rgn_hidden void rgn_dbg_mark(const void *p, size_t n, bool given);
+rgn_hidden bool rgn_dbg_block_free(const void *p);
+#define rgn_dbg_given_(p, n) rgn_dbg_mark((p), (n), true)
+#define rgn_dbg_taken_(p, n) rgn_dbg_mark((p), (n), false)
+#else
+#define rgn_dbg_given_(p, n) ((void)0)
+#define rgn_dbg_taken_(p, n) ((void)0)
+#endif
+#define rgn_track_given(p, n) (rgn_dbg_given_(p, n), rgn_track_given_tool_(p, n))
+#define rgn_track_taken(p, n) (rgn_dbg_taken_(p, n), rgn_track_taken_tool_(p, n))
 
 /* ---- sizes -------------------------------------------------------------- */
 

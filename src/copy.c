@@ -13,15 +13,17 @@
  * copied, and where to, is kept in a table of the copy's own, indexed
  * like the source memory:
  *
- *   top[i]      one 32-bit word per 4 KiB of the source's address range
- *               (the space's blocks, or a reservation's pages), in a
- *               mapping of its own faulted in lazily: 0 (nothing copied
- *               from there yet; with RGN_COPY_ONLY_SRC, out of scope),
- *               SCOPE (in scope, nothing copied yet), or the reference of
- *               that range's leaf
+ *   top[i]      one word per 4 KiB of the source's address range (the
+ *               space's blocks, or a reservation's pages): 0 (nothing
+ *               copied from there yet; with RGN_COPY_ONLY_SRC, out of
+ *               scope), SCOPE (in scope, nothing copied yet), or the
+ *               number of that range's leaf
  *   leaf[g]     one 32-bit word per 8-byte granule of the 4 KiB: the
- *               reference of the copy of the object starting there, or 0;
- *               leaves are 2 KiB, zeroed, in a scratch region of the space
+ *               reference of the copy of the object starting there, or 0
+ *
+ * Both live in mappings of the copy's own, faulted in (zeroed) as they are
+ * first touched, and unmapped when it ends: the copy takes no block of the
+ * space for its bookkeeping.
  *
  * So a lookup is two loads that follow the source's own order, with no
  * hashing: a graph built by a bump allocator and walked in about the
@@ -52,6 +54,7 @@
 #include "backend/contig.h"
 #include "decode.h"
 #include "region.h"
+#include "resv.h"
 #include "space.h"
 #include "os/os.h"
 
@@ -66,52 +69,60 @@
 /* ---- the forwarding table ------------------------------------------------------------- */
 
 struct fwd {
-	const char *origin;   /* top[i] covers [origin + i * 4 KiB, + 4 KiB) */
-	const char *lo, *hi;  /* the source's readable bytes */
-	uint32_t   *top;
-	size_t      ntop;
-	size_t      top_bytes;
-	bool        scoped;   /* RGN_COPY_ONLY_SRC: a 0 entry is out of scope */
-	rgn_region *scratch;  /* the leaves (a block region of the space) */
-	uint32_t  **leaves;   /* every leaf, for a heap destination's undo */
-	size_t      nleaves, leaves_cap;
-	bool        list;     /* keep that list */
+	const char     *origin;   /* top[i] covers [origin + i * 4 KiB, + 4 KiB) */
+	const char     *lo, *hi;  /* the source's readable bytes */
+	uint32_t       *top;      /* 0, TOP_SCOPE, or leaf k as k + TOP_LEAF */
+	size_t          ntop;
+	size_t          top_bytes;
+	struct rgn_resv leaves;   /* leaf k at leaves.base + k * LEAF_BYTES */
+	char           *leaf_at;  /* leaves.base - TOP_LEAF * LEAF_BYTES */
+	uint32_t        nleaves;
+	bool            scoped;   /* RGN_COPY_ONLY_SRC: a 0 entry is out of scope */
 };
 
-static int fwd_init(struct fwd *f, const char *origin, const char *lo, const char *hi, bool list)
+#define TOP_LEAF 2u
+#define LEAVES_STEP ((size_t)1 << 20)
+
+/* Both parts are memory of the copy's own, never blocks of the space:
+ * the copy neither competes with the destination for the space nor takes
+ * back a destroyed region's blocks before the debug check has seen them;
+ * pages come in zeroed as they are first touched. */
+static int fwd_init(struct fwd *f, const char *origin, const char *lo, const char *hi)
 {
 	struct rgn_os_info info;
 	void *m;
 	int err;
 
 	rgn_os_info(&info);
+	memset(f, 0, sizeof(*f));
 	f->origin = origin;
 	f->lo = lo;
 	f->hi = hi;
 	f->ntop = (size_t)(hi - origin + RGN_BLOCK_SIZE - 1) >> RGN_BLOCK_SHIFT;
-	f->top_bytes = (f->ntop * sizeof(uint32_t) + info.page_size - 1) & ~(info.page_size - 1);
-	f->list = list;
+	f->top_bytes = (f->ntop * sizeof(*f->top) + info.page_size - 1) & ~(info.page_size - 1);
 	if ((err = rgn_os_reserve(f->top_bytes, info.page_size, &m)) != 0)
 		return err;
-	if ((err = rgn_os_commit(m, f->top_bytes)) != 0) {
+	if ((err = rgn_os_commit(m, f->top_bytes)) != 0 ||
+	    (err = rgn_resv_reserve(&f->leaves, (f->ntop * LEAF_BYTES + LEAVES_STEP - 1) &
+	                                        ~(LEAVES_STEP - 1),
+	                            info.page_size, 0, LEAVES_STEP)) != 0) {
 		rgn_os_release(m, f->top_bytes);
 		return err;
 	}
 	f->top = m;
-	f->scratch = rgn_new(NULL);
-	if (!f->scratch) {
-		rgn_os_release(m, f->top_bytes);
-		return errno;
-	}
-	rgn_set_name(f->scratch, "rgn_copy forwarding");
+	f->leaf_at = f->leaves.base - TOP_LEAF * LEAF_BYTES;
 	return 0;
 }
 
 static void fwd_free(struct fwd *f)
 {
-	rgn_destroy(f->scratch);
+	rgn_resv_release(&f->leaves);
 	rgn_os_release(f->top, f->top_bytes);
-	free(f->leaves);
+}
+
+static inline uint32_t *fwd_leaf(const struct fwd *f, uint32_t top)
+{
+	return (uint32_t *)(void *)(f->leaf_at + (size_t)top * LEAF_BYTES);
 }
 
 /* Mark r's spans in scope (RGN_COPY_ONLY_SRC). */
@@ -125,32 +136,16 @@ static void scope_span(void *arg, uint32_t b, uint32_t n)
 		f->top[i + k] = TOP_SCOPE;
 }
 
-/* The leaf slot for source address p, a new zeroed leaf if need be; NULL
- * with *out set when p is out of scope, NULL with *err on ENOMEM. */
+/* A new leaf for top entry i (its pages read as zero); NULL with *err. */
 static rgn_noinline uint32_t *leaf_new(struct fwd *f, size_t i, int *err)
 {
-	uint32_t *leaf = rgn_calloc(f->scratch, 1, LEAF_BYTES);
+	uint32_t k = f->nleaves;
 
-	if (!leaf) {
-		*err = ENOMEM;
+	if ((*err = rgn_resv_commit(&f->leaves, ((size_t)k + 1) * LEAF_BYTES)) != 0)
 		return NULL;
-	}
-	if (f->list) {
-		if (f->nleaves == f->leaves_cap) {
-			size_t cap = f->leaves_cap ? 2 * f->leaves_cap : 64;
-			uint32_t **v = realloc(f->leaves, cap * sizeof(*v));
-
-			if (!v) {
-				*err = ENOMEM;
-				return NULL;
-			}
-			f->leaves = v;
-			f->leaves_cap = cap;
-		}
-		f->leaves[f->nleaves++] = leaf;
-	}
-	f->top[i] = rgn_ref_of(leaf);
-	return leaf;
+	f->nleaves++;
+	f->top[i] = k + TOP_LEAF;
+	return fwd_leaf(f, k + TOP_LEAF);
 }
 
 /* ---- destinations ---------------------------------------------------------------------- */
@@ -197,6 +192,12 @@ static rgn_noinline char *dest_slow(struct dest *d, size_t n)
 		return p;
 	}
 	/* the sink: close the current piece, open one of at least n */
+	if (!d->scratch) {
+		d->scratch = rgn_new(NULL);
+		if (!d->scratch)
+			return NULL;
+		rgn_set_name(d->scratch, "rgn_image_write_graph");
+	}
 	if (d->chunk && d->cur > d->chunk) {
 		d->pieces[d->npieces - 1].n = (size_t)(d->cur - d->chunk);
 		d->voff += (uint64_t)(d->cur - d->chunk);
@@ -271,6 +272,8 @@ struct rgn_tracer {
 	size_t            nwork, head, cap;
 	size_t            objects, bytes;
 	bool              breadth;
+	bool              space;    /* the source is the space's blocks */
+	const char       *fn;       /* the public call, for debug messages */
 	const rgn_layout *ok[2];    /* layouts checked lately */
 };
 
@@ -389,41 +392,48 @@ static inline void copy_bytes(char *dst, const char *src, size_t size, size_t n)
 	}
 }
 
-/* The object at source reference ref, of layout l, copied unless it has
- * been; its copy's reference.  0 on an error (kept in t). */
-static inline rgn_ref forward(rgn_tracer *t, rgn_ref ref, const rgn_layout *l)
+#if RGN_DEBUG >= 1
+static rgn_cold rgn_noreturn void dbg_free_ref(const rgn_tracer *t, const char *p)
+{
+	rgn_misuse(t->fn, p, "a reference into memory no region holds "
+	                     "(a destroyed region's, or never handed out)");
+}
+#endif
+
+/* The object at p (source reference ref) of layout l, whose forwarding
+ * slot is *slot or not made yet (NULL): copied unless it has been, or out
+ * of scope.  Its copy's reference (ref itself out of scope); 0 on an error
+ * (kept in t). */
+static rgn_noinline rgn_ref copy_one(rgn_tracer *t, rgn_ref ref, const char *p, uint32_t *slot,
+                                     const rgn_layout *l)
 {
 	struct fwd *f = &t->f;
-	const char *p = t->sbase + ((size_t)ref << 3);
-	size_t i, size, n;
-	uint32_t *leaf, *slot, top, count = 0;
+	size_t size, n;
+	uint32_t count = 0;
 	char *copy;
 	rgn_ref nref;
 
-	if (rgn_unlikely(p < f->lo || p >= f->hi)) {
-		fail(t, EFAULT);
-		return 0;
-	}
-	i = (size_t)(p - f->origin) >> RGN_BLOCK_SHIFT;
-	top = f->top[i];
-	if (rgn_likely(top > TOP_SCOPE)) {
-		leaf = rgn_ptr(top);
-	} else if (top == 0 && f->scoped) {
-		return ref; /* another region's: stays as it is */
-	} else {
+	if (!slot) {
+		size_t i = (size_t)(p - f->origin) >> RGN_BLOCK_SHIFT;
+		uint32_t *leaf;
 		int err = 0;
 
+		if (f->top[i] == 0 && f->scoped)
+			return ref; /* another region's: stays as it is */
 		leaf = leaf_new(f, i, &err);
 		if (!leaf) {
 			fail(t, err);
 			return 0;
 		}
+		slot = &leaf[((uintptr_t)p >> 3) & (LEAF_SLOTS - 1)];
 	}
-	slot = &leaf[((uintptr_t)p >> 3) & (LEAF_SLOTS - 1)];
-	if (*slot)
-		return *slot;
-
-	/* not copied yet: its layout, its size, and room for it */
+#if RGN_DEBUG >= 1
+	/* a block of the space no region holds: a destroyed region's (seen
+	 * before anything is read there) */
+	if (t->space && rgn_dbg_block_free(p))
+		dbg_free_ref(t, p);
+#endif
+	/* its layout, its size, and room for it */
 	if (rgn_unlikely(!l)) {
 		l = t->layout_of ? t->layout_of(p, t->arg) : NULL;
 		if (!l) {
@@ -449,6 +459,10 @@ static inline rgn_ref forward(rgn_tracer *t, rgn_ref ref, const rgn_layout *l)
 		fail(t, size ? EFAULT : EINVAL);
 		return 0;
 	}
+#if RGN_DEBUG >= 1
+	if (t->space && rgn_dbg_block_free(p + n - 1))
+		dbg_free_ref(t, p);
+#endif
 	copy = dest_alloc(&t->d, n);
 	if (rgn_unlikely(!copy)) {
 		fail(t, errno ? errno : ENOMEM);
@@ -464,12 +478,31 @@ static inline rgn_ref forward(rgn_tracer *t, rgn_ref ref, const rgn_layout *l)
 	return nref;
 }
 
+/* A reference field of a copy: rewritten to its target's copy.  The
+ * lookup is inline (two loads); copying is not. */
 static inline void visit(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
 {
+	const struct fwd *f = &t->f;
 	rgn_ref ref = *field;
+	const char *p;
+	uint32_t *slot = NULL, top;
 
-	if (ref)
-		*field = forward(t, ref, to);
+	if (!ref)
+		return;
+	p = t->sbase + ((size_t)ref << 3);
+	if (rgn_unlikely(p < f->lo || p >= f->hi)) {
+		fail(t, EFAULT);
+		return;
+	}
+	top = f->top[(size_t)(p - f->origin) >> RGN_BLOCK_SHIFT];
+	if (rgn_likely(top > TOP_SCOPE)) {
+		slot = fwd_leaf(f, top) + (((uintptr_t)p >> 3) & (LEAF_SLOTS - 1));
+		if (rgn_likely(*slot != 0)) {
+			*field = *slot;
+			return;
+		}
+	}
+	*field = copy_one(t, ref, p, slot, to);
 }
 
 RGN_API void rgn_trace(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
@@ -551,8 +584,7 @@ static bool options_ok(const rgn_copy_options *o)
 }
 
 /* Set up t to copy from src; the destination is the caller's to set. */
-static int tracer_init(rgn_tracer *t, const rgn_region *src, const rgn_copy_options *o,
-                       bool list)
+static int tracer_init(rgn_tracer *t, const rgn_region *src, const rgn_copy_options *o)
 {
 	const char *origin, *lo, *hi;
 	int err;
@@ -563,8 +595,10 @@ static int tracer_init(rgn_tracer *t, const rgn_region *src, const rgn_copy_opti
 	if ((err = rgn_space_ensure()) != 0 ||
 	    (err = source_of(src, &t->sbase, &origin, &lo, &hi)) != 0)
 		return err;
-	if ((err = fwd_init(&t->f, origin, lo, hi, list)) != 0)
+	if ((err = fwd_init(&t->f, origin, lo, hi)) != 0)
 		return err;
+	t->space = !src || src->backend != RGN_BACKEND_CONTIG;
+	t->fn = "rgn_copy";
 	if (o) {
 		t->layout_of = o->layout_of;
 		t->arg = o->arg;
@@ -592,7 +626,8 @@ static int trace_roots(rgn_tracer *t, rgn_ref *out, const rgn_ref *roots, size_t
 	if (l && !layout_ok(l))
 		return EINVAL;
 	for (size_t i = 0; i < n && !t->err; i++) {
-		out[i] = roots[i] ? forward(t, roots[i], l) : 0;
+		out[i] = roots[i];
+		visit(t, &out[i], l);
 		if (t->breadth)
 			drain_breadth(t);
 		else
@@ -601,8 +636,8 @@ static int trace_roots(rgn_tracer *t, rgn_ref *out, const rgn_ref *roots, size_t
 	return t->err;
 }
 
-static int copy_region(rgn_region *dst, const rgn_region *src, rgn_ref *roots, size_t nroots,
-                       const rgn_layout *l, rgn_copy_options *o)
+static int copy_region(const char *fn, rgn_region *dst, const rgn_region *src, rgn_ref *roots,
+                       size_t nroots, const rgn_layout *l, rgn_copy_options *o)
 {
 	rgn_tracer t;
 	rgn_ref small[8], *out = small;
@@ -612,9 +647,10 @@ static int copy_region(rgn_region *dst, const rgn_region *src, rgn_ref *roots, s
 
 	if (nroots > 8 && !(out = malloc(nroots * sizeof(*out))))
 		return ENOMEM;
-	err = tracer_init(&t, src, o, heap);
+	err = tracer_init(&t, src, o);
 	if (err)
 		goto out;
+	t.fn = fn;
 	/* references left as they are must mean the same in dst */
 	if (t.f.scoped && dst->bump.base != t.sbase) {
 		err = EINVAL;
@@ -628,10 +664,13 @@ static int copy_region(rgn_region *dst, const rgn_region *src, rgn_ref *roots, s
 	if (err) {
 		if (heap) {
 			/* every copy made goes back */
-			for (size_t i = 0; i < t.f.nleaves; i++)
+			for (uint32_t k = 0; k < t.f.nleaves; k++) {
+				const uint32_t *leaf = fwd_leaf(&t.f, k + TOP_LEAF);
+
 				for (size_t g = 0; g < LEAF_SLOTS; g++)
-					if (t.f.leaves[i][g])
-						rgn_free(dst, rgn_ptr_in(dst, t.f.leaves[i][g]), 0);
+					if (leaf[g])
+						rgn_free(dst, rgn_ptr_in(dst, leaf[g]), 0);
+			}
 		} else {
 			(void)rgn_rewind(dst, m);
 		}
@@ -665,7 +704,7 @@ RGN_API int rgn_copy(rgn_region *dst, const rgn_region *src, rgn_ref *roots, siz
 	int err = args_check(dst, roots, nroots, opts);
 
 	if (!err)
-		err = copy_region(dst, src, roots, nroots, root_layout, opts);
+		err = copy_region("rgn_copy", dst, src, roots, nroots, root_layout, opts);
 	if (err) {
 		errno = err;
 		return -1;
@@ -725,7 +764,7 @@ RGN_API int rgn_compact(rgn_region *r, rgn_ref *roots, size_t nroots,
 		o.flags |= RGN_COPY_ONLY_SRC;
 		if (r->backend == RGN_BACKEND_CONTIG)
 			o.flags &= ~RGN_COPY_ONLY_SRC; /* the reservation is the scope */
-		err = copy_region(t, r, roots, nroots, root_layout, &o);
+		err = copy_region("rgn_compact", t, r, roots, nroots, root_layout, &o);
 	}
 	if (!err && r->cleanups)
 		cl = cleanups_into(t, r->cleanups, &err);
@@ -767,16 +806,10 @@ int rgn_copy_image(const rgn_region *src, rgn_ref root, const rgn_layout *layout
 	memset(out, 0, sizeof(*out));
 	if (!options_ok(opts) || (opts && (opts->flags & RGN_COPY_ONLY_SRC)))
 		return EINVAL; /* an image holds everything it refers to */
-	err = tracer_init(&t, src, opts, false);
+	err = tracer_init(&t, src, opts);
 	if (err)
 		return err;
-	t.d.scratch = rgn_new(NULL);
-	if (!t.d.scratch) {
-		err = errno;
-		tracer_free(&t);
-		return err;
-	}
-	rgn_set_name(t.d.scratch, "rgn_image_write_graph");
+	t.fn = "rgn_image_write_graph";
 	t.d.voff = guard;
 	t.d.max = max;
 	err = trace_roots(&t, &nroot, &root, 1, layout);

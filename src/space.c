@@ -207,6 +207,9 @@ static int space_create(size_t size, size_t retain, bool fixed, unsigned check,
 	if (err)
 		return err;
 	desc_bytes = (size >> RGN_BLOCK_SHIFT) * sizeof(struct rgn_desc);
+#if RGN_DEBUG >= 1
+	desc_bytes += size >> RGN_BLOCK_SHIFT; /* and the debug map of given blocks */
+#endif
 	desc_bytes = (desc_bytes + info.page_size - 1) & ~(info.page_size - 1);
 	err = rgn_os_reserve(desc_bytes, info.page_size, &desc);
 	if (!err) {
@@ -224,6 +227,9 @@ static int space_create(size_t size, size_t retain, bool fixed, unsigned check,
 	sp->nblocks = (uint32_t)(size >> RGN_BLOCK_SHIFT);
 	sp->desc = desc;
 	sp->desc_bytes = desc_bytes;
+#if RGN_DEBUG >= 1
+	rgn_dbg_setup(base, sp->nblocks, (unsigned char *)(sp->desc + sp->nblocks));
+#endif
 	sp->retain_limit = retain;
 	sp->retain_blocks = (uint32_t)((retain >> RGN_BLOCK_SHIFT) > sp->nblocks
 	                               ? sp->nblocks : retain >> RGN_BLOCK_SHIFT);

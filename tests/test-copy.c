@@ -12,6 +12,7 @@
 #include "suites.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -811,6 +812,22 @@ START_TEST(test_image_graph_errors)
 }
 END_TEST
 
+#if RGN_DEBUG >= 1
+/* Debug builds: a reference into a destroyed region's block aborts,
+ * naming the call (in a forked child: libcheck expects the signal). */
+START_TEST(test_copy_debug_destroyed)
+{
+	rgn_region *s = rgn_new(NULL), *gone = rgn_new(NULL), *d = rgn_new(NULL);
+	rgn_ref root;
+
+	ck_assert_ptr_nonnull(rgn_alloc(gone, 3 * 4096)); /* more than one block */
+	root = mknode(s, 0, 0, mkstr(gone, "soon gone"), 1);
+	rgn_destroy(gone);
+	(void)rgn_copy(d, s, &root, 1, &node_layout, NULL);
+}
+END_TEST
+#endif
+
 Suite *suite_copy(void)
 {
 	Suite *s = suite_create("copy");
@@ -822,6 +839,9 @@ Suite *suite_copy(void)
 	tcase_add_test(tc, test_copy_errors);
 	tcase_add_test(tc, test_copy_enomem);
 	tcase_add_test(tc, test_copy_only_src);
+#if RGN_DEBUG >= 1
+	tcase_add_test_raise_signal(tc, test_copy_debug_destroyed, SIGABRT);
+#endif
 	suite_add_tcase(s, tc);
 	tc = tcase_create("compact");
 	tcase_add_test(tc, test_compact_blocks);
