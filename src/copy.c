@@ -248,17 +248,17 @@ static inline char *dest_alloc(struct dest *d, size_t n)
 /* ---- the tracer ---------------------------------------------------------------------- */
 
 /*
- * The work.  Depth-first keeps a stack of fields still to visit (a field
- * of a copy, which holds the source's reference, and its target's
- * layout); copying an object pushes its fields in reverse, so they pop in
- * order and each target is copied, and its own fields visited, before the
- * next field: preorder.  An entry whose layout pointer has its low bit set
- * stands for a trace callback to call on the copy it points at.
- * Breadth-first keeps a queue of copies whose fields are still to visit.
+ * The work: copies whose fields are still to visit, a stack for
+ * depth-first order and a queue for breadth-first.  Visiting a field
+ * copies its target if it has not been copied, and queues the copy if it
+ * has fields.  Depth-first visits an object's fields last to first, so
+ * that the first field's target, copied last, is taken next: each object
+ * is followed by its targets, then by the first one's subgraph, then the
+ * second's.  Breadth-first visits them in order and takes the oldest copy.
  */
 struct todo {
-	void             *p;   /* rgn_ref * of a field; a copy for a callback */
-	const rgn_layout *l;   /* its target's layout; | 1: call l->trace(p) */
+	char             *copy;
+	const rgn_layout *l;
 };
 
 struct rgn_tracer {
@@ -311,21 +311,18 @@ static rgn_noinline bool layout_seen(rgn_tracer *t, const rgn_layout *l)
 	return true;
 }
 
-/* Room for n more entries.  The queue's consumed front makes room first. */
-static rgn_noinline bool work_grow(rgn_tracer *t, size_t n)
+/* Room for one more entry.  The queue's consumed front makes room first. */
+static rgn_noinline bool work_grow(rgn_tracer *t)
 {
-	size_t cap = t->cap ? t->cap : 1024;
+	size_t cap = t->cap ? 2 * t->cap : 1024;
 	struct todo *v;
 
-	if (t->head) {
+	if (t->head > t->nwork / 2) {
 		memmove(t->work, t->work + t->head, (t->nwork - t->head) * sizeof(*v));
 		t->nwork -= t->head;
 		t->head = 0;
-	}
-	while (cap - t->nwork < n)
-		cap *= 2;
-	if (cap == t->cap)
 		return true;
+	}
 	v = realloc(t->work, cap * sizeof(*v));
 	if (!v) {
 		fail(t, ENOMEM);
@@ -336,29 +333,11 @@ static rgn_noinline bool work_grow(rgn_tracer *t, size_t n)
 	return true;
 }
 
-/* Queue a new copy's fields: depth-first, each field (last first, so the
- * first pops first), breadth-first the copy itself. */
-static inline bool work_add(rgn_tracer *t, char *copy, const rgn_layout *l, uint32_t count)
+static inline bool work_add(rgn_tracer *t, char *copy, const rgn_layout *l)
 {
-	uint32_t ntail = l->tail == RGN_TAIL_REFS ? count : 0;
-	size_t n = t->breadth ? 1 : (size_t)l->nrefs + ntail + (l->trace != NULL);
-	struct todo *w;
-
-	if (rgn_unlikely(t->cap - t->nwork < n) && !work_grow(t, n))
+	if (rgn_unlikely(t->nwork == t->cap) && !work_grow(t))
 		return false;
-	w = t->work + t->nwork;
-	t->nwork += n;
-	if (t->breadth) {
-		w->p = copy;
-		w->l = l;
-		return true;
-	}
-	if (l->trace)
-		*w++ = (struct todo){ copy, (const rgn_layout *)((uintptr_t)l | 1) };
-	for (uint32_t k = ntail; k-- > 0;)
-		*w++ = (struct todo){ (rgn_ref *)(void *)(copy + l->size) + k, l->tail_to };
-	for (uint32_t k = l->nrefs; k-- > 0;)
-		*w++ = (struct todo){ copy + l->refs[k], l->to ? l->to[k] : NULL };
+	t->work[t->nwork++] = (struct todo){ copy, l };
 	return true;
 }
 
@@ -473,7 +452,7 @@ static rgn_noinline rgn_ref copy_one(rgn_tracer *t, rgn_ref ref, const char *p, 
 	*slot = nref;
 	t->objects++;
 	t->bytes += n;
-	if ((l->nrefs || l->tail == RGN_TAIL_REFS || l->trace) && !work_add(t, copy, l, count))
+	if ((l->nrefs || l->tail == RGN_TAIL_REFS || l->trace) && !work_add(t, copy, l))
 		return 0;
 	return nref;
 }
@@ -517,38 +496,48 @@ RGN_API void rgn_trace(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
 	visit(t, field, to);
 }
 
-/* Depth-first: pop a field, visit it (which may push the fields of the
- * object it copies). */
+/* Visit every reference field of a copy: in order, or last to first. */
+static inline void scan(rgn_tracer *t, char *copy, const rgn_layout *l, bool backwards)
+{
+	rgn_ref *tail = (rgn_ref *)(void *)(copy + l->size);
+	uint32_t count = 0;
+
+	if (l->tail == RGN_TAIL_REFS)
+		memcpy(&count, copy + l->count_at, sizeof(count));
+	if (backwards) {
+		if (l->trace)
+			l->trace(t, copy);
+		for (uint32_t k = count; k-- > 0;)
+			visit(t, tail + k, l->tail_to);
+		for (uint32_t k = l->nrefs; k-- > 0;)
+			visit(t, (rgn_ref *)(void *)(copy + l->refs[k]), l->to ? l->to[k] : NULL);
+	} else {
+		for (uint32_t k = 0; k < l->nrefs; k++)
+			visit(t, (rgn_ref *)(void *)(copy + l->refs[k]), l->to ? l->to[k] : NULL);
+		for (uint32_t k = 0; k < count; k++)
+			visit(t, tail + k, l->tail_to);
+		if (l->trace)
+			l->trace(t, copy);
+	}
+}
+
+/* Depth-first: the newest copy next. */
 static void drain_depth(rgn_tracer *t)
 {
 	while (t->nwork && !t->err) {
 		struct todo w = t->work[--t->nwork];
 
-		if (rgn_likely(!((uintptr_t)w.l & 1)))
-			visit(t, w.p, w.l);
-		else
-			((const rgn_layout *)((uintptr_t)w.l & ~(uintptr_t)1))->trace(t, w.p);
+		scan(t, w.copy, w.l, true);
 	}
 }
 
-/* Breadth-first: the oldest copy, all its fields, then the next. */
+/* Breadth-first: the oldest copy next. */
 static void drain_breadth(rgn_tracer *t)
 {
 	while (t->head < t->nwork && !t->err) {
 		struct todo w = t->work[t->head++];
-		const rgn_layout *l = w.l;
-		char *copy = w.p;
-		uint32_t count = 0;
 
-		for (uint32_t k = 0; k < l->nrefs; k++)
-			visit(t, (rgn_ref *)(void *)(copy + l->refs[k]), l->to ? l->to[k] : NULL);
-		if (l->tail == RGN_TAIL_REFS) {
-			memcpy(&count, copy + l->count_at, sizeof(count));
-			for (uint32_t k = 0; k < count; k++)
-				visit(t, (rgn_ref *)(void *)(copy + l->size) + k, l->tail_to);
-		}
-		if (l->trace && !t->err)
-			l->trace(t, copy);
+		scan(t, w.copy, w.l, false);
 	}
 	t->nwork = t->head = 0;
 }

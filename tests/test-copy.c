@@ -285,8 +285,8 @@ START_TEST(test_copy_backends)
 }
 END_TEST
 
-/* Depth-first lays out each object's subtree after it; breadth-first
- * puts siblings together. */
+/* Depth-first puts each object's targets after it and then the first
+ * one's subgraph; breadth-first goes level by level. */
 START_TEST(test_copy_order)
 {
 	rgn_region *s = rgn_new(NULL), *d = rgn_new(NULL);
@@ -302,10 +302,15 @@ START_TEST(test_copy_order)
 	n = at(d, r2);
 	l = at(d, n->left);
 	r = at(d, n->right);
-	/* depth-first: root, left, left's left (and its string), ... */
-	ck_assert_ptr_eq((const char *)l, (const char *)(n + 1));
-	ck_assert_ptr_eq((const char *)at(d, l->left), (const char *)(l + 1));
-	ck_assert((const char *)r > (const char *)at(d, l->right));
+	/* depth-first: root, its targets last field first (the name, 8
+	 * bytes, then right, then left), then left's targets (its name is
+	 * the same string), then right's */
+	ck_assert_ptr_eq((const char *)at(d, n->name), (const char *)(n + 1));
+	ck_assert_ptr_eq((const char *)r, (const char *)(n + 1) + 8);
+	ck_assert_ptr_eq((const char *)l, (const char *)(r + 1));
+	ck_assert_ptr_eq((const char *)at(d, l->right), (const char *)(l + 1));
+	ck_assert_ptr_eq((const char *)at(d, l->left), (const char *)(l + 2));
+	ck_assert_ptr_eq((const char *)at(d, r->right), (const char *)(l + 3));
 	r2 = root;
 	ck_assert_int_eq(rgn_copy(d, s, &r2, 1, &node_layout,
 	                          &(rgn_copy_options){ .order = RGN_COPY_BREADTH }), 0);
