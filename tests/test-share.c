@@ -316,9 +316,8 @@ static int child_writes(int fd, uint64_t want)
 	img = rgn_image_open(fd, &root);
 	if (!img)
 		return 1;
-	tst_vg_quiet();
+	/* (memcheck finds the byte addressable: only the kernel refuses) */
 	*(volatile char *)(uintptr_t)rgn_image_ptr(img, root) = 1;
-	tst_vg_loud();
 	return 2;
 }
 
