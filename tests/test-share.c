@@ -186,6 +186,11 @@ START_TEST(test_share_pages_shared)
 		printf("test_share_pages_shared: skipped: valgrind maps files its own way\n");
 		return;
 	}
+#ifdef TST_EMULATED
+	printf("test_share_pages_shared: skipped: user-mode emulation shows the "
+	       "host's mappings in /proc/self/smaps\n");
+	return;
+#endif
 	if ((fd = share_memfd("test_share_pages_shared")) < 0)
 		return;
 	want = write_list(fd, 20000, &size);
