@@ -16,6 +16,9 @@
  *   inflate    10,000 region lifetimes of skewed sizes, RSS over time
  *              (--strategy blocks, unmap, cache, cache-dontneed, cache-free)
  *   over32     more than 32 GiB live (--strategy blocks or contig)
+ *   share      K worker processes, each with its own space, reading one
+ *              image sealed in a memfd (--workers K, default 4): their
+ *              RSS and PSS (the workers run as "share-worker")
  *   image      write a region to a file, map it back, walk it
  *   xref       a child region pointing into its parent
  * Timed sections alternate the strategies within each round, so that noise
@@ -30,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -421,6 +425,252 @@ static void sec_over32(void)
 		rgn_destroy(root);
 }
 
+/* ---- 5b. more than 32 GiB: K processes, each with its own space, sharing one image ---- */
+
+/* The parent builds a list of 64-byte nodes in a contiguous region,
+ * writes it into a memfd and seals it, then starts K workers.  A worker is
+ * this program run again (fork, then exec of /proc/self/exe share-worker):
+ * a fresh process reserves a space of its own, where a child that was
+ * only forked would carry the parent's space, blocks and regions along,
+ * copy-on-write, and its memory figures would count the parent's pages.
+ * Each worker opens the image, walks all of it, allocates memory of its
+ * own, and then, while all K hold the image, reads its memory figures.
+ * Pipes keep them in step: ready (each worker, once it has walked and
+ * allocated), go (closed by the parent when all are ready), measured,
+ * leave (closed when all have measured: none unmaps early). */
+struct snode {
+	rgn_ref  next;
+	uint32_t key;
+	uint64_t pay[7];   /* 64 bytes a node */
+};
+
+static uint64_t share_walk(const char *base, rgn_ref ref, uint64_t *nodes)
+{
+	uint64_t sum = 0, n = 0;
+
+	while (ref) {
+		const struct snode *s = (const struct snode *)(const void *)
+		                        (base + ((size_t)ref << 3));
+
+		sum += s->key + s->pay[n % 7];
+		ref = s->next;
+		n++;
+	}
+	*nodes = n;
+	return sum;
+}
+
+/* Fields of /proc/self/smaps_rollup (kB into MiB); absent ones are -1. */
+static void rollup(const char *who, int k)
+{
+	static const char *const keys[] = { "Rss", "Pss", "Pss_Anon", "Pss_Shmem",
+	                                    "Shared_Clean", "Shared_Dirty",
+	                                    "Private_Clean", "Private_Dirty" };
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	char line[256], metric[64];
+
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		double v = -1;
+
+		if (f) {
+			rewind(f);
+			while (fgets(line, sizeof line, f)) {
+				size_t n = strlen(keys[i]);
+				unsigned long kb;
+
+				if (strncmp(line, keys[i], n) == 0 && line[n] == ':' &&
+				    sscanf(line + n + 1, "%lu", &kb) == 1)
+					v = kb / 1024.0;
+			}
+		}
+		snprintf(metric, sizeof metric, "%s_mib", keys[i]);
+		for (char *c = metric; *c; c++)
+			*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+		row("over32", "share", who, k, metric, v);
+	}
+	if (f)
+		fclose(f);
+}
+
+/* Rss and Pss of the mappings inside [lo, hi) (/proc/self/smaps), MiB. */
+static void range_pss(const char *lo, const char *hi, double *rss, double *pss)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	int in = 0;
+
+	*rss = *pss = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long a, b, kb;
+
+		if (sscanf(line, "%lx-%lx ", &a, &b) == 2)
+			in = (const char *)a >= lo && (const char *)b <= hi;
+		else if (in && sscanf(line, "Rss: %lu kB", &kb) == 1)
+			*rss += kb / 1024.0;
+		else if (in && sscanf(line, "Pss: %lu kB", &kb) == 1)
+			*pss += kb / 1024.0;
+	}
+	fclose(f);
+}
+
+/* bench-strategy share-worker IMAGE_FD READY GO MEASURED LEAVE INDEX PRIVATE_MIB */
+static int share_worker(int argc, char **argv)
+{
+	int fd, ready, go, measured, leave, k;
+	size_t priv;
+	struct rgn_space_stats st;
+	rgn_region *r;
+	rgn_image *img;
+	rgn_ref root;
+	uint64_t nodes, sum;
+	double t0, t1, t2, irss, ipss;
+	char who[32], c;
+
+	if (argc != 9) {
+		fprintf(stderr, "bench-strategy: share-worker: 7 arguments\n");
+		return 2;
+	}
+	fd = atoi(argv[2]), ready = atoi(argv[3]), go = atoi(argv[4]);
+	measured = atoi(argv[5]), leave = atoi(argv[6]), k = atoi(argv[7]);
+	priv = (size_t)atoi(argv[8]) * MiB;
+	snprintf(who, sizeof who, "worker-%d", k);
+	if (rgn_init(NULL) != 0)
+		die("rgn_init");
+	t0 = now_ns();
+	img = rgn_image_open(fd, &root);
+	if (!img)
+		die("rgn_image_open");
+	close(fd);
+	t1 = now_ns();
+	sum = share_walk(rgn_image_ptr(img, 0), root, &nodes);
+	t2 = now_ns();
+	/* memory of its own, in its own space */
+	r = make(0, 0, RGN_RELEASE_DEFAULT, NULL);
+	for (size_t done = 0; done < priv; done += 64 * KiB) {
+		char *p = rgn_alloc(r, 64 * KiB);
+
+		if (!p)
+			die("rgn_alloc");
+		memset(p, (int)done, 64 * KiB);
+	}
+	if (rgn_space_stats(&st) != 0)
+		die("rgn_space_stats");
+	if (write(ready, "r", 1) != 1 || read(go, &c, 1) != 0)
+		die("ready/go");
+	rollup(who, 1);
+	range_pss(rgn_image_ptr(img, 0), rgn_image_ptr(img, 0) + rgn_image_size(img) + 4095,
+	          &irss, &ipss);
+	row("over32", "share", who, 1, "image_rss_mib", irss);
+	row("over32", "share", who, 1, "image_pss_mib", ipss);
+	row("over32", "share", who, 1, "private_alloc_mib", (double)priv / MiB);
+	row("over32", "share", who, 1, "space_gib", (double)st.size / GiB);
+	row("over32", "share", who, 1, "nodes", (double)nodes);
+	row("over32", "share", who, 1, "walk_sum", (double)(sum & 0xffffffffu));
+	row("over32", "share", who, 1, "open_ms", (t1 - t0) / 1e6);
+	row("over32", "share", who, 1, "walk_ms", (t2 - t1) / 1e6);
+	if (write(measured, "m", 1) != 1 || read(leave, &c, 1) != 0)
+		die("measured/leave");
+	rgn_image_close(img);
+	rgn_destroy(r);
+	return 0;
+}
+
+static void sec_share(int workers)
+{
+	size_t bytes = (full ? 256 : 64) * MiB, priv = 16;
+	uint32_t n = (uint32_t)(bytes / sizeof(struct snode));
+	rgn_region *r = make(1, 2 * bytes + 64 * MiB, RGN_RELEASE_UNMAP, NULL);
+	int ready[2], go[2], measured[2], leave[2], fd;
+	rgn_ref head = 0, *link = &head;
+	uint64_t nodes, sum;
+	double t0, t1, t2;
+	pid_t pid[64];
+	char c;
+
+	if (workers < 1 || workers > 64)
+		die("--workers: 1 to 64");
+	for (uint32_t i = 0; i < n; i++) {
+		struct snode *s = rgn_alloc(r, sizeof *s);
+
+		if (!s)
+			die("rgn_alloc");
+		s->key = i;
+		for (int j = 0; j < 7; j++)
+			s->pay[j] = (uint64_t)i * 31 + (uint64_t)j;
+		s->next = 0;
+		*link = rgn_ref_in(r, s);
+		link = &s->next;
+	}
+	sum = share_walk(rgn_ptr_in(r, 0), head, &nodes);
+	fd = rgn_image_memfd("bench-share");
+	if (fd < 0) {
+		/* no memfd here: the report says so */
+		row("over32", "share", "parent", 1, "supported", -errno);
+		rgn_destroy(r);
+		return;
+	}
+	t0 = now_ns();
+	if (rgn_image_write(r, fd, head) != 0)
+		die("rgn_image_write");
+	t1 = now_ns();
+	rgn_destroy(r);   /* the parent keeps no copy: the memfd holds it */
+	if (rgn_image_seal(fd) != 0)
+		die("rgn_image_seal");
+	t2 = now_ns();
+	row("over32", "share", "parent", 1, "supported", 1);
+	row("over32", "share", "parent", 1, "image_mib", (double)lseek(fd, 0, SEEK_END) / MiB);
+	row("over32", "share", "parent", 1, "workers", workers);
+	row("over32", "share", "parent", 1, "nodes", (double)nodes);
+	row("over32", "share", "parent", 1, "walk_sum", (double)(sum & 0xffffffffu));
+	row("over32", "share", "parent", 1, "write_ms", (t1 - t0) / 1e6);
+	row("over32", "share", "parent", 1, "seal_ms", (t2 - t1) / 1e6);
+	if (pipe(ready) || pipe(go) || pipe(measured) || pipe(leave))
+		die("pipe");
+	for (int k = 0; k < workers; k++) {
+		pid[k] = fork();
+		if (pid[k] < 0)
+			die("fork");
+		if (pid[k] == 0) {
+			char a[7][24];
+
+			/* the worker's ends survive exec (the memfd is close-on-exec) */
+			close(go[1]), close(leave[1]), close(ready[0]), close(measured[0]);
+			if (fcntl(fd, F_SETFD, 0) != 0)
+				_exit(126);
+			snprintf(a[0], 24, "%d", fd);
+			snprintf(a[1], 24, "%d", ready[1]);
+			snprintf(a[2], 24, "%d", go[0]);
+			snprintf(a[3], 24, "%d", measured[1]);
+			snprintf(a[4], 24, "%d", leave[0]);
+			snprintf(a[5], 24, "%d", k);
+			snprintf(a[6], 24, "%zu", priv);
+			execl("/proc/self/exe", "bench-strategy", "share-worker", a[0], a[1],
+			      a[2], a[3], a[4], a[5], a[6], (char *)NULL);
+			_exit(127);
+		}
+	}
+	close(fd);
+	close(ready[1]), close(go[0]), close(measured[1]), close(leave[0]);
+	for (int k = 0; k < workers; k++)
+		if (read(ready[0], &c, 1) != 1)
+			die("a worker failed before it was ready");
+	close(go[1]);        /* all hold the image: measure */
+	for (int k = 0; k < workers; k++)
+		if (read(measured[0], &c, 1) != 1)
+			die("a worker failed before it measured");
+	close(leave[1]);     /* all have measured: leave */
+	for (int k = 0; k < workers; k++) {
+		int status;
+
+		if (waitpid(pid[k], &status, 0) != pid[k] || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			die("worker");
+	}
+	close(ready[0]), close(measured[0]);
+}
+
 /* ==== 6. serialization ===================================================================== */
 
 struct tnode {
@@ -595,9 +845,14 @@ int main(int argc, char **argv)
 {
 	const char *sec = NULL, *v;
 	struct bench_args a;
+	int workers = 4;
+
+	if (argc > 1 && strcmp(argv[1], "share-worker") == 0)
+		return share_worker(argc, argv);
 
 	args_init(&a, argc, argv, "usage: bench-strategy alloc|life|maxlive|inflate|"
-	          "over32|image|xref [--full] [--rounds N] [--strategy S]\n");
+	          "over32|share|image|xref [--full] [--rounds N] [--strategy S]\n"
+	          "       [--workers K]\n");
 	while (args_more(&a)) {
 		if (args_flag(&a, "--full"))
 			full = 1;
@@ -605,6 +860,8 @@ int main(int argc, char **argv)
 			rounds = (int)args_uint(&a, v, 1, INT_MAX);
 		else if ((v = args_value(&a, "--strategy")))
 			only = v;
+		else if ((v = args_value(&a, "--workers")))
+			workers = (int)args_uint(&a, v, 1, 64);
 		else if (!sec && (v = args_word(&a)))
 			sec = v;
 		else
@@ -634,6 +891,8 @@ int main(int argc, char **argv)
 		sec_inflate();
 	else if (strcmp(sec, "over32") == 0)
 		sec_over32();
+	else if (strcmp(sec, "share") == 0)
+		sec_share(workers);
 	else if (strcmp(sec, "image") == 0)
 		sec_image();
 	else if (strcmp(sec, "xref") == 0)

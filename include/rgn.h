@@ -81,7 +81,8 @@
  * - Thread-safe, process-wide: rgn_init, rgn_thread_init,
  *   rgn_space_stats, rgn_space_trim, rgn_set_oom_handler,
  *   rgn_decode_mode, rgn_version, rgn_contig_configure, rgn_contig_stats,
- *   rgn_image_open.  An open image may be read by any number of threads.
+ *   rgn_image_open, rgn_image_memfd, rgn_image_seal.  An open image may
+ *   be read by any number of threads.
  * - Per thread: the region stack (rgn_push, rgn_pop, rgn_current,
  *   RGN_SCOPE), a small cache of free blocks, and, in decode modes gs and
  *   reg, the decode base that rgn_enter switches (mode global has one for
@@ -1087,8 +1088,9 @@ struct rgn_image_base_ {
 
 /* Map an image read-only (from the start of fd; fd stays the caller's
  * and may be closed at once) and return a handle to it.  *root (may be
- * NULL) receives the root reference.  Changing or truncating the file
- * while it is mapped is undefined.  Reserves the space if needed.  NULL
+ * NULL) receives the root reference.  A file sealed against shrinking
+ * (rgn_image_seal) is mapped as it is, its pages shared with every
+ * process that maps it; any other file is read into private memory.  Reserves the space if needed.  NULL
  * with errno (the out-of-memory handler is not called):
  *   ENOEXEC  not an rgn image, or one of another version, byte order,
  *            granule or page size (a foreign file)
@@ -1140,6 +1142,25 @@ static inline rgn_ref rgn_image_ref(const rgn_image *img, const void *p)
  * if img is NULL or not an open image; ENOTSUP in mode zero; in mode gs,
  * the error of arch_prctl. */
 RGN_API int rgn_image_enter(const rgn_image *img);
+
+/* Sharing an image between processes (Linux memfd; elsewhere both fail
+ * with ENOTSUP).  rgn_image_memfd gives a new anonymous file for
+ * rgn_image_write to fill (close-on-exec, sealable; name is shown in
+ * /proc, NULL for "rgn-image"): the fd, or -1 with the errno of
+ * memfd_create.  rgn_image_seal(fd) then checks that the file holds a
+ * whole image (header and body checksums, as rgn_image_open does) and
+ * seals it against shrinking, growing, writing and further sealing: no
+ * process can change it after, the writer included, and rgn_image_open
+ * maps it as it is, each process sharing the same pages read-only.  The
+ * fd may then be passed on (fork, SCM_RIGHTS).  Sealing a sealed image
+ * again succeeds.  0, or -1 with errno: EINVAL (fd negative, or a file
+ * that takes no seals: not a memfd), EBADF (no open file), EPERM
+ * (sealing was closed before: a memfd made without MFD_ALLOW_SEALING,
+ * or fd open read-only), the errors of rgn_image_open's checks (ENOEXEC,
+ * EBADMSG, ENODATA), EBUSY (a writable shared mapping of the file
+ * exists), ENOMEM.  A refused file is left unsealed. */
+RGN_API int rgn_image_memfd(const char *name);
+RGN_API int rgn_image_seal(int fd);
 
 /* ==== the tracing copy: layouts, copy, compaction, images of any region ==== */
 

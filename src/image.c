@@ -29,6 +29,13 @@
  * checksum is for damage (a torn copy, a flipped bit, a changed byte),
  * not for an attacker, who can write a matching one.
  *
+ * Sharing: rgn_image_memfd makes the file, rgn_image_write fills it, and
+ * rgn_image_seal checks it as open would and then seals it whole (size
+ * and bytes, and the seal set itself), so that every process the fd is
+ * given to maps the same page-cache pages read-only and none of them,
+ * the writer included, can change them.  The seal is added only after
+ * the check passed, in one fcntl: a refused image keeps no seal.
+ *
  * Errors are sorted so that a caller can tell them apart: ENOEXEC for a
  * file that is not an image of this format (magic, version, byte order,
  * granule, guard size), EBADMSG for one that is damaged (a checksum,
@@ -45,6 +52,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h> /* memfd_create only: mappings are the OS layer's */
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -369,13 +377,33 @@ static ssize_t read_head(int fd, struct image_head *h)
 	}
 }
 
+/* Read and check the header of the image in fd: 0 or an errno (EINVAL
+ * for a file that is not a regular one). */
+static int head_of(int fd, struct image_head *h)
+{
+	struct stat st;
+	ssize_t k;
+
+	if (fstat(fd, &st) != 0)
+		return errno;
+	if (!S_ISREG(st.st_mode))
+		return EINVAL;
+	k = read_head(fd, h);
+	if (k < 0)
+		return errno;
+	if ((size_t)k < sizeof(*h))
+		/* too short for a header: a cut-off image, or not one at all */
+		return (size_t)k >= sizeof(image_magic) &&
+		       memcmp(h->magic, image_magic, sizeof(image_magic)) == 0
+		       ? ENODATA : ENOEXEC;
+	return head_check(h, (size_t)st.st_size);
+}
+
 RGN_API rgn_image *rgn_image_open(int fd, rgn_ref *root)
 {
 	struct image_head h;
-	struct stat st;
 	rgn_image *img;
 	void *map;
-	ssize_t k;
 	int err;
 
 	if (fd < 0) {
@@ -383,27 +411,8 @@ RGN_API rgn_image *rgn_image_open(int fd, rgn_ref *root)
 		return NULL;
 	}
 	err = rgn_space_ensure(); /* the decode base exists before any enter */
-	if (err) {
-		errno = err;
-		return NULL;
-	}
-	if (fstat(fd, &st) != 0)
-		return NULL;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	k = read_head(fd, &h);
-	if (k < 0)
-		return NULL;
-	if ((size_t)k < sizeof(h)) {
-		/* too short for a header: a cut-off image, or not one at all */
-		errno = (size_t)k >= sizeof(image_magic) &&
-		        memcmp(h.magic, image_magic, sizeof(image_magic)) == 0
-		        ? ENODATA : ENOEXEC;
-		return NULL;
-	}
-	err = head_check(&h, (size_t)st.st_size);
+	if (!err)
+		err = head_of(fd, &h);
 	if (!err) {
 		img = malloc(sizeof(*img));
 		err = img ? load(fd, &h, &map) : ENOMEM;
@@ -456,3 +465,97 @@ RGN_API void rgn_image_close(rgn_image *img)
 	rgn_os_release((char *)img->b.base, img->used);
 	free(img);
 }
+
+/* ---- sharing: a memfd sealed whole ------------------------------------------------ */
+
+/* The seals rgn_image_seal adds: the size and the bytes fixed for good,
+ * and no seal taken away or added after.  F_SEAL_WRITE, not
+ * F_SEAL_FUTURE_WRITE: the latter lets a writable shared mapping made
+ * before the seal go on writing, so the image could still change under
+ * its readers; F_SEAL_WRITE refuses (EBUSY) while such a mapping exists.
+ * Read-only mappings (every rgn_image_open, the writer's too) are kept
+ * by either. */
+#if defined(F_ADD_SEALS) && defined(MFD_ALLOW_SEALING)
+#define IMAGE_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL)
+
+/* The body of the image in fd checked against its header, read in
+ * pieces into a buffer of ours (a mapping could be cut short under us by
+ * another holder of the file: SIGBUS).  0 or an errno. */
+static int body_check(int fd, const struct image_head *h)
+{
+	const size_t piece = (size_t)1 << 20;
+	uint64_t hash = BODY_SEED, off = h->guard;
+	char *buf = malloc(piece);
+	int err = buf ? 0 : ENOMEM;
+
+	while (!err && off < h->used) {
+		size_t want = h->used - off < piece ? (size_t)(h->used - off) : piece;
+		ssize_t k = pread(fd, buf, want, (off_t)off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			err = errno;
+		else if (k == 0 || k % 8 != 0)
+			err = ENODATA; /* the file ended inside a word: cut short */
+		if (!err) {
+			hash = body_words(hash, buf, (size_t)k);
+			off += (uint64_t)k;
+		}
+	}
+	free(buf);
+	if (!err && body_end(hash, h->used - h->guard) != h->body)
+		err = EBADMSG;
+	return err;
+}
+
+RGN_API int rgn_image_memfd(const char *name)
+{
+	return memfd_create(name ? name : "rgn-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+}
+
+RGN_API int rgn_image_seal(int fd)
+{
+	struct image_head h;
+	int seals, err;
+
+	if (fd < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* EINVAL for a file that takes no seals, EBADF for no file */
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0)
+		return -1;
+	/* sealing closed before our set was complete: a memfd made without
+	 * MFD_ALLOW_SEALING, or sealed otherwise by someone else */
+	err = (seals & F_SEAL_SEAL) && (seals & IMAGE_SEALS) != IMAGE_SEALS ? EPERM : 0;
+	if (!err)
+		err = head_of(fd, &h);
+	if (!err)
+		err = body_check(fd, &h);
+	/* all four in one call: a refusal (EBUSY) leaves the file as it was */
+	if (!err && (seals & IMAGE_SEALS) != IMAGE_SEALS &&
+	    fcntl(fd, F_ADD_SEALS, IMAGE_SEALS) != 0)
+		err = errno;
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+#else
+RGN_API int rgn_image_memfd(const char *name)
+{
+	(void)name;
+	errno = ENOTSUP;
+	return -1;
+}
+
+RGN_API int rgn_image_seal(int fd)
+{
+	(void)fd;
+	errno = ENOTSUP;
+	return -1;
+}
+#endif

@@ -61,6 +61,7 @@ int main(void)
 	srunner_add_suite(sr, suite_heap());
 	srunner_add_suite(sr, suite_cursor());
 	srunner_add_suite(sr, suite_copy());
+	srunner_add_suite(sr, suite_share());
 
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);

@@ -62,6 +62,7 @@ Suite *suite_heap(void);
 Suite *suite_cursor(void);
 Suite *suite_copy(void);
 Suite *suite_fault(void);
+Suite *suite_share(void);
 
 /* Valgrind's memcheck, when the library tells it about regions
  * (RGN_VALGRIND: meson found <valgrind/memcheck.h>).  A test that looks
