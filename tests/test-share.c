@@ -37,9 +37,32 @@ static int share_memfd(const char *test)
 /* Build the list of share-image.h with n items in a new contiguous
  * region and write its image into fd; returns the walk's checksum (taken
  * on the region itself) and the image's size in *size. */
-static uint64_t write_list(int fd, uint32_t n, size_t *size)
+/* The list's layouts, for the tracing copy of a block region: a root
+ * and items with references at fixed offsets, names that are C strings
+ * (their size from strlen: what a table cannot say). */
+static size_t cstr_size(const void *obj)
 {
-	rgn_options o = { .backend = RGN_BACKEND_CONTIG, .reserve = 64 * MiB };
+	return strlen(obj) + 1;
+}
+
+static const rgn_layout name_l = { .size = 1, .size_of = cstr_size };
+static const uint32_t item_refs[] = { offsetof(struct share_item, next),
+	                              offsetof(struct share_item, name) };
+static const rgn_layout item_l;
+static const rgn_layout *const item_to[] = { &item_l, &name_l };
+static const rgn_layout item_l = { .size = sizeof(struct share_item), .nrefs = 2,
+	                           .refs = item_refs, .to = item_to };
+static const uint32_t root_refs[] = { offsetof(struct share_root, head) };
+static const rgn_layout *const root_to[] = { &item_l };
+static const rgn_layout root_l = { .size = sizeof(struct share_root), .nrefs = 1,
+	                           .refs = root_refs, .to = root_to };
+
+/* Write the list of n items into fd as an image: a contiguous region
+ * written as it is, or a region of another backend through the tracing
+ * copy.  The walk's checksum; *size: the file's. */
+static uint64_t write_list_in(int fd, uint32_t n, size_t *size, rgn_backend b)
+{
+	rgn_options o = { .backend = b, .reserve = b == RGN_BACKEND_CONTIG ? 64 * MiB : 0 };
 	rgn_region *r = rgn_new_with(NULL, &o);
 	struct share_root *root;
 	rgn_ref *link;
@@ -64,10 +87,18 @@ static uint64_t write_list(int fd, uint32_t n, size_t *size)
 	h = share_walk(rgn_ptr_in(r, 0), rgn_ref_in(r, root), &count);
 	ck_assert_uint_eq(count, n);
 	ck_assert_uint_ne(h, 0);
-	ck_assert_int_eq(rgn_image_write(r, fd, rgn_ref_in(r, root)), 0);
+	if (b == RGN_BACKEND_CONTIG)
+		ck_assert_int_eq(rgn_image_write(r, fd, rgn_ref_in(r, root)), 0);
+	else
+		ck_assert_int_eq(rgn_image_write_graph(r, fd, rgn_ref_in(r, root), &root_l, NULL), 0);
 	rgn_destroy(r);
 	*size = (size_t)lseek(fd, 0, SEEK_END);
 	return h;
+}
+
+static uint64_t write_list(int fd, uint32_t n, size_t *size)
+{
+	return write_list_in(fd, n, size, RGN_BACKEND_CONTIG);
 }
 
 /* Run fn in a forked child; returns its wait status. */
@@ -257,7 +288,7 @@ static void send_fd(int sock, int fd)
 /* An image written by this program opens in another one, built apart
  * (tests/share-reader.c, linked to the shared library), which receives
  * the descriptor over a socket: the memfd itself is close-on-exec. */
-START_TEST(test_share_other_binary)
+static void other_binary(rgn_backend b)
 {
 	const char *reader = getenv("RGN_SHARE_READER");
 	char out[256], want_line[256], arg[16];
@@ -267,7 +298,6 @@ START_TEST(test_share_other_binary)
 	ssize_t k;
 	pid_t pid;
 
-	tst_init(16 * MiB, 0);
 	if (!reader || !*reader) {
 		printf("test_share_other_binary: skipped: RGN_SHARE_READER names no "
 		       "reader program (meson test sets it)\n");
@@ -275,7 +305,7 @@ START_TEST(test_share_other_binary)
 	}
 	if ((fd = share_memfd("test_share_other_binary")) < 0)
 		return;
-	want = write_list(fd, 3000, &size);
+	want = write_list_in(fd, 3000, &size, b);
 	ck_assert_int_eq(rgn_image_seal(fd), 0);
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	ck_assert_int_eq(pipe2(pipefd, O_CLOEXEC), 0);
@@ -304,6 +334,15 @@ START_TEST(test_share_other_binary)
 	ck_assert_str_eq(out, want_line);
 	close(sv[0]);
 	close(pipefd[0]);
+}
+
+START_TEST(test_share_other_binary)
+{
+	tst_init(16 * MiB, 0);
+	other_binary(RGN_BACKEND_CONTIG);
+	/* a block region's, and a heap region's, through the tracing copy */
+	other_binary(RGN_BACKEND_BLOCKS);
+	other_binary(RGN_BACKEND_HEAP);
 }
 END_TEST
 
