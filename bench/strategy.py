@@ -443,12 +443,12 @@ def report_image(d, serial=None):
     return lines
 
 
-SERIAL = ["rgn-contig", "rgn-trace", "rgn-trace-bfs", "capnp", "flatbuffers",
+SERIAL = ["rgn-contig", "rgn-trace", "rgn-trace-dfs", "capnp", "flatbuffers",
           "msgpack-unpack", "msgpack-inplace"]
 SERIAL_SAYS = {
     "rgn-contig": "rgn contiguous region, raw image (build not timed)",
-    "rgn-trace": "rgn tracing copy of a block region to an image, depth-first",
-    "rgn-trace-bfs": "rgn tracing copy, breadth-first",
+    "rgn-trace": "rgn tracing copy of a block region to an image (breadth-first)",
+    "rgn-trace-dfs": "rgn tracing copy, depth-first",
     "capnp": "Cap'n Proto",
     "flatbuffers": "FlatBuffers",
     "msgpack-unpack": "msgpack-c, msgpack_unpack_next (zone)",

@@ -1225,10 +1225,11 @@ RGN_API void rgn_trace(rgn_tracer *t, rgn_ref *field, const rgn_layout *to);
 /* How rgn_copy walks and what it reports (all optional: NULL means
  * zeros). */
 typedef struct rgn_copy_options {
-	/* RGN_COPY_DEPTH (0, the default): each object's subgraph follows it,
-	 * the first reference's first, as a recursive builder lays out a
-	 * tree; RGN_COPY_BREADTH: level by level, an object's children
-	 * together. */
+	/* RGN_COPY_BREADTH (0, the default): level by level, an object's
+	 * targets together (the walk of a copy reads it best: DESIGN.md 16);
+	 * RGN_COPY_DEPTH: each object followed by its targets, then the
+	 * first one's subgraph, as a recursive builder lays out a tree (the
+	 * copy is fastest in the order the source was built in). */
 	unsigned order;
 	/* RGN_COPY_ONLY_SRC: copy only objects of the source region itself;
 	 * references to objects outside it stay as they are (they must then
@@ -1245,8 +1246,8 @@ typedef struct rgn_copy_options {
 	size_t bytes;
 } rgn_copy_options;
 
-#define RGN_COPY_DEPTH    0u
-#define RGN_COPY_BREADTH  1u
+#define RGN_COPY_BREADTH  0u
+#define RGN_COPY_DEPTH    1u
 #define RGN_COPY_ONLY_SRC 1u
 
 /*

@@ -569,7 +569,7 @@ static int source_of(const rgn_region *src, const char **base, const char **orig
 
 static bool options_ok(const rgn_copy_options *o)
 {
-	return !o || (o->order <= RGN_COPY_BREADTH && (o->flags & ~RGN_COPY_ONLY_SRC) == 0);
+	return !o || (o->order <= RGN_COPY_DEPTH && (o->flags & ~RGN_COPY_ONLY_SRC) == 0);
 }
 
 /* Set up t to copy from src; the destination is the caller's to set. */

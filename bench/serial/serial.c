@@ -122,7 +122,7 @@ static int serial_rgn_contig(const struct graph *g, int fd, int check,
 
 /* The tracing copy: the graph in a block region (the program's data,
  * built untimed), written as an image by rgn_image_write_graph: copied
- * depth- or breadth-first into pieces of its own with its references
+ * breadth- or depth-first into pieces of its own with its references
  * rewritten, then written out. */
 static const uint32_t node_refs[] = SERIAL_RGN_NODE_REFS;
 static const rgn_layout str_layout = {
@@ -168,13 +168,13 @@ static int rgn_trace_order(const struct graph *g, int fd, int check, unsigned or
 static int serial_rgn_trace(const struct graph *g, int fd, int check,
                             struct serial_result *res)
 {
-	return rgn_trace_order(g, fd, check, RGN_COPY_DEPTH, res);
+	return rgn_trace_order(g, fd, check, RGN_COPY_BREADTH, res);
 }
 
-static int serial_rgn_trace_bfs(const struct graph *g, int fd, int check,
+static int serial_rgn_trace_dfs(const struct graph *g, int fd, int check,
                                 struct serial_result *res)
 {
-	return rgn_trace_order(g, fd, check, RGN_COPY_BREADTH, res);
+	return rgn_trace_order(g, fd, check, RGN_COPY_DEPTH, res);
 }
 
 #ifndef SERIAL_HAVE_CAPNP
@@ -196,7 +196,7 @@ static const struct format {
 } formats[] = {
 	{ "rgn-contig", serial_rgn_contig, 1, "" },
 	{ "rgn-trace", serial_rgn_trace, 1, "" },
-	{ "rgn-trace-bfs", serial_rgn_trace_bfs, 1, "" },
+	{ "rgn-trace-dfs", serial_rgn_trace_dfs, 1, "" },
 	{ "capnp", serial_capnp, 0, "libcapnp-dev and capnp (capnproto)" },
 	{ "flatbuffers", serial_flatbuffers, 1, "libflatbuffers-dev and flatc (flatbuffers-compiler)" },
 	{ "msgpack-unpack", serial_msgpack_unpack, 0, "libmsgpack-dev" },
