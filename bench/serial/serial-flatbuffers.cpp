@@ -46,7 +46,7 @@ void mark(const Node *n, const uint8_t *base, struct serial_seen *seen)
 		mark(r, base, seen);
 }
 
-int write_all(int fd, const uint8_t *p, size_t n)
+int fb_write_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n) {
 		ssize_t w = write(fd, p, n);
@@ -82,7 +82,7 @@ extern "C" int serial_flatbuffers(const struct graph *g, int fd, int check,
 	}
 	serial_fb::FinishNodeBuffer(b, node[0]);
 	t1 = now_ns();
-	if (write_all(fd, b.GetBufferPointer(), b.GetSize()) != 0) {
+	if (fb_write_all(fd, b.GetBufferPointer(), b.GetSize()) != 0) {
 		perror("bench-serial: flatbuffers: write");
 		return -1;
 	}
