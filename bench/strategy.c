@@ -21,6 +21,9 @@
  *              RSS and PSS (the workers run as "share-worker")
  *   image      write a region to a file, map it back, walk it
  *   xref       a child region pointing into its parent
+ *   compact    rgn_compact: one compaction of a graph among 9x garbage
+ *              (time, memory held, RSS, a walk before and after), and a
+ *              long run replacing data, with and without compaction
  * Timed sections alternate the strategies within each round, so that noise
  * on the machine falls on both alike.
  */
@@ -28,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -841,6 +845,265 @@ static void sec_xref(void)
 		}
 }
 
+/* ==== 8. compaction ======================================================================== */
+
+/* The live graph: a list of records, each naming a 256-byte payload.  The
+ * layout lists the payload first, so that a depth-first copy lays each
+ * record's payload right after it, as the build did (record, payload,
+ * next record, ...). */
+struct crec {
+	rgn_ref next, data;
+};
+enum { PAYLOAD = 256, REC_BYTES = 8 + PAYLOAD };
+static const uint32_t crec_refs[] = { offsetof(struct crec, data), offsetof(struct crec, next) };
+static const rgn_layout cblob_l = { .size = PAYLOAD };
+static const rgn_layout crec_l;
+static const rgn_layout *const crec_to[] = { &cblob_l, &crec_l };
+static const rgn_layout crec_l = { .size = sizeof(struct crec), .nrefs = 2, .refs = crec_refs,
+	                           .to = crec_to };
+
+static rgn_ref rec_new(rgn_region *r, uint64_t fill)
+{
+	struct crec *x = rgn_alloc(r, sizeof *x);
+	uint64_t *d = rgn_alloc(r, PAYLOAD);
+
+	if (!x || !d)
+		die("alloc");
+	for (size_t i = 0; i < PAYLOAD / 8; i++)
+		d[i] = fill + i;
+	x->next = 0;
+	x->data = rgn_ref_in(r, d);
+	return rgn_ref_in(r, x);
+}
+
+/* Garbage of the records' shape: a record and its payload, never linked. */
+static void garbage(rgn_region *r, size_t records)
+{
+	for (size_t i = 0; i < records; i++) {
+		char *a = rgn_alloc(r, 8), *b = rgn_alloc(r, PAYLOAD);
+
+		if (!a || !b)
+			die("alloc");
+		a[0] = b[0] = b[PAYLOAD - 1] = 1;
+	}
+}
+
+/* Every record and every word of its payload, in list order. */
+static uint64_t cwalk(const rgn_region *r, rgn_ref head, size_t *n)
+{
+	uint64_t s = 0;
+
+	*n = 0;
+	for (rgn_ref x = head; x;) {
+		const struct crec *c = rgn_ptr_in(r, x);
+		const uint64_t *d = rgn_ptr_in(r, c->data);
+
+		for (size_t i = 0; i < PAYLOAD / 8; i++)
+			s += d[i];
+		x = c->next;
+		++*n;
+	}
+	return s;
+}
+
+/* A timed walk, after an untimed one (the same cache state on both sides
+ * of a compaction): the best of three, ns per record (the machine is
+ * shared: the best is the one least disturbed).  The caller checks the
+ * checksum. */
+static double timed_walk(const rgn_region *r, rgn_ref head, size_t want, uint64_t *sum)
+{
+	size_t n;
+	double best = 0;
+
+	cwalk(r, head, &n);
+	for (int k = 0; k < 3; k++) {
+		double t0 = now_ns(), t;
+
+		*sum = cwalk(r, head, &n);
+		t = now_ns() - t0;
+		if (n != want)
+			die("walk: records lost");
+		if (k == 0 || t < best)
+			best = t;
+	}
+	return best / (double)want;
+}
+
+/* Locality of the list: the share of steps from a record to the next
+ * (and from a record to its payload) that land more than a page away
+ * from it, either way: what a prefetcher cannot follow. */
+static double far_steps(const rgn_region *r, rgn_ref head, size_t n)
+{
+	size_t far = 0;
+
+	for (rgn_ref x = head; x;) {
+		const struct crec *c = rgn_ptr_in(r, x);
+		const char *d = rgn_ptr_in(r, c->data), *nx = c->next ? rgn_ptr_in(r, c->next) : NULL;
+
+		far += (size_t)(d - (const char *)c) + 4096 > 8192;
+		if (nx)
+			far += (size_t)(nx - (const char *)c) + 4096 > 8192;
+		x = c->next;
+	}
+	return (double)far / (2.0 * (double)n);
+}
+
+static size_t held_bytes(const rgn_region *r, struct rgn_region_stats *st)
+{
+	if (rgn_region_stats(r, st) != 0)
+		die("rgn_region_stats");
+	return st->blocks * 4096;
+}
+
+/* RSS with freed blocks really given back. */
+static size_t rss_trimmed(void)
+{
+	rgn_space_trim();
+	return rss_bytes();
+}
+
+static double mib_above(size_t v, size_t base)
+{
+	return (double)(v > base ? v - base : 0) / MiB;
+}
+
+static rgn_region *compact_region(int contig)
+{
+	return make(contig, 32 * GiB, RGN_RELEASE_UNMAP, NULL);
+}
+
+/* One compaction of n live records with `waste` records' worth of garbage
+ * after each one (case "once": 9; "dense": 0, nothing to give back, what
+ * the copy itself costs). */
+static void compact_once(const char *cas, int contig, int round, size_t n, size_t waste)
+{
+	const char *s = contig ? "contig" : "blocks";
+	size_t base = rss_trimmed(), live = n * REC_BYTES;
+	rgn_region *r = compact_region(contig);
+	rgn_ref head = 0, tail = 0;
+	struct rgn_region_stats st;
+	rgn_copy_options o = { 0 };
+	uint64_t s1, s2;
+	double w1, w2, t0, t1;
+	size_t held, held0;
+
+	for (size_t i = 0; i < n; i++) {
+		rgn_ref x = rec_new(r, i);
+
+		if (tail)
+			((struct crec *)rgn_ptr_in(r, tail))->next = x;
+		else
+			head = x;
+		tail = x;
+		garbage(r, waste);
+	}
+	held0 = held = held_bytes(r, &st);
+	row("compact", cas, s, round, "live_mib", (double)live / MiB);
+	row("compact", cas, s, round, "used_before_mib", (double)st.used / MiB);
+	row("compact", cas, s, round, "held_before_mib", (double)held / MiB);
+	row("compact", cas, s, round, "rss_before_mib", mib_above(rss_trimmed(), base));
+	w1 = timed_walk(r, head, n, &s1);
+	row("compact", cas, s, round, "far_steps_before", far_steps(r, head, n));
+	t0 = now_ns();
+	if (rgn_compact(r, &head, 1, &crec_l, &o) != 0)
+		die("rgn_compact");
+	t1 = now_ns();
+	if (o.objects != 2 * n || o.bytes != live)
+		die("rgn_compact: not the live graph");
+	w2 = timed_walk(r, head, n, &s2);
+	row("compact", cas, s, round, "far_steps_after", far_steps(r, head, n));
+	if (s1 != s2)
+		die("walk after compaction differs");
+	held = held_bytes(r, &st);
+	row("compact", cas, s, round, "compact_ns_per_object", (t1 - t0) / (double)o.objects);
+	row("compact", cas, s, round, "compact_ns_per_byte", (t1 - t0) / (double)live);
+	row("compact", cas, s, round, "compact_ns_per_held_byte", (t1 - t0) / (double)held0);
+	row("compact", cas, s, round, "compact_ms", (t1 - t0) / 1e6);
+	row("compact", cas, s, round, "used_after_mib", (double)st.used / MiB);
+	row("compact", cas, s, round, "held_after_mib", (double)held / MiB);
+	row("compact", cas, s, round, "rss_after_mib", mib_above(rss_trimmed(), base));
+	row("compact", cas, s, round, "walk_before_ns", w1);
+	row("compact", cas, s, round, "walk_after_ns", w2);
+	rgn_destroy(r);
+}
+
+/* test_compact_churn, larger: n live records; each round a tenth of them
+ * get a new payload (the old one is garbage) and 8x that much scratch is
+ * allocated; compacted every `every` rounds (0: never). */
+static void compact_churn(int contig, int every, int round, size_t n, int steps)
+{
+	char s[32];
+	size_t base = rss_trimmed(), live = n * REC_BYTES, peak = 0, got;
+	rgn_region *r = compact_region(contig);
+	rgn_ref head = 0;
+	struct rgn_region_stats st;
+	double tc = 0, t0;
+	uint64_t sum;
+
+	snprintf(s, sizeof s, "%s-%s", contig ? "contig" : "blocks", every ? "compact" : "none");
+	for (size_t i = 0; i < n; i++) {
+		rgn_ref x = rec_new(r, i);
+
+		((struct crec *)rgn_ptr_in(r, x))->next = head;
+		head = x;
+	}
+	t0 = now_ns();
+	for (int step = 0; step < steps; step++) {
+		struct crec *x = rgn_ptr_in(r, head);
+		size_t i = 0;
+
+		for (; x; i++, x = x->next ? rgn_ptr_in(r, x->next) : NULL)
+			if ((i + (size_t)step) % 10 == 0) {
+				uint64_t *d = rgn_alloc(r, PAYLOAD);
+
+				if (!d)
+					die("alloc");
+				memset(d, step, PAYLOAD);
+				x->data = rgn_ref_in(r, d);
+			}
+		garbage(r, n * 8 / 10);
+		if (every && step % every == every - 1) {
+			double c0 = now_ns();
+
+			if (rgn_compact(r, &head, 1, &crec_l, NULL) != 0)
+				die("rgn_compact");
+			tc += now_ns() - c0;
+		}
+		got = held_bytes(r, &st);
+		if (got > peak)
+			peak = got;
+		row("compact", "churn_series", s, step + 1, "held_mib", (double)got / MiB);
+	}
+	row("compact", "churn", s, round, "time_ms", (now_ns() - t0) / 1e6);
+	row("compact", "churn", s, round, "compact_total_ms", tc / 1e6);
+	row("compact", "churn", s, round, "live_mib", (double)live / MiB);
+	row("compact", "churn", s, round, "held_mib", (double)held_bytes(r, &st) / MiB);
+	row("compact", "churn", s, round, "peak_held_mib", (double)peak / MiB);
+	row("compact", "churn", s, round, "rss_mib", mib_above(rss_trimmed(), base));
+	row("compact", "churn", s, round, "walk_ns", timed_walk(r, head, n, &sum));
+	row("compact", "churn", s, round, "far_steps", far_steps(r, head, n));
+	sink += sum;
+	rgn_destroy(r);
+}
+
+static void sec_compact(void)
+{
+	size_t once_n = full ? 1000000 : 40000, churn_n = full ? 200000 : 16000;
+	int steps = full ? 60 : 30, every = 5;
+
+	for (int round = 1; round <= rounds; round++) {
+		for (int c = 0; c < 2; c++)
+			compact_once("once", (c + round) % 2, round, once_n, 9);
+		for (int c = 0; c < 2; c++)
+			compact_once("dense", (c + round) % 2, round, once_n, 0);
+		for (int c = 0; c < 4; c++) {
+			int k = (c + round) % 4;
+
+			compact_churn(k / 2, k % 2 ? every : 0, round, churn_n, steps);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *sec = NULL, *v;
@@ -851,7 +1114,7 @@ int main(int argc, char **argv)
 		return share_worker(argc, argv);
 
 	args_init(&a, argc, argv, "usage: bench-strategy alloc|life|maxlive|inflate|"
-	          "over32|share|image|xref [--full] [--rounds N] [--strategy S]\n"
+	          "over32|share|image|xref|compact [--full] [--rounds N] [--strategy S]\n"
 	          "       [--workers K]\n");
 	while (args_more(&a)) {
 		if (args_flag(&a, "--full"))
@@ -872,7 +1135,7 @@ int main(int argc, char **argv)
 	/* In the timed sections, blocks freed by a reset stay resident, as a
 	 * contiguous region's pages do below its retained size: they measure
 	 * allocation, not page faults.  The memory sections (maxlive, inflate,
-	 * over32) run with the defaults.  RGN_RETAIN still wins. */
+	 * over32, compact) run with the defaults.  RGN_RETAIN still wins. */
 	{
 		int timed = strcmp(sec, "alloc") == 0 || strcmp(sec, "life") == 0 ||
 		            strcmp(sec, "image") == 0 || strcmp(sec, "xref") == 0;
@@ -897,6 +1160,8 @@ int main(int argc, char **argv)
 		sec_image();
 	else if (strcmp(sec, "xref") == 0)
 		sec_xref();
+	else if (strcmp(sec, "compact") == 0)
+		sec_compact();
 	else {
 		fprintf(stderr, "bench-strategy: no section %s\n", sec);
 		return 2;

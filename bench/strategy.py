@@ -5,7 +5,8 @@
                 [--rounds N] [--command "scripts/bench ..."]
                 [--serial-exe build-release/bench/serial/bench-serial]
 
-Runs the sections (the quick subset by default, all seven with --full),
+Runs the sections (the quick subset by default, all eight with --full;
+--sections LIST: only those, e.g. --sections compact),
 and with --serial-exe the serialization formats beside section 6's image
 (bench-serial: a quarter of its graph in the quick run, all of it with
 --full),
@@ -26,8 +27,9 @@ import benchlib  # noqa: E402
 from benchlib import Samples, csv_lines, md_table, run, show, write_csv  # noqa: E402
 from plots import gnuplot_terminal, plot  # noqa: E402
 
-QUICK = ["alloc", "life", "inflate", "share", "image", "xref"]
-FULL = ["alloc", "life", "maxlive", "inflate", "over32", "share", "image", "xref"]
+QUICK = ["alloc", "life", "inflate", "share", "image", "xref", "compact"]
+FULL = ["alloc", "life", "maxlive", "inflate", "over32", "share", "image", "xref",
+        "compact"]
 WORKERS = 4     # processes sharing one image in section 5
 INFLATE = ["blocks", "unmap", "cache", "cache-dontneed", "cache-free"]
 MAXLIVE = ["blocks", "contig-1m", "contig-32g"]
@@ -567,6 +569,208 @@ def report_xref(d):
     return lines
 
 
+CHURN = ["blocks-compact", "contig-compact", "blocks-none", "contig-none"]
+CHURN_SAYS = {"blocks-compact": "blocks, compacted every 5 rounds",
+              "contig-compact": "contiguous, compacted every 5 rounds",
+              "blocks-none": "blocks, never compacted",
+              "contig-none": "contiguous, never compacted"}
+
+
+def churn_series(d):
+    """{strategy: {round: median held MiB}} of the long run."""
+    got = {}
+    for r in d.rows:
+        if r[1] == "churn_series":
+            got.setdefault(r[2], {}).setdefault(r[3], []).append(r[5])
+    return {s: {k: sorted(v)[len(v) // 2] for k, v in steps.items()}
+            for s, steps in got.items()}
+
+
+def report_compact(d, outdir, term):
+    def m(cas, s, metric):
+        return d.median(cas, s, metric)
+
+    live = m("once", "blocks", "live_mib")
+    objects = None
+    if live:
+        objects = live * 2**20 / 264 * 2   # a record and its payload each
+    lines = ["## 8. Compaction", "",
+             "rgn_compact on a live graph among garbage, block and contiguous "
+             "regions side by side (contiguous: a 32 GiB reservation, "
+             "RGN_RELEASE_UNMAP; the block space keeps its default retain limit).  "
+             "The graph is a list of %s records of 8 bytes (a next reference and "
+             "a payload reference), each with a 256-byte payload (%s MiB live, "
+             "%s objects); after each record and its payload the build allocates "
+             "nine more of the same shape and drops them, so that nine tenths of "
+             "the region is garbage lying between live objects and every live "
+             "object moves.  *dense* is the same graph with no garbage: the copy's "
+             "own cost.  Held is the region's read-write memory "
+             "(rgn_region_stats: blocks or committed pages); RSS is the process's "
+             "above the round's start, read from /proc/self/statm after "
+             "rgn_space_trim, so that freed blocks are really given back.  A walk "
+             "reads every record and every word of its payload in list order "
+             "(best of three, after an untimed one), before and after the "
+             "compaction, which copies depth-first: each record's payload right "
+             "after it, the next record after that.  Far steps: the share of the "
+             "walk's steps (record to payload, record to next record) that land "
+             "more than a page away, a measure of layout that the machine's "
+             "noise does not move.  Objects are records and payloads alike." % (
+                 "{:,}".format(int(round(objects / 2))) if objects else "n/a",
+                 fmt(live), "{:,}".format(int(round(objects))) if objects else "n/a"),
+             ""]
+    rows = []
+
+    def line(label, cas, metric, scale=1.0, compare=True):
+        b, c = m(cas, "blocks", metric), m(cas, "contig", metric)
+        rows.append((label, fmt(b * scale if b is not None else None),
+                     fmt(c * scale if c is not None else None),
+                     ratio(c, b) if compare else ""))
+
+    line("region held before (MiB)", "once", "held_before_mib")
+    line("RSS before (MiB)", "once", "rss_before_mib")
+    line("rgn_compact (ms)", "once", "compact_ms")
+    line("ns per live object", "once", "compact_ns_per_object")
+    line("ns per live byte", "once", "compact_ns_per_byte")
+    line("ns per byte held before", "once", "compact_ns_per_held_byte")
+    line("region held after (MiB)", "once", "held_after_mib")
+    line("RSS after (MiB)", "once", "rss_after_mib")
+    line("walk before (ns per record)", "once", "walk_before_ns")
+    line("walk after (ns per record)", "once", "walk_after_ns")
+    line("far steps before (%)", "once", "far_steps_before", 100, False)
+    line("far steps after (%)", "once", "far_steps_after", 100, False)
+    line("dense graph: ns per live object", "dense", "compact_ns_per_object")
+    line("dense graph: walk before / after (ns per record)", "dense", "walk_before_ns")
+    # the dense row shows both walks in one cell pair
+    b1, b2 = m("dense", "blocks", "walk_before_ns"), m("dense", "blocks", "walk_after_ns")
+    c1, c2 = m("dense", "contig", "walk_before_ns"), m("dense", "contig", "walk_after_ns")
+    rows[-1] = (rows[-1][0], "%s / %s" % (fmt(b1), fmt(b2)), "%s / %s" % (fmt(c1), fmt(c2)), "")
+    lines += ["### One compaction", ""]
+    lines += md_table(["", "blocks", "contiguous", "contiguous / blocks"], rows)
+
+    notes = []
+    for s, says in (("blocks", "block"), ("contig", "contiguous")):
+        wb, wa = m("once", s, "walk_before_ns"), m("once", s, "walk_after_ns")
+        hb, ha = m("once", s, "held_before_mib"), m("once", s, "held_after_mib")
+        rb, ra = m("once", s, "rss_before_mib"), m("once", s, "rss_after_mib")
+        if None in (wb, wa, hb, ha, rb, ra):
+            continue
+        notes.append("In the %s region compaction takes the held memory from %s "
+                     "to %s MiB (RSS %s to %s MiB) and the walk from %s to %s ns "
+                     "a record (%s)." % (says, fmt(hb), fmt(ha), fmt(rb), fmt(ra),
+                                         fmt(wb), fmt(wa), ratio(wa, wb)))
+    on, dn = m("once", "blocks", "compact_ns_per_object"), m("dense", "blocks", "compact_ns_per_object")
+    oh, dh = m("once", "blocks", "compact_ns_per_held_byte"), m("dense", "blocks", "compact_ns_per_held_byte")
+    if on and dn and oh and dh:
+        notes.append("Garbage between the live objects is paid for although it is "
+                     "never copied: in a block region a live object costs %s ns "
+                     "among nine tenths garbage and %s ns with none (%s ns against "
+                     "%s ns per byte the region held before the call).  The "
+                     "forwarding table takes half the bytes of every source page "
+                     "the graph touches (fresh zeroed pages), and the garbage's "
+                     "pages go back to the kernel within the call; the contiguous "
+                     "region copies out and back, twice the copying for the same "
+                     "table." % (fmt(on), fmt(dn), fmt(oh), fmt(dh)))
+    if notes:
+        lines += [""] + [" ".join(notes)]
+
+    lines += ["", "### Long run", ""]
+    n_live = m("churn", "blocks-compact", "live_mib")
+    ser = churn_series(d)
+    steps = max((max(v) for v in ser.values()), default=0)
+    lines += ["test_compact_churn's workload, larger: %s MiB of live records "
+              "(as above, built newest first); each round a tenth of them get a "
+              "new 256-byte payload (the old one becomes garbage) and scratch "
+              "eight times that is allocated and dropped, %d rounds; compacted "
+              "after every fifth round (the last included), or never.  Held and "
+              "RSS at the end; the walk then reads the list as above." % (
+                  fmt(n_live), steps), ""]
+    rows = []
+    for s in CHURN:
+        lv, h = m("churn", s, "live_mib"), m("churn", s, "held_mib")
+        rows.append((CHURN_SAYS[s], fmt(lv), fmt(h),
+                     ("%.2fx" % (h / lv)) if h is not None and lv else "n/a",
+                     fmt(m("churn", s, "peak_held_mib")),
+                     fmt(m("churn", s, "rss_mib")),
+                     fmt(m("churn", s, "walk_ns")),
+                     fmt(100 * m("churn", s, "far_steps"))
+                     if m("churn", s, "far_steps") is not None else "n/a",
+                     fmt(m("churn", s, "time_ms")),
+                     fmt(m("churn", s, "compact_total_ms"))))
+    lines += md_table(["strategy", "live (MiB)", "held at end (MiB)", "held / live",
+                       "peak held (MiB)", "RSS at end (MiB)", "walk (ns per record)",
+                       "far steps (%)",
+                       "run (ms)", "of which rgn_compact (ms)"], rows)
+    if ser and steps:
+        # the rounds before and after a compaction: first, middle, last
+        pick = sorted({k for j in (1, steps // 10, steps // 5) if j >= 1
+                       for k in (5 * j - 1, 5 * j) if 1 <= k <= steps})
+        srows = []
+        for s in CHURN:
+            if s in ser:
+                srows.append([CHURN_SAYS[s]] + [fmt(ser[s].get(k)) for k in pick])
+        lines += ["", "Held memory (MiB, median over rounds) at the end of a "
+                  "round (*c*: the round ends with a compaction):", ""]
+        lines += md_table(["strategy"] + [str(k) + (" c" if k % 5 == 0 else "")
+                                          for k in pick], srows)
+        if term:
+            with open(os.path.join(outdir, "strategy-compact.dat"), "w") as f:
+                f.write("# round " + " ".join(CHURN) + " (held MiB, medians)\n")
+                for k in range(1, steps + 1):
+                    f.write("%d %s\n" % (k, " ".join(
+                        "%g" % ser[s][k] if s in ser and k in ser[s] else "NaN"
+                        for s in CHURN)))
+            cols = ", ".join("'strategy-compact.dat' using 1:%d with lines title '%s'" %
+                             (i + 2, CHURN_SAYS[s]) for i, s in enumerate(CHURN))
+            png = plot(outdir, "strategy-compact", """set termoption noenhanced
+set title "Memory held by a region replacing a tenth of its data each round"
+set xlabel "round"
+set ylabel "held (MiB)"
+set key top left
+plot %s
+""" % cols, term)
+            if png:
+                lines += ["", "![held over rounds](%s)" % png]
+    verdict = []
+    for s in ("blocks-compact", "contig-compact"):
+        lv, h = m("churn", s, "live_mib"), m("churn", s, "held_mib")
+        if lv and h is not None:
+            verdict.append("%s: %s (%.2fx live)" % (
+                "PASS" if h <= 1.5 * lv else "MISS", CHURN_SAYS[s], h / lv))
+    hn, hc = m("churn", "blocks-none", "held_mib"), m("churn", "blocks-compact", "held_mib")
+    hp = m("churn", "blocks-compact", "peak_held_mib")
+    if hn and hc and hp and n_live:
+        lines += ["", "Compacted, the region ends holding what is live (the goal: "
+                  "within 1.5x); between compactions it grows by five rounds' "
+                  "garbage, to %s MiB (%.1fx live) just before each.  Left alone it "
+                  "holds everything it ever allocated, %s MiB after %d rounds, "
+                  "%.0fx the live bytes, and its walk crosses that garbage: half "
+                  "its steps go from a record to a payload allocated rounds later, "
+                  "pages away.  A compaction lays the list out again in walk order "
+                  "(the block region's far steps are its chunk boundaries, one in "
+                  "256 KiB)." % (fmt(hp), hp / n_live, fmt(hn), steps, hn / n_live)]
+    if verdict:
+        lines += [""] + ["    " + v for v in verdict]
+    return lines
+
+
+def write_sections(out, md, sections, d, term, serial):
+    """strategy.md of the sections named by --sections alone."""
+    reports = {"alloc": lambda: report_alloc(d, out, term),
+               "life": lambda: report_life(d, out, term),
+               "maxlive": lambda: report_maxlive(d),
+               "inflate": lambda: report_inflate(d, out, term),
+               "over32": lambda: report_over32(d),
+               "image": lambda: report_image(d, serial),
+               "xref": lambda: report_xref(d),
+               "compact": lambda: report_compact(d, out, term)}
+    for s in FULL:
+        if s in sections:
+            md += reports[s]() + [""]
+    with open(os.path.join(out, "strategy.md"), "w") as f:
+        f.write("\n".join(md))
+    print("strategy report: %s" % os.path.join(out, "strategy.md"))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--exe", required=True)
@@ -576,17 +780,21 @@ def main():
     ap.add_argument("--command", default="bench/strategy.py")
     ap.add_argument("--serial-exe", default=None,
                     help="bench-serial: the formats' table in section 6")
+    ap.add_argument("--sections", default=None,
+                    help="only these sections, comma-separated (e.g. compact)")
     a = ap.parse_args()
     rounds = a.rounds or (5 if a.full else 3)
     os.makedirs(a.out, exist_ok=True)
-    sections = FULL if a.full else QUICK
+    sections = a.sections.split(",") if a.sections else (FULL if a.full else QUICK)
+    if not set(sections) <= set(FULL):
+        ap.error("--sections: one or more of %s" % ",".join(FULL))
     rows = []
     t0 = time.time()
     for s in sections:
         rows += run_section(s, a.exe, a.full, rounds, a.out)
     d = Data(rows)
     serial = None
-    if a.serial_exe:
+    if a.serial_exe and "image" in sections:
         serial = Data(run_section("serial", a.serial_exe, a.full, rounds, a.out))
     term = gnuplot_terminal()
     md = ["# rgn: block strategy against contiguous strategy", "",
@@ -595,12 +803,16 @@ def main():
           "medians over rounds; ratios are contiguous / blocks.  Built with the "
           "release tree of the main report (machine and versions in "
           "`machine.txt` beside this file)." % (
-              a.command, "all seven sections" if a.full else
-              "quick subset: sections 1, 2, 4, 6, 7 and the shared image of 5; "
+              a.command, ("sections %s only" % ", ".join(sections)) if a.sections
+              else "all eight sections" if a.full else
+              "quick subset: sections 1, 2, 4, 6, 7, 8 and the shared image of 5; "
               "`--full` adds 3 and the rest of 5",
               rounds, "%.0f s" % (time.time() - t0)), ""]
     if not term:
         md += ["(gnuplot is not installed: no plots.)", ""]
+    if a.sections:
+        write_sections(a.out, md, sections, d, term, serial)
+        return
     md += report_alloc(d, a.out, term) + [""]
     md += report_life(d, a.out, term) + [""]
     if "maxlive" in sections:
@@ -610,6 +822,7 @@ def main():
         md += report_over32(d) + [""]
     md += report_image(d, serial) + [""]
     md += report_xref(d) + [""]
+    md += report_compact(d, a.out, term) + [""]
     with open(os.path.join(a.out, "strategy.md"), "w") as f:
         f.write("\n".join(md))
     print("strategy report: %s" % os.path.join(a.out, "strategy.md"))
