@@ -610,8 +610,9 @@ def report_compact(d, outdir, term):
              "rgn_space_trim, so that freed blocks are really given back.  A walk "
              "reads every record and every word of its payload in list order "
              "(best of three, after an untimed one), before and after the "
-             "compaction, which copies depth-first: each record's payload right "
-             "after it, the next record after that.  Far steps: the share of the "
+             "compaction, which copies in the default (breadth-first) order: each "
+             "record's targets together, so the next record and then the "
+             "record's payload follow it.  Far steps: the share of the "
              "walk's steps (record to payload, record to next record) that land "
              "more than a page away, a measure of layout that the machine's "
              "noise does not move.  Objects are records and payloads alike." % (
@@ -665,8 +666,8 @@ def report_compact(d, outdir, term):
                      "never copied: in a block region a live object costs %s ns "
                      "among nine tenths garbage and %s ns with none (%s ns against "
                      "%s ns per byte the region held before the call).  The "
-                     "forwarding table takes half the bytes of every source page "
-                     "the graph touches (fresh zeroed pages), and the garbage's "
+                     "forwarding table takes half the bytes of every 512 bytes of "
+                     "source the graph touches (fresh zeroed pages), and the garbage's "
                      "pages go back to the kernel within the call; the contiguous "
                      "region copies out and back, twice the copying for the same "
                      "table." % (fmt(on), fmt(dn), fmt(oh), fmt(dh)))

@@ -13,13 +13,14 @@
  * copied, and where to, is kept in a table of the copy's own, indexed
  * like the source memory:
  *
- *   top[i]      one word per 4 KiB of the source's address range (the
- *               space's blocks, or a reservation's pages): 0 (nothing
+ *   top[i]      one word per 512 bytes of the source's address range
+ *               (the space's blocks, or a reservation's pages): 0 (nothing
  *               copied from there yet; with RGN_COPY_ONLY_SRC, out of
  *               scope), SCOPE (in scope, nothing copied yet), or the
  *               number of that range's leaf
- *   leaf[g]     one 32-bit word per 8-byte granule of the 4 KiB: the
- *               reference of the copy of the object starting there, or 0
+ *   leaf[g]     one 32-bit word per 8-byte granule of those 512 bytes:
+ *               the reference of the copy of the object starting there,
+ *               or 0
  *
  * Both live in mappings of the copy's own, faulted in (zeroed) as they are
  * first touched, and unmapped when it ends: the copy takes no block of the
@@ -28,15 +29,15 @@
  * So a lookup is two loads that follow the source's own order, with no
  * hashing: a graph built by a bump allocator and walked in about the
  * order it was built reads the table almost sequentially.  The price is
- * memory: half the bytes of every source block the graph touches.
+ * memory: half the bytes of every 512 bytes of source the graph touches
+ * (a leaf per block was 8 times that where live objects are sparse among
+ * garbage: DESIGN.md 16), and the top level, 1/128 of the range.
  *
- * Order.  Depth-first (the default) keeps, for each object, the frame of
- * its next field to visit on an explicit stack and copies a target the
- * moment it is reached, so each object's subgraph follows it: the layout
- * a recursive builder makes, and the one a recursive walk reads in
- * address order.  Breadth-first keeps a queue of copies whose fields are
- * still to visit, so an object's children lie together (Cheney's order).
- * DESIGN.md section 16 has the traversal measured both ways.
+ * Order.  Breadth-first (the default) keeps a queue of copies whose
+ * fields are still to visit: an object's targets lie together, level by
+ * level (Cheney's order).  Depth-first keeps a stack and visits fields
+ * last to first, so each object is followed by its targets and then by
+ * the first one's subgraph.  DESIGN.md section 16 has both measured.
  *
  * Destinations.  A region (any backend: the copy bumps through the
  * region's own fields kept in locals, and takes rgn_alloc's slow path
@@ -61,15 +62,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LEAF_SLOTS  (RGN_BLOCK_SIZE / RGN_GRANULE)  /* 512 granules per leaf */
-#define LEAF_BYTES  (LEAF_SLOTS * sizeof(uint32_t))
+#define LEAF_SHIFT  9                               /* a leaf covers 512 bytes */
+#define LEAF_SPAN   ((size_t)1 << LEAF_SHIFT)
+#define LEAF_SLOTS  (LEAF_SPAN / RGN_GRANULE)         /* 64 granules */
+#define LEAF_BYTES  (LEAF_SLOTS * sizeof(uint32_t))   /* 256 bytes */
 #define TOP_SCOPE   1u
 #define SINK_CHUNK  ((size_t)256 << 10)
 
 /* ---- the forwarding table ------------------------------------------------------------- */
 
 struct fwd {
-	const char     *origin;   /* top[i] covers [origin + i * 4 KiB, + 4 KiB) */
+	const char     *origin;   /* top[i] covers [origin + i * 512, + 512) */
 	const char     *lo, *hi;  /* the source's readable bytes */
 	uint32_t       *top;      /* 0, TOP_SCOPE, or leaf k as k + TOP_LEAF */
 	size_t          ntop;
@@ -98,7 +101,7 @@ static int fwd_init(struct fwd *f, const char *origin, const char *lo, const cha
 	f->origin = origin;
 	f->lo = lo;
 	f->hi = hi;
-	f->ntop = (size_t)(hi - origin + RGN_BLOCK_SIZE - 1) >> RGN_BLOCK_SHIFT;
+	f->ntop = (size_t)(hi - origin + LEAF_SPAN - 1) >> LEAF_SHIFT;
 	f->top_bytes = (f->ntop * sizeof(*f->top) + info.page_size - 1) & ~(info.page_size - 1);
 	if ((err = rgn_os_reserve(f->top_bytes, info.page_size, &m)) != 0)
 		return err;
@@ -130,10 +133,11 @@ static void scope_span(void *arg, uint32_t b, uint32_t n)
 {
 	struct fwd *f = arg;
 	const char *p = rgn_blk_addr(b);
-	size_t i = (size_t)(p - f->origin) >> RGN_BLOCK_SHIFT;
+	size_t i = (size_t)(p - f->origin) >> LEAF_SHIFT;
+	size_t end = i + ((size_t)n << (RGN_BLOCK_SHIFT - LEAF_SHIFT));
 
-	for (uint32_t k = 0; k < n && i + k < f->ntop; k++)
-		f->top[i + k] = TOP_SCOPE;
+	for (; i < end && i < f->ntop; i++)
+		f->top[i] = TOP_SCOPE;
 }
 
 /* A new leaf for top entry i (its pages read as zero); NULL with *err. */
@@ -393,7 +397,7 @@ static rgn_noinline rgn_ref copy_one(rgn_tracer *t, rgn_ref ref, const char *p, 
 	rgn_ref nref;
 
 	if (!slot) {
-		size_t i = (size_t)(p - f->origin) >> RGN_BLOCK_SHIFT;
+		size_t i = (size_t)(p - f->origin) >> LEAF_SHIFT;
 		uint32_t *leaf;
 		int err = 0;
 
@@ -473,7 +477,7 @@ static inline void visit(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
 		fail(t, EFAULT);
 		return;
 	}
-	top = f->top[(size_t)(p - f->origin) >> RGN_BLOCK_SHIFT];
+	top = f->top[(size_t)(p - f->origin) >> LEAF_SHIFT];
 	if (rgn_likely(top > TOP_SCOPE)) {
 		slot = fwd_leaf(f, top) + (((uintptr_t)p >> 3) & (LEAF_SLOTS - 1));
 		if (rgn_likely(*slot != 0)) {
