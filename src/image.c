@@ -57,7 +57,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define IMAGE_VERSION 2u
+#define IMAGE_VERSION 3u
 #define IMAGE_ENDIAN  0x01020304u
 
 static const char image_magic[8] = { 'R', 'G', 'N', 'I', 'M', 'G', '\r', '\n' };
@@ -96,42 +96,89 @@ static uint64_t fnv1a(const void *p, size_t n)
 	return h;
 }
 
-/* The body's checksum: one multiply-rotate chain over 8-byte words
- * (images are whole granules), fed in pieces (body_words), then mixed
- * with the length (body_end).  About 4 bytes a cycle: opening a 1 GiB
- * image spends a quarter of a second on it. */
-#define BODY_K 0x9e3779b97f4a7c15ull
+/* The body's checksum: four multiply-rotate chains over 8-byte words
+ * (images are whole granules), word i feeding chain i % 4, so that the
+ * four multiplies of a 32-byte step run side by side (one chain waited on
+ * each multiply: 2.1 GB/s, 8.6 ms of an 18 MB image's open); fed in
+ * pieces of whole words (body_words), then folded with the length
+ * (body_end).  A piece may end at any word: the chain a word feeds
+ * depends on its place in the body alone. */
+#define BODY_K    0x9e3779b97f4a7c15ull
+#define BODY_SEED 0x52474e20626f6479ull
 
-static uint64_t body_words(uint64_t h, const void *p, size_t n)
+struct body {
+	uint64_t lane[4];
+	uint64_t words;    /* words fed so far */
+};
+
+static inline uint64_t body_step(uint64_t h, uint64_t w)
+{
+	return (((h << 29) | (h >> 35)) ^ w) * BODY_K;
+}
+
+static void body_init(struct body *b)
+{
+	for (int i = 0; i < 4; i++)
+		b->lane[i] = BODY_SEED + (uint64_t)i;
+	b->words = 0;
+}
+
+static void body_words(struct body *b, const void *p, size_t n)
 {
 	const unsigned char *c = p;
+	size_t i = 0;
+	uint64_t w;
 
-	for (size_t i = 0; i + 8 <= n; i += 8) {
-		uint64_t w;
-
+	/* to a 32-byte boundary of the body, one word at a time */
+	for (; i + 8 <= n && (b->words & 3); i += 8, b->words++) {
 		memcpy(&w, c + i, 8);
-		h = (((h << 29) | (h >> 35)) ^ w) * BODY_K;
+		b->lane[b->words & 3] = body_step(b->lane[b->words & 3], w);
 	}
-	return h;
+	{
+		uint64_t l0 = b->lane[0], l1 = b->lane[1], l2 = b->lane[2], l3 = b->lane[3];
+
+		for (; i + 32 <= n; i += 32) {
+			uint64_t w0, w1, w2, w3;
+
+			memcpy(&w0, c + i, 8);
+			memcpy(&w1, c + i + 8, 8);
+			memcpy(&w2, c + i + 16, 8);
+			memcpy(&w3, c + i + 24, 8);
+			l0 = body_step(l0, w0);
+			l1 = body_step(l1, w1);
+			l2 = body_step(l2, w2);
+			l3 = body_step(l3, w3);
+			b->words += 4;
+		}
+		b->lane[0] = l0;
+		b->lane[1] = l1;
+		b->lane[2] = l2;
+		b->lane[3] = l3;
+	}
+	for (; i + 8 <= n; i += 8, b->words++) {
+		memcpy(&w, c + i, 8);
+		b->lane[b->words & 3] = body_step(b->lane[b->words & 3], w);
+	}
 }
 
-static uint64_t body_zeros(uint64_t h, size_t n)
+static void body_zeros(struct body *b, size_t n)
 {
-	for (size_t i = 0; i + 8 <= n; i += 8)
-		h = ((h << 29) | (h >> 35)) * BODY_K;
-	return h;
+	for (size_t i = 0; i + 8 <= n; i += 8, b->words++)
+		b->lane[b->words & 3] = body_step(b->lane[b->words & 3], 0);
 }
 
-static uint64_t body_end(uint64_t h, uint64_t n)
+static uint64_t body_end(const struct body *b, uint64_t n)
 {
+	uint64_t h = b->lane[0];
+
+	for (int i = 1; i < 4; i++)
+		h = body_step(h, b->lane[i]);
 	h ^= n;
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
 	return h;
 }
-
-#define BODY_SEED 0x52474e20626f6479ull
 
 /* The header page of an image of used bytes (guard included) whose body
  * hashes to body. */
@@ -205,6 +252,7 @@ RGN_API int rgn_image_write(const rgn_region *r, int fd, rgn_ref root)
 	} head;
 	const size_t hdr = RGN_CONTIG_GUARD;
 	struct iovec iov[3];
+	struct body body;
 	const char *base;
 	size_t used, objects, skip;
 	int err;
@@ -224,9 +272,10 @@ RGN_API int rgn_image_write(const rgn_region *r, int fd, rgn_ref root)
 	 * zeros: the objects start after it */
 	skip = objects - hdr;
 	memset(&head, 0, sizeof(head));
-	head_fill(&head.h, used, root,
-	          body_end(body_words(body_zeros(BODY_SEED, skip), base + hdr + skip,
-	                              used - hdr - skip), used - hdr));
+	body_init(&body);
+	body_zeros(&body, skip);
+	body_words(&body, base + hdr + skip, used - hdr - skip);
+	head_fill(&head.h, used, root, body_end(&body, used - hdr));
 	iov[0] = (struct iovec){ head.page, sizeof(head.page) };
 	iov[1] = (struct iovec){ (void *)zeros, skip };
 	iov[2] = (struct iovec){ (void *)(base + hdr + skip), used - hdr - skip };
@@ -247,7 +296,7 @@ RGN_API int rgn_image_write_graph(const rgn_region *src, int fd, rgn_ref root,
 	} head;
 	struct rgn_copy_image ci;
 	struct iovec *iov;
-	uint64_t body = BODY_SEED;
+	struct body body;
 	int err;
 
 	if (fd < 0 || !root) {
@@ -265,12 +314,13 @@ RGN_API int rgn_image_write_graph(const rgn_region *src, int fd, rgn_ref root,
 		errno = ENOMEM;
 		return -1;
 	}
+	body_init(&body);
 	for (size_t i = 0; i < ci.npieces; i++) {
-		body = body_words(body, ci.pieces[i].p, ci.pieces[i].n);
+		body_words(&body, ci.pieces[i].p, ci.pieces[i].n);
 		iov[i + 1] = (struct iovec){ (void *)ci.pieces[i].p, ci.pieces[i].n };
 	}
 	memset(&head, 0, sizeof(head));
-	head_fill(&head.h, ci.used, ci.root, body_end(body, ci.used - RGN_CONTIG_GUARD));
+	head_fill(&head.h, ci.used, ci.root, body_end(&body, ci.used - RGN_CONTIG_GUARD));
 	iov[0] = (struct iovec){ head.page, sizeof(head.page) };
 	err = write_all(fd, iov, (int)ci.npieces + 1);
 	free(iov);
@@ -352,9 +402,14 @@ static int load(int fd, const struct image_head *h, void **out)
 	         (err = rgn_os_commit(map, used)) == 0 &&
 	         (err = read_all(fd, map, used)) == 0)
 		err = rgn_os_protect_read((char *)map + h->guard, body);
-	if (!err && body_end(body_words(BODY_SEED, (char *)map + h->guard, body),
-	                     body) != h->body)
-		err = EBADMSG;
+	if (!err) {
+		struct body b;
+
+		body_init(&b);
+		body_words(&b, (char *)map + h->guard, body);
+		if (body_end(&b, body) != h->body)
+			err = EBADMSG;
+	}
 	/* the header page becomes the guard: ref 0 faults */
 	if (!err)
 		err = rgn_os_protect_none(map, h->guard);
@@ -484,10 +539,12 @@ RGN_API void rgn_image_close(rgn_image *img)
 static int body_check(int fd, const struct image_head *h)
 {
 	const size_t piece = (size_t)1 << 20;
-	uint64_t hash = BODY_SEED, off = h->guard;
+	uint64_t off = h->guard;
+	struct body hash;
 	char *buf = malloc(piece);
 	int err = buf ? 0 : ENOMEM;
 
+	body_init(&hash);
 	while (!err && off < h->used) {
 		size_t want = h->used - off < piece ? (size_t)(h->used - off) : piece;
 		ssize_t k = pread(fd, buf, want, (off_t)off);
@@ -499,12 +556,12 @@ static int body_check(int fd, const struct image_head *h)
 		else if (k == 0 || k % 8 != 0)
 			err = ENODATA; /* the file ended inside a word: cut short */
 		if (!err) {
-			hash = body_words(hash, buf, (size_t)k);
+			body_words(&hash, buf, (size_t)k);
 			off += (uint64_t)k;
 		}
 	}
 	free(buf);
-	if (!err && body_end(hash, h->used - h->guard) != h->body)
+	if (!err && body_end(&hash, h->used - h->guard) != h->body)
 		err = EBADMSG;
 	return err;
 }
