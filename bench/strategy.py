@@ -533,7 +533,41 @@ def report_serial(d):
         notes.append("Not built (the package or code generator was missing at "
                      "configure time): %s." % "; ".join(SERIAL_SAYS.get(f, f) for f in skipped))
     lines += [""] + [" ".join(notes)] if notes else []
+    lines += [""] + serial_goals(d, objects)
     return lines
+
+
+def serial_goals(d, objects):
+    """The serialization goals, at the size they are set at (1 M objects)."""
+    def m(f, metric):
+        return d.median("graph", f, metric)
+    tr = m("rgn-trace", "build_write_ns_per_object")
+    if tr is None:
+        return []
+    if not objects or int(objects) != 1000000:
+        return ["Goals (set at 1,000,000 objects): not measured at their size in "
+                "this run (%s objects; `--full` runs them)." %
+                ("{:,}".format(int(objects)) if objects else "n/a")]
+
+    def verdict(ok):
+        return "PASS" if ok else "MISS"
+    rows = [("tracing copy with sharing at most 10 ns per object",
+             "%s ns" % fmt(tr), verdict(tr <= 10))]
+    raw, trb = m("rgn-contig", "build_write_ns_per_byte"), m("rgn-trace", "build_write_ns_per_byte")
+    if raw and trb:
+        rows.append(("within 2x the contiguous raw write per byte",
+                     "%s against %s ns/byte: %sx" % (fmt(trb), fmt(raw), fmt(trb / raw)),
+                     verdict(trb <= 2 * raw)))
+    fb, ot = m("flatbuffers", "open_traverse_ms"), m("rgn-trace", "open_traverse_ms")
+    if fb and ot:
+        rows.append(("open + traverse at least as fast as FlatBuffers",
+                     "%s against %s ms" % (fmt(ot), fmt(fb)), verdict(ot <= fb)))
+    sizes = {f: m(f, "bytes") for f in ("rgn-trace", "capnp", "flatbuffers", "msgpack-inplace")}
+    if all(v is not None for v in sizes.values()):
+        rows.append(("the smallest output of the four",
+                     ", ".join("%s %s MiB" % (f, fmt(v / 2**20)) for f, v in sizes.items()),
+                     verdict(sizes["rgn-trace"] == min(sizes.values()))))
+    return ["Goals:", ""] + md_table(["goal", "measured", "verdict"], rows)
 
 
 def report_xref(d):
