@@ -1260,7 +1260,7 @@ typedef struct rgn_copy_options {
  * The source is only read (no forwarding is written into it); it stays
  * intact and usable, and may be the destination itself.  The forwarding
  * table lives in memory of its own for the call's duration: about half
- * the bytes of the source blocks the graph touches.
+ * the bytes of each 512 bytes of source the graph touches.
  *
  * 0, or -1 with errno, the roots unchanged and dst as it was (a heap
  * destination: every copy freed again):
