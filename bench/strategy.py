@@ -437,8 +437,9 @@ def report_image(d, serial=None):
               "over blocks of the shared space, mixed with other regions', and its "
               "references are space offsets, so an image needs a tracing copy "
               "that moves the live objects into one contiguous range and rewrites "
-              "their references (planned; it costs a walk of every object, where "
-              "the contiguous write costs nothing per object)." %
+              "their references: rgn_image_write_graph, the tracing copy's rows "
+              "in the table below, which pays a walk and a copy of every object "
+              "where the contiguous write pays nothing per object." %
               ("ENOTSUP" if ws == -95 else "errno %s" % fmt(ws))]
     if serial is not None:
         lines += [""] + report_serial(serial)
