@@ -183,6 +183,17 @@ static inline void dest_sync(struct dest *d)
 		d->r->bump.cur = d->cur;
 }
 
+/* The sink's current piece ends at the bump (a piece is opened for an
+ * object, so it is never empty). */
+static void sink_close(struct dest *d)
+{
+	if (d->chunk) {
+		d->pieces[d->npieces - 1].n = (size_t)(d->cur - d->chunk);
+		d->voff += (uint64_t)(d->cur - d->chunk);
+		d->chunk = NULL;
+	}
+}
+
 /* n bytes (a multiple of 8) the current chunk cannot give. */
 static rgn_noinline char *dest_slow(struct dest *d, size_t n)
 {
@@ -202,12 +213,8 @@ static rgn_noinline char *dest_slow(struct dest *d, size_t n)
 			return NULL;
 		rgn_set_name(d->scratch, "rgn_image_write_graph");
 	}
-	if (d->chunk && d->cur > d->chunk) {
-		d->pieces[d->npieces - 1].n = (size_t)(d->cur - d->chunk);
-		d->voff += (uint64_t)(d->cur - d->chunk);
-	} else if (d->chunk) {
-		d->npieces--;
-	}
+	sink_close(d);
+	d->cur = d->end = NULL; /* no room until a piece opens */
 	if (d->voff + n > d->max) {
 		errno = ENOMEM;
 		return NULL;
@@ -225,10 +232,8 @@ static rgn_noinline char *dest_slow(struct dest *d, size_t n)
 		size_t len = n > SINK_CHUNK ? n : SINK_CHUNK;
 
 		p = rgn_alloc(d->scratch, len);
-		if (!p) {
-			d->chunk = d->cur = d->end = NULL;
+		if (!p)
 			return NULL;
-		}
 		d->pieces[d->npieces++] = (struct rgn_copy_piece){ p, 0 };
 		d->chunk = p;
 		d->cur = p + n;
@@ -577,7 +582,8 @@ static bool options_ok(const rgn_copy_options *o)
 }
 
 /* Set up t to copy from src; the destination is the caller's to set. */
-static int tracer_init(rgn_tracer *t, const rgn_region *src, const rgn_copy_options *o)
+static int tracer_init(rgn_tracer *t, const char *fn, const rgn_region *src,
+                       const rgn_copy_options *o)
 {
 	const char *origin, *lo, *hi;
 	int err;
@@ -591,7 +597,7 @@ static int tracer_init(rgn_tracer *t, const rgn_region *src, const rgn_copy_opti
 	if ((err = fwd_init(&t->f, origin, lo, hi)) != 0)
 		return err;
 	t->space = !src || src->backend != RGN_BACKEND_CONTIG;
-	t->fn = "rgn_copy";
+	t->fn = fn;
 	if (o) {
 		t->layout_of = o->layout_of;
 		t->arg = o->arg;
@@ -640,10 +646,9 @@ static int copy_region(const char *fn, rgn_region *dst, const rgn_region *src, r
 
 	if (nroots > 8 && !(out = malloc(nroots * sizeof(*out))))
 		return ENOMEM;
-	err = tracer_init(&t, src, o);
+	err = tracer_init(&t, fn, src, o);
 	if (err)
 		goto out;
-	t.fn = fn;
 	/* references left as they are must mean the same in dst */
 	if (t.f.scoped && dst->bump.base != t.sbase) {
 		err = EINVAL;
@@ -754,9 +759,7 @@ RGN_API int rgn_compact(rgn_region *r, rgn_ref *roots, size_t nroots,
 	if (!err) {
 		if (opts)
 			o = *opts;
-		o.flags |= RGN_COPY_ONLY_SRC;
-		if (r->backend == RGN_BACKEND_CONTIG)
-			o.flags &= ~RGN_COPY_ONLY_SRC; /* the reservation is the scope */
+		o.flags |= RGN_COPY_ONLY_SRC; /* (a reservation is its own scope) */
 		err = copy_region("rgn_compact", t, r, roots, nroots, root_layout, &o);
 	}
 	if (!err && r->cleanups)
@@ -768,12 +771,10 @@ RGN_API int rgn_compact(rgn_region *r, rgn_ref *roots, size_t nroots,
 	}
 	{
 		ptrdiff_t delta = r->bump.base - t->bump.base;
-		bool moved = r->backend == RGN_BACKEND_CONTIG;
 
 		r->cleanups = NULL;
-		rgn_region_replace(r, t);
 		/* records copied with t's bytes sit at the same offsets of r */
-		if (moved && cl) {
+		if (rgn_region_replace(r, t) && cl) {
 			cl = (struct rgn_cleanup *)(void *)((char *)cl + delta);
 			for (struct rgn_cleanup *c = cl; c->next; c = c->next)
 				c->next = (struct rgn_cleanup *)(void *)((char *)c->next + delta);
@@ -799,21 +800,13 @@ int rgn_copy_image(const rgn_region *src, rgn_ref root, const rgn_layout *layout
 	memset(out, 0, sizeof(*out));
 	if (!options_ok(opts) || (opts && (opts->flags & RGN_COPY_ONLY_SRC)))
 		return EINVAL; /* an image holds everything it refers to */
-	err = tracer_init(&t, src, opts);
+	err = tracer_init(&t, "rgn_image_write_graph", src, opts);
 	if (err)
 		return err;
-	t.fn = "rgn_image_write_graph";
 	t.d.voff = guard;
 	t.d.max = max;
 	err = trace_roots(&t, &nroot, &root, 1, layout);
-	if (!err && t.d.chunk) {
-		if (t.d.cur > t.d.chunk) {
-			t.d.pieces[t.d.npieces - 1].n = (size_t)(t.d.cur - t.d.chunk);
-			t.d.voff += (uint64_t)(t.d.cur - t.d.chunk);
-		} else {
-			t.d.npieces--;
-		}
-	}
+	sink_close(&t.d);
 	if (err) {
 		rgn_destroy(t.d.scratch);
 		free(t.d.pieces);

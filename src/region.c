@@ -950,12 +950,10 @@ RGN_API int rgn_merge(rgn_region *dst, rgn_region *src)
 
 /* ---- compaction's swap (copy.c) ----------------------------------------------------- */
 
-bool rgn_region_spans(const rgn_region *r, rgn_span_fn *fn, void *arg)
+void rgn_region_spans(const rgn_region *r, rgn_span_fn *fn, void *arg)
 {
-	if (!ops(r)->spans)
-		return false;
+	rgn_assert(ops(r)->spans != NULL);
 	ops(r)->spans(r, fn, arg);
-	return true;
 }
 
 bool rgn_region_can_replace(const rgn_region *r)
@@ -971,8 +969,7 @@ bool rgn_region_replace(rgn_region *r, rgn_region *t)
 	bool given;
 
 	rgn_assert(t->backend == r->backend && !t->child && !t->cleanups && !t->parent);
-	if (!ops(r)->replace)
-		return false;
+	rgn_assert(ops(r)->replace != NULL);
 	r->tail_floor = r->tail_at = NULL;
 	hist_clear(r);
 	CHECK_BEGIN(r, RGN_WHY_RESET);
@@ -985,9 +982,9 @@ bool rgn_region_replace(rgn_region *r, rgn_region *t)
 		hist_clear(t);
 		rgn_region_die(t);
 		count_region(-1);
-	} else {
-		rgn_destroy(t);
+		return false;
 	}
+	rgn_destroy(t);
 	return true;
 }
 

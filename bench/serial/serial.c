@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,38 +93,7 @@ static int rgn_open_walk(const struct graph *g, int fd, int check,
 	return 0;
 }
 
-/* The existing API's row: a contiguous region's raw image.  The graph
- * is built untimed (res->untimed_ns); its write is rgn_image_write. */
-static int serial_rgn_contig(const struct graph *g, int fd, int check,
-                             struct serial_result *res)
-{
-	rgn_options o = { .backend = RGN_BACKEND_CONTIG,
-	                  .reserve = (size_t)graph_objects(g) * 64 + ((size_t)1 << 20) };
-	rgn_region *r = rgn_new_with(NULL, &o);
-	rgn_ref root;
-	uint64_t t0, t1;
-	int rc = -1;
-
-	if (!r) {
-		perror("bench-serial: rgn-contig: rgn_new_with");
-		return -1;
-	}
-	t0 = now_ns();
-	root = serial_build_rgn(r, g);
-	t1 = now_ns();
-	res->untimed_ns = (double)(t1 - t0);
-	if (!root || rgn_image_write(r, fd, root) != 0)
-		perror("bench-serial: rgn-contig: build or rgn_image_write");
-	else
-		rc = rgn_open_walk(g, fd, check, t1, res);
-	rgn_destroy(r);
-	return rc;
-}
-
-/* The tracing copy: the graph in a block region (the program's data,
- * built untimed), written as an image by rgn_image_write_graph: copied
- * breadth- or depth-first into pieces of its own with its references
- * rewritten, then written out. */
+/* The tracing copy's layouts of the graph's nodes and strings. */
 static const uint32_t node_refs[] = SERIAL_RGN_NODE_REFS;
 static const rgn_layout str_layout = {
 	.size = sizeof(struct serial_rgn_str),
@@ -140,41 +110,59 @@ static const rgn_layout node_layout = {
 	.to = node_to,
 };
 
-static int rgn_trace_order(const struct graph *g, int fd, int check, unsigned order,
-                           struct serial_result *res)
+/* The rgn rows: the graph built untimed (res->untimed_ns: the program's
+ * own in-memory data) in a region made with o, then written, timed: a
+ * contiguous region as it is (rgn_image_write, the existing API's row),
+ * any other through the tracing copy in the given order
+ * (rgn_image_write_graph: copied into pieces of its own with its
+ * references rewritten, then written out). */
+static int rgn_row(const struct graph *g, int fd, int check, const rgn_options *o,
+                   unsigned order, struct serial_result *res)
 {
-	rgn_region *r = rgn_new(NULL);
-	rgn_copy_options o = { .order = order };
+	rgn_region *r = rgn_new_with(NULL, o);
+	rgn_copy_options co = { .order = order };
+	bool raw = o->backend == RGN_BACKEND_CONTIG;
 	uint64_t t0, t1;
 	rgn_ref root;
 	int rc = -1;
 
 	if (!r) {
-		perror("bench-serial: rgn-trace: rgn_new");
+		perror("bench-serial: rgn_new_with");
 		return -1;
 	}
 	t0 = now_ns();
 	root = serial_build_rgn(r, g);
 	t1 = now_ns();
 	res->untimed_ns = (double)(t1 - t0);
-	if (!root || rgn_image_write_graph(r, fd, root, &node_layout, &o) != 0)
-		perror("bench-serial: rgn-trace: build or rgn_image_write_graph");
+	if (!root || (raw ? rgn_image_write(r, fd, root)
+	                  : rgn_image_write_graph(r, fd, root, &node_layout, &co)) != 0)
+		perror(raw ? "bench-serial: build or rgn_image_write"
+		           : "bench-serial: build or rgn_image_write_graph");
 	else
 		rc = rgn_open_walk(g, fd, check, t1, res);
 	rgn_destroy(r);
 	return rc;
 }
 
+static int serial_rgn_contig(const struct graph *g, int fd, int check,
+                             struct serial_result *res)
+{
+	rgn_options o = { .backend = RGN_BACKEND_CONTIG,
+	                  .reserve = (size_t)graph_objects(g) * 64 + ((size_t)1 << 20) };
+
+	return rgn_row(g, fd, check, &o, 0, res);
+}
+
 static int serial_rgn_trace(const struct graph *g, int fd, int check,
                             struct serial_result *res)
 {
-	return rgn_trace_order(g, fd, check, RGN_COPY_BREADTH, res);
+	return rgn_row(g, fd, check, &(rgn_options){ 0 }, RGN_COPY_BREADTH, res);
 }
 
 static int serial_rgn_trace_dfs(const struct graph *g, int fd, int check,
                                 struct serial_result *res)
 {
-	return rgn_trace_order(g, fd, check, RGN_COPY_DEPTH, res);
+	return rgn_row(g, fd, check, &(rgn_options){ 0 }, RGN_COPY_DEPTH, res);
 }
 
 #ifndef SERIAL_HAVE_CAPNP
