@@ -59,6 +59,7 @@
 #include "space.h"
 #include "os/os.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,60 +68,115 @@
 #define LEAF_SLOTS  (LEAF_SPAN / RGN_GRANULE)         /* 64 granules */
 #define LEAF_BYTES  (LEAF_SLOTS * sizeof(uint32_t))   /* 256 bytes */
 #define TOP_SCOPE   1u
-#define SINK_CHUNK  ((size_t)256 << 10)
 
 /* ---- the forwarding table ------------------------------------------------------------- */
+
+struct fwd_mem {
+	uint32_t       *top;      /* top_bytes, read-write */
+	size_t          top_bytes;
+	struct rgn_resv leaves;   /* committed from the bottom in LEAVES_STEP */
+};
 
 struct fwd {
 	const char     *origin;   /* top[i] covers [origin + i * 512, + 512) */
 	const char     *lo, *hi;  /* the source's readable bytes */
 	uint32_t       *top;      /* 0, TOP_SCOPE, or leaf k as k + TOP_LEAF */
 	size_t          ntop;
-	size_t          top_bytes;
-	struct rgn_resv leaves;   /* leaf k at leaves.base + k * LEAF_BYTES */
-	char           *leaf_at;  /* leaves.base - TOP_LEAF * LEAF_BYTES */
+	struct fwd_mem  m;
+	char           *leaf_at;  /* m.leaves.base - TOP_LEAF * LEAF_BYTES */
 	uint32_t        nleaves;
+	uint32_t       *owner;    /* owner[k]: the top entry of leaf k */
+	uint32_t        nowner;   /* owner's capacity */
 	bool            scoped;   /* RGN_COPY_ONLY_SRC: a 0 entry is out of scope */
+	bool            kept;     /* m is the kept memory's (below) */
+	const rgn_region *scope;  /* the region whose spans are in scope */
 };
 
 #define TOP_LEAF 2u
 #define LEAVES_STEP ((size_t)1 << 20)
+#define FWD_KEEP    ((size_t)16 << 20)  /* leaf bytes kept resident */
 
-/* Both parts are memory of the copy's own, never blocks of the space:
- * the copy neither competes with the destination for the space nor takes
- * back a destroyed region's blocks before the debug check has seen them;
- * pages come in zeroed as they are first touched. */
-static int fwd_init(struct fwd *f, const char *origin, const char *lo, const char *hi)
+/*
+ * The forwarding memory of the last copy, kept for the next one, clean:
+ * every word zero, the leaves' first FWD_KEEP bytes at most resident.  A
+ * copy of a million objects touches about 2,200 pages of leaves, and
+ * faulting them in anew cost more than the copy's own work on them
+ * (DESIGN.md 16); clearing what was used costs a memset.  One slot,
+ * taken for the whole copy: a copy that finds it taken maps its own.
+ * rgn_space_trim gives it back.
+ */
+static struct {
+	atomic_flag    busy;
+	struct fwd_mem m;         /* m.top NULL: nothing kept */
+} kept = { ATOMIC_FLAG_INIT, { 0 } };
+
+static void fwd_mem_free(struct fwd_mem *m)
+{
+	if (m->top) {
+		rgn_resv_release(&m->leaves);
+		rgn_os_release(m->top, m->top_bytes);
+		m->top = NULL;
+	}
+}
+
+/* Memory for ntop entries and their leaves; it reads as zero. */
+static int fwd_mem_new(struct fwd_mem *m, size_t ntop)
 {
 	struct rgn_os_info info;
-	void *m;
+	size_t lbytes = (ntop * LEAF_BYTES + LEAVES_STEP - 1) & ~(LEAVES_STEP - 1);
+	void *p;
 	int err;
 
 	rgn_os_info(&info);
+	m->top_bytes = (ntop * sizeof(*m->top) + info.page_size - 1) & ~(info.page_size - 1);
+	if ((err = rgn_os_reserve(m->top_bytes, info.page_size, &p)) != 0)
+		return err;
+	if ((err = rgn_os_commit(p, m->top_bytes)) != 0 ||
+	    (err = rgn_resv_reserve(&m->leaves, lbytes, info.page_size, 0, LEAVES_STEP)) != 0) {
+		rgn_os_release(p, m->top_bytes);
+		return err;
+	}
+	m->top = p;
+	return 0;
+}
+
+/* Both parts are memory of the copy's own, never blocks of the space:
+ * the copy neither competes with the destination for the space nor takes
+ * back a destroyed region's blocks before the debug check has seen them. */
+static int fwd_init(struct fwd *f, const char *origin, const char *lo, const char *hi)
+{
+	int err;
+
 	memset(f, 0, sizeof(*f));
 	f->origin = origin;
 	f->lo = lo;
 	f->hi = hi;
 	f->ntop = (size_t)(hi - origin + LEAF_SPAN - 1) >> LEAF_SHIFT;
-	f->top_bytes = (f->ntop * sizeof(*f->top) + info.page_size - 1) & ~(info.page_size - 1);
-	if ((err = rgn_os_reserve(f->top_bytes, info.page_size, &m)) != 0)
-		return err;
-	if ((err = rgn_os_commit(m, f->top_bytes)) != 0 ||
-	    (err = rgn_resv_reserve(&f->leaves, (f->ntop * LEAF_BYTES + LEAVES_STEP - 1) &
-	                                        ~(LEAVES_STEP - 1),
-	                            info.page_size, 0, LEAVES_STEP)) != 0) {
-		rgn_os_release(m, f->top_bytes);
-		return err;
-	}
-	f->top = m;
-	f->leaf_at = f->leaves.base - TOP_LEAF * LEAF_BYTES;
-	return 0;
-}
+	f->kept = !atomic_flag_test_and_set_explicit(&kept.busy, memory_order_acquire);
+	if (f->kept && kept.m.top && kept.m.top_bytes >= f->ntop * sizeof(*f->top) &&
+	    kept.m.leaves.size >= f->ntop * LEAF_BYTES) {
+		f->m = kept.m;
+	} else {
+		/* too small to keep using: the next one is made twice as big */
+		size_t ntop = f->ntop;
 
-static void fwd_free(struct fwd *f)
-{
-	rgn_resv_release(&f->leaves);
-	rgn_os_release(f->top, f->top_bytes);
+		if (f->kept && kept.m.top) {
+			size_t twice = 2 * (kept.m.top_bytes / sizeof(*f->top));
+
+			ntop = twice > ntop ? twice : ntop;
+			fwd_mem_free(&kept.m);
+		}
+		if ((err = fwd_mem_new(&f->m, ntop)) != 0) {
+			if (f->kept)
+				atomic_flag_clear_explicit(&kept.busy, memory_order_release);
+			return err;
+		}
+	}
+	if (f->kept)
+		kept.m.top = NULL; /* taken */
+	f->top = f->m.top;
+	f->leaf_at = f->m.leaves.base - TOP_LEAF * LEAF_BYTES;
+	return 0;
 }
 
 static inline uint32_t *fwd_leaf(const struct fwd *f, uint32_t top)
@@ -128,16 +184,64 @@ static inline uint32_t *fwd_leaf(const struct fwd *f, uint32_t top)
 	return (uint32_t *)(void *)(f->leaf_at + (size_t)top * LEAF_BYTES);
 }
 
-/* Mark r's spans in scope (RGN_COPY_ONLY_SRC). */
-static void scope_span(void *arg, uint32_t b, uint32_t n)
+static void unscope_span(void *arg, uint32_t b, uint32_t n);
+
+/* The copy is done with f: its memory cleaned and kept, or unmapped. */
+static void fwd_free(struct fwd *f)
 {
-	struct fwd *f = arg;
+	struct rgn_resv *v = &f->m.leaves;
+	size_t used = (size_t)f->nleaves * LEAF_BYTES;
+
+	if (!f->kept) {
+		fwd_mem_free(&f->m);
+		free(f->owner);
+		return;
+	}
+	for (uint32_t k = 0; k < f->nleaves; k++)
+		f->top[f->owner[k]] = 0;
+	if (f->scoped)
+		rgn_region_spans(f->scope, unscope_span, f);
+	free(f->owner);
+	memset(v->base, 0, used < FWD_KEEP ? used : FWD_KEEP);
+	if (v->committed > FWD_KEEP) {
+		/* above what is kept: given back, reading zero */
+		if (rgn_resv_purge(v, FWD_KEEP, v->committed - FWD_KEEP, false) != 0) {
+			fwd_mem_free(&f->m);
+		} else {
+			rgn_resv_uncommit(v, FWD_KEEP);
+		}
+	}
+	kept.m = f->m;
+	atomic_flag_clear_explicit(&kept.busy, memory_order_release);
+}
+
+void rgn_copy_trim(void)
+{
+	if (!atomic_flag_test_and_set_explicit(&kept.busy, memory_order_acquire)) {
+		fwd_mem_free(&kept.m);
+		atomic_flag_clear_explicit(&kept.busy, memory_order_release);
+	}
+}
+
+/* Mark r's spans in scope (RGN_COPY_ONLY_SRC), and out again. */
+static void scope_set(struct fwd *f, uint32_t b, uint32_t n, uint32_t v)
+{
 	const char *p = rgn_blk_addr(b);
 	size_t i = (size_t)(p - f->origin) >> LEAF_SHIFT;
 	size_t end = i + ((size_t)n << (RGN_BLOCK_SHIFT - LEAF_SHIFT));
 
 	for (; i < end && i < f->ntop; i++)
-		f->top[i] = TOP_SCOPE;
+		f->top[i] = v;
+}
+
+static void scope_span(void *arg, uint32_t b, uint32_t n)
+{
+	scope_set(arg, b, n, TOP_SCOPE);
+}
+
+static void unscope_span(void *arg, uint32_t b, uint32_t n)
+{
+	scope_set(arg, b, n, 0);
 }
 
 /* A new leaf for top entry i (its pages read as zero); NULL with *err. */
@@ -145,8 +249,20 @@ static rgn_noinline uint32_t *leaf_new(struct fwd *f, size_t i, int *err)
 {
 	uint32_t k = f->nleaves;
 
-	if ((*err = rgn_resv_commit(&f->leaves, ((size_t)k + 1) * LEAF_BYTES)) != 0)
+	if (k == f->nowner) {
+		uint32_t cap = k ? 2 * k : 256;
+		uint32_t *v = realloc(f->owner, cap * sizeof(*v));
+
+		if (!v) {
+			*err = ENOMEM;
+			return NULL;
+		}
+		f->owner = v;
+		f->nowner = cap;
+	}
+	if ((*err = rgn_resv_commit(&f->m.leaves, ((size_t)k + 1) * LEAF_BYTES)) != 0)
 		return NULL;
+	f->owner[k] = (uint32_t)i;
 	f->nleaves++;
 	f->top[i] = k + TOP_LEAF;
 	return fwd_leaf(f, k + TOP_LEAF);
@@ -157,19 +273,11 @@ static rgn_noinline uint32_t *leaf_new(struct fwd *f, size_t i, int *err)
 struct dest {
 	char       *cur, *end;  /* the bump, kept here during the copy */
 	uintptr_t   vbase;      /* a copy at p has reference (p - vbase) >> 3 */
-	rgn_region *r;          /* a region, or NULL: the sink */
-	/* the sink */
-	rgn_region *scratch;
-	struct rgn_copy_piece *pieces;
-	size_t      npieces, cap;
-	char       *chunk;      /* the current piece's start */
-	uint64_t    voff;       /* image bytes before it */
-	uint64_t    max;
+	rgn_region *r;
 };
 
 static void dest_region(struct dest *d, rgn_region *r)
 {
-	memset(d, 0, sizeof(*d));
 	d->r = r;
 	d->cur = r->bump.cur;
 	d->end = r->bump.end;
@@ -179,19 +287,7 @@ static void dest_region(struct dest *d, rgn_region *r)
 /* Put the bump back in the region (before any call that uses it). */
 static inline void dest_sync(struct dest *d)
 {
-	if (d->r)
-		d->r->bump.cur = d->cur;
-}
-
-/* The sink's current piece ends at the bump (a piece is opened for an
- * object, so it is never empty). */
-static void sink_close(struct dest *d)
-{
-	if (d->chunk) {
-		d->pieces[d->npieces - 1].n = (size_t)(d->cur - d->chunk);
-		d->voff += (uint64_t)(d->cur - d->chunk);
-		d->chunk = NULL;
-	}
+	d->r->bump.cur = d->cur;
 }
 
 /* n bytes (a multiple of 8) the current chunk cannot give. */
@@ -199,47 +295,10 @@ static rgn_noinline char *dest_slow(struct dest *d, size_t n)
 {
 	char *p;
 
-	if (d->r) {
-		d->r->bump.cur = d->cur;
-		p = rgn_alloc(d->r, n);
-		d->cur = d->r->bump.cur;
-		d->end = d->r->bump.end;
-		return p;
-	}
-	/* the sink: close the current piece, open one of at least n */
-	if (!d->scratch) {
-		d->scratch = rgn_new(NULL);
-		if (!d->scratch)
-			return NULL;
-		rgn_set_name(d->scratch, "rgn_image_write_graph");
-	}
-	sink_close(d);
-	d->cur = d->end = NULL; /* no room until a piece opens */
-	if (d->voff + n > d->max) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	if (d->npieces == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 64;
-		struct rgn_copy_piece *v = realloc(d->pieces, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		d->pieces = v;
-		d->cap = cap;
-	}
-	{
-		size_t len = n > SINK_CHUNK ? n : SINK_CHUNK;
-
-		p = rgn_alloc(d->scratch, len);
-		if (!p)
-			return NULL;
-		d->pieces[d->npieces++] = (struct rgn_copy_piece){ p, 0 };
-		d->chunk = p;
-		d->cur = p + n;
-		d->end = p + len;
-		d->vbase = (uintptr_t)p - (uintptr_t)d->voff;
-	}
+	d->r->bump.cur = d->cur;
+	p = rgn_alloc(d->r, n);
+	d->cur = d->r->bump.cur;
+	d->end = d->r->bump.end;
 	return p;
 }
 
@@ -606,6 +665,7 @@ static int tracer_init(rgn_tracer *t, const char *fn, const rgn_region *src,
 		 * narrowed to src's spans */
 		if ((o->flags & RGN_COPY_ONLY_SRC) && src && src->backend != RGN_BACKEND_CONTIG) {
 			t->f.scoped = true;
+			t->f.scope = src;
 			rgn_region_spans(src, scope_span, &t->f);
 		}
 	}
@@ -635,8 +695,8 @@ static int trace_roots(rgn_tracer *t, rgn_ref *out, const rgn_ref *roots, size_t
 	return t->err;
 }
 
-static int copy_region(const char *fn, rgn_region *dst, const rgn_region *src, rgn_ref *roots,
-                       size_t nroots, const rgn_layout *l, rgn_copy_options *o)
+int rgn_copy_as(const char *fn, rgn_region *dst, const rgn_region *src, rgn_ref *roots,
+                size_t nroots, const rgn_layout *l, rgn_copy_options *o)
 {
 	rgn_tracer t;
 	rgn_ref small[8], *out = small;
@@ -644,6 +704,8 @@ static int copy_region(const char *fn, rgn_region *dst, const rgn_region *src, r
 	rgn_mark m;
 	int err;
 
+	if (!options_ok(o))
+		return EINVAL;
 	if (nroots > 8 && !(out = malloc(nroots * sizeof(*out))))
 		return ENOMEM;
 	err = tracer_init(&t, fn, src, o);
@@ -702,7 +764,7 @@ RGN_API int rgn_copy(rgn_region *dst, const rgn_region *src, rgn_ref *roots, siz
 	int err = args_check(dst, roots, nroots, opts);
 
 	if (!err)
-		err = copy_region("rgn_copy", dst, src, roots, nroots, root_layout, opts);
+		err = rgn_copy_as("rgn_copy", dst, src, roots, nroots, root_layout, opts);
 	if (err) {
 		errno = err;
 		return -1;
@@ -760,7 +822,7 @@ RGN_API int rgn_compact(rgn_region *r, rgn_ref *roots, size_t nroots,
 		if (opts)
 			o = *opts;
 		o.flags |= RGN_COPY_ONLY_SRC; /* (a reservation is its own scope) */
-		err = copy_region("rgn_compact", t, r, roots, nroots, root_layout, &o);
+		err = rgn_copy_as("rgn_compact", t, r, roots, nroots, root_layout, &o);
 	}
 	if (!err && r->cleanups)
 		cl = cleanups_into(t, r->cleanups, &err);
@@ -786,48 +848,4 @@ RGN_API int rgn_compact(rgn_region *r, rgn_ref *roots, size_t nroots,
 		opts->bytes = o.bytes;
 	}
 	return 0;
-}
-
-/* ---- traced images --------------------------------------------------------------------- */
-
-int rgn_copy_image(const rgn_region *src, rgn_ref root, const rgn_layout *layout,
-                   rgn_copy_options *opts, size_t guard, size_t max, struct rgn_copy_image *out)
-{
-	rgn_tracer t;
-	rgn_ref nroot = 0;
-	int err;
-
-	memset(out, 0, sizeof(*out));
-	if (!options_ok(opts) || (opts && (opts->flags & RGN_COPY_ONLY_SRC)))
-		return EINVAL; /* an image holds everything it refers to */
-	err = tracer_init(&t, "rgn_image_write_graph", src, opts);
-	if (err)
-		return err;
-	t.d.voff = guard;
-	t.d.max = max;
-	err = trace_roots(&t, &nroot, &root, 1, layout);
-	sink_close(&t.d);
-	if (err) {
-		rgn_destroy(t.d.scratch);
-		free(t.d.pieces);
-	} else {
-		out->scratch = t.d.scratch;
-		out->pieces = t.d.pieces;
-		out->npieces = t.d.npieces;
-		out->used = t.d.voff;
-		out->root = nroot;
-		if (opts) {
-			opts->objects = t.objects;
-			opts->bytes = t.bytes;
-		}
-	}
-	tracer_free(&t);
-	return err;
-}
-
-void rgn_copy_image_free(struct rgn_copy_image *ci)
-{
-	rgn_destroy(ci->scratch);
-	free(ci->pieces);
-	memset(ci, 0, sizeof(*ci));
 }

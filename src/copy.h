@@ -6,30 +6,13 @@
 
 #include "common.h"
 
-/* One piece of a traced image's body, in order: the pieces' bytes,
- * concatenated, are the image from offset `guard` on. */
-struct rgn_copy_piece {
-	const char *p;
-	size_t      n;
-};
+/* rgn_copy, its arguments checked but dst's liveness, with fn naming the
+ * public call in debug messages.  0 or an errno value. */
+rgn_hidden int rgn_copy_as(const char *fn, rgn_region *dst, const rgn_region *src,
+                           rgn_ref *roots, size_t nroots, const rgn_layout *layout,
+                           rgn_copy_options *opts);
 
-/* A graph traced into pieces of memory of the copy's own (scratch), laid
- * out as an image whose first object starts at byte `guard` (the header
- * page); references count from the image's first byte. */
-struct rgn_copy_image {
-	rgn_region            *scratch;  /* holds the pieces */
-	struct rgn_copy_piece *pieces;   /* malloc'd */
-	size_t                 npieces;
-	uint64_t               used;     /* guard + the pieces' bytes */
-	rgn_ref                root;     /* the root's copy */
-};
-
-/* Trace the graph from root in src (NULL: the shared space) into *out,
- * at most `max` bytes from the image's base.  0 or an errno value (then
- * *out holds nothing to free). */
-rgn_hidden int rgn_copy_image(const rgn_region *src, rgn_ref root, const rgn_layout *layout,
-                              rgn_copy_options *opts, size_t guard, size_t max,
-                              struct rgn_copy_image *out);
-rgn_hidden void rgn_copy_image_free(struct rgn_copy_image *ci);
+/* Give back the forwarding memory kept for the next copy (rgn_space_trim). */
+rgn_hidden void rgn_copy_trim(void);
 
 #endif /* RGN_COPY_H */

@@ -287,44 +287,35 @@ RGN_API int rgn_image_write(const rgn_region *r, int fd, rgn_ref root)
 	return 0;
 }
 
+/* The copy goes into a contiguous region of its own, laid out as the
+ * image is (the first page is the header's, references count from the
+ * reservation's base), which is then written as it is.  Its reservation
+ * comes from the contiguous backend's reuse cache and goes back there
+ * keeping up to IMAGE_SINK_RETAIN bytes resident, so an image written
+ * after another copies into warm pages. */
+#define IMAGE_SINK_RETAIN ((size_t)32 << 20)
+
 RGN_API int rgn_image_write_graph(const rgn_region *src, int fd, rgn_ref root,
                                   const rgn_layout *root_layout, rgn_copy_options *opts)
 {
-	union {
-		struct image_head h;
-		char page[RGN_CONTIG_GUARD];
-	} head;
-	struct rgn_copy_image ci;
-	struct iovec *iov;
-	struct body body;
+	rgn_options ro = { .backend = RGN_BACKEND_CONTIG, .reserve = RGN_CONTIG_MAX,
+	                   .retain = IMAGE_SINK_RETAIN };
+	rgn_region *sink;
+	rgn_ref nroot = root;
 	int err;
 
-	if (fd < 0 || !root) {
+	/* an image holds everything it refers to */
+	if (fd < 0 || !root || (opts && (opts->flags & RGN_COPY_ONLY_SRC))) {
 		errno = EINVAL;
 		return -1;
 	}
-	err = rgn_copy_image(src, root, root_layout, opts, RGN_CONTIG_GUARD, RGN_CONTIG_MAX, &ci);
-	if (err) {
-		errno = err;
+	sink = rgn_new_with(NULL, &ro);
+	if (!sink)
 		return -1;
-	}
-	iov = malloc((ci.npieces + 1) * sizeof(*iov));
-	if (!iov) {
-		rgn_copy_image_free(&ci);
-		errno = ENOMEM;
-		return -1;
-	}
-	body_init(&body);
-	for (size_t i = 0; i < ci.npieces; i++) {
-		body_words(&body, ci.pieces[i].p, ci.pieces[i].n);
-		iov[i + 1] = (struct iovec){ (void *)ci.pieces[i].p, ci.pieces[i].n };
-	}
-	memset(&head, 0, sizeof(head));
-	head_fill(&head.h, ci.used, ci.root, body_end(&body, ci.used - RGN_CONTIG_GUARD));
-	iov[0] = (struct iovec){ head.page, sizeof(head.page) };
-	err = write_all(fd, iov, (int)ci.npieces + 1);
-	free(iov);
-	rgn_copy_image_free(&ci);
+	err = rgn_copy_as("rgn_image_write_graph", sink, src, &nroot, 1, root_layout, opts);
+	if (!err && rgn_image_write(sink, fd, nroot) != 0)
+		err = errno;
+	rgn_destroy(sink);
 	if (err) {
 		errno = err;
 		return -1;

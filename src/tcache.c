@@ -42,6 +42,7 @@
  */
 #include "tcache.h"
 #include "blocks.h"
+#include "copy.h"
 #include "quarantine.h"
 #include "decode.h"
 #include "lock.h"
@@ -543,4 +544,5 @@ RGN_API void rgn_space_trim(void)
 		return;
 	rgn_tcache_flush(&rgn_tc);
 	rgn_blk_purge(0);
+	rgn_copy_trim();
 }
