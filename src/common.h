@@ -24,6 +24,7 @@
 #define rgn_likely(x)   RGN_LIKELY(x)
 #define rgn_unlikely(x) RGN_UNLIKELY(x)
 #define rgn_noinline    __attribute__((noinline))
+#define rgn_always_inline inline __attribute__((always_inline))
 #define rgn_cold        __attribute__((cold))
 #define rgn_noreturn    __attribute__((noreturn))
 #define rgn_hidden      __attribute__((visibility("hidden")))

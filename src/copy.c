@@ -589,25 +589,145 @@ static inline void scan(rgn_tracer *t, char *copy, const rgn_layout *l, bool bac
 	}
 }
 
-/* Depth-first: the newest copy next. */
-static void drain_depth(rgn_tracer *t)
-{
-	while (t->nwork && !t->err) {
-		struct todo w = t->work[--t->nwork];
+/*
+ * The drain's common case, kept in locals: the tracer's fields cannot
+ * stay in registers through t, since the copied bytes may alias them, and
+ * reloading them cost a third of the copy's instructions.  A field is
+ * done here when its target is copied already, or is new, of a plain
+ * layout checked lately (its table says the size, no trace callback, no
+ * tail of references), inside the source, with room at the destination
+ * and in the work; anything else goes to visit() with t in sync.
+ */
+struct hot {
+	const char       *sbase, *origin, *lo, *hi;
+	size_t            span;          /* hi - lo */
+	const uint32_t   *top;
+	char             *leaf_at;
+	char             *cur, *end;
+	uintptr_t         vbase;
+	struct todo      *work;
+	size_t            head, nwork, cap;
+	size_t            objects, bytes;
+	const rgn_layout *ok0, *ok1;
+};
 
-		scan(t, w.copy, w.l, true);
-	}
+static rgn_always_inline void hot_load(struct hot *h, const rgn_tracer *t)
+{
+	*h = (struct hot){ t->sbase, t->f.origin, t->f.lo, t->f.hi, (size_t)(t->f.hi - t->f.lo),
+	                   t->f.top, t->f.leaf_at, t->d.cur, t->d.end, t->d.vbase, t->work,
+	                   t->head, t->nwork, t->cap, t->objects, t->bytes, t->ok[0], t->ok[1] };
 }
 
-/* Breadth-first: the oldest copy next. */
+static rgn_always_inline void hot_store(const struct hot *h, rgn_tracer *t)
+{
+	t->d.cur = h->cur;
+	t->head = h->head;
+	t->nwork = h->nwork;
+	t->objects = h->objects;
+	t->bytes = h->bytes;
+}
+
+/* *field's target, found or copied: true, or false with nothing done. */
+static rgn_always_inline bool hot_visit(struct hot *h, rgn_ref *field, const rgn_layout *l)
+{
+	rgn_ref ref = *field, nref;
+	const char *p = h->sbase + ((size_t)ref << 3);
+	uint32_t top, *slot, count;
+	size_t size, n;
+	char *copy;
+	bool work;
+
+	if (!ref)
+		return true;
+	if (rgn_unlikely((size_t)(p - h->lo) >= h->span))
+		return false;
+	top = h->top[(size_t)(p - h->origin) >> LEAF_SHIFT];
+	if (rgn_unlikely(top <= TOP_SCOPE))
+		return false;
+	slot = (uint32_t *)(void *)(h->leaf_at + (size_t)top * LEAF_BYTES) +
+	       (((uintptr_t)p >> 3) & (LEAF_SLOTS - 1));
+	nref = *slot;
+	if (nref) {
+		*field = nref;
+		return true;
+	}
+#if RGN_DEBUG >= 1
+	return false; /* copy_one checks the source's block first */
+#endif
+	if (rgn_unlikely(!l || (l != h->ok0 && l != h->ok1) || l->size_of || l->trace ||
+	                 l->tail == RGN_TAIL_REFS))
+		return false;
+	size = l->size;
+	if (l->tail == RGN_TAIL_BYTES) {
+		memcpy(&count, p + l->count_at, sizeof(count));
+		size += (size_t)count * l->elem;
+	}
+	n = rgn_round8(size);
+	work = l->nrefs != 0;
+	copy = h->cur;
+	/* (a 32-bit count of 32-bit elements cannot overflow the size) */
+	if (rgn_unlikely(n > (size_t)(h->hi - p) || n > (size_t)(h->end - copy) ||
+	                 (work && h->nwork == h->cap)))
+		return false;
+	h->cur = copy + n;
+	copy_bytes(copy, p, size, n);
+	nref = (rgn_ref)(((uintptr_t)copy - h->vbase) >> 3);
+	*slot = nref;
+	*field = nref;
+	h->objects++;
+	h->bytes += n;
+	if (work)
+		h->work[h->nwork++] = (struct todo){ copy, l };
+	return true;
+}
+
+/* Take copies off the work and visit their fields until none is left:
+ * breadth-first the oldest, in field order; depth-first the newest, last
+ * field first. */
+static rgn_always_inline void drain(rgn_tracer *t, bool breadth)
+{
+	struct hot h;
+
+	hot_load(&h, t);
+	while (breadth ? h.head < h.nwork : h.nwork > 0) {
+		struct todo w = breadth ? h.work[h.head++] : h.work[--h.nwork];
+		const rgn_layout *l = w.l;
+
+		if (rgn_likely(l->to && !l->trace && l->tail != RGN_TAIL_REFS)) {
+			for (uint32_t i = 0; i < l->nrefs; i++) {
+				uint32_t k = breadth ? i : l->nrefs - 1 - i;
+				rgn_ref *field = (rgn_ref *)(void *)(w.copy + l->refs[k]);
+
+				if (rgn_likely(hot_visit(&h, field, l->to[k])))
+					continue;
+				hot_store(&h, t);
+				visit(t, field, l->to[k]);
+				hot_load(&h, t);
+				if (t->err)
+					goto out;
+			}
+		} else {
+			hot_store(&h, t);
+			scan(t, w.copy, l, !breadth);
+			hot_load(&h, t);
+			if (t->err)
+				goto out;
+		}
+	}
+out:
+	hot_store(&h, t);
+	if (breadth && !t->err)
+		t->nwork = t->head = 0;
+}
+
+static void drain_depth(rgn_tracer *t)
+{
+	drain(t, false);
+}
+
 static void drain_breadth(rgn_tracer *t)
 {
-	while (t->head < t->nwork && !t->err) {
-		struct todo w = t->work[t->head++];
-
-		scan(t, w.copy, w.l, false);
-	}
-	t->nwork = t->head = 0;
+	drain(t, true);
 }
 
 /* ---- the copy ---------------------------------------------------------------------- */
