@@ -257,7 +257,8 @@ struct rgn_space_stats {
 RGN_API int rgn_space_stats(struct rgn_space_stats *st);
 
 /* Give the calling thread's cached blocks back to the shared free lists
- * and return every free block's memory to the OS.  Other threads'
+ * and return every free block's memory to the OS, and the forwarding
+ * table the tracing copy keeps between copies.  Other threads'
  * caches, blocks held by regions, and contiguous reservations (and their
  * reuse cache) are left alone.  Does nothing before the space exists;
  * reports no error.  Thread-safe. */
@@ -1259,8 +1260,10 @@ typedef struct rgn_copy_options {
  * region or NULL.  Each object is copied once: sharing and cycles are kept.
  * The source is only read (no forwarding is written into it); it stays
  * intact and usable, and may be the destination itself.  The forwarding
- * table lives in memory of its own for the call's duration: about half
- * the bytes of each 512 bytes of source the graph touches.
+ * table lives in memory of its own, never the space's blocks: about half
+ * the bytes of each 512 bytes of source the graph touches.  The process
+ * keeps the last copy's table, cleared, for the next copy (at most
+ * 16 MiB of it resident); rgn_space_trim gives it back.
  *
  * 0, or -1 with errno, the roots unchanged and dst as it was (a heap
  * destination: every copy freed again):
@@ -1300,8 +1303,11 @@ RGN_API int rgn_compact(rgn_region *r, rgn_ref *roots, size_t nroots,
  * shared space) as an image (the format rgn_image_write writes and
  * rgn_image_open maps: references count from the image's base, so it
  * opens with one mmap and no fixup), through the tracing copy: sharing
- * kept, objects laid out in opts' order.  Nothing is written to fd on
- * an error.  0, or -1 with errno: rgn_copy's errors; EINVAL for fd < 0;
+ * kept, objects laid out in opts' order.  The copy goes into a contiguous
+ * region of the call's own (a reservation of the contiguous backend's
+ * reuse cache, which keeps up to 32 MiB of it resident for the next
+ * image), then is written as rgn_image_write writes.  Nothing is written
+ * to fd on an error.  0, or -1 with errno: rgn_copy's errors; EINVAL for fd < 0;
  * ENOMEM also for a graph over the largest image (32 GiB); write's
  * errors.
  */

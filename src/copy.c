@@ -23,8 +23,8 @@
  *               or 0
  *
  * Both live in mappings of the copy's own, faulted in (zeroed) as they are
- * first touched, and unmapped when it ends: the copy takes no block of the
- * space for its bookkeeping.
+ * first touched: the copy takes no block of the space for its
+ * bookkeeping.  The process keeps the last copy's, cleared, for the next.
  *
  * So a lookup is two loads that follow the source's own order, with no
  * hashing: a graph built by a bump allocator and walked in about the
@@ -39,14 +39,13 @@
  * last to first, so each object is followed by its targets and then by
  * the first one's subgraph.  DESIGN.md section 16 has both measured.
  *
- * Destinations.  A region (any backend: the copy bumps through the
+ * Destinations.  A region of any backend: the copy bumps through the
  * region's own fields kept in locals, and takes rgn_alloc's slow path
- * when the chunk is full), or a sink of pieces laid out as an image, whose
- * references count from the image's base (image.c writes the pieces).
+ * when the chunk is full.  (An image is a copy into a contiguous region,
+ * written as it is: image.c.)
  *
  * Errors leave the source as it was and the destination too: a region is
- * rewound to a mark saved before (a heap region frees every copy), a sink
- * is dropped.  A reference outside the source's memory is EFAULT before
+ * rewound to a mark saved before (a heap region frees every copy).  A reference outside the source's memory is EFAULT before
  * anything is read through it.
  */
 #define _GNU_SOURCE
@@ -592,7 +591,7 @@ static inline void scan(rgn_tracer *t, char *copy, const rgn_layout *l, bool bac
 /*
  * The drain's common case, kept in locals: the tracer's fields cannot
  * stay in registers through t, since the copied bytes may alias them, and
- * reloading them cost a third of the copy's instructions.  A field is
+ * the loop waited on reloading them (DESIGN.md 16).  A field is
  * done here when its target is copied already, or is new, of a plain
  * layout checked lately (its table says the size, no trace callback, no
  * tail of references), inside the source, with room at the destination
