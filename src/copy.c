@@ -409,18 +409,20 @@ static inline bool work_add(rgn_tracer *t, char *copy, const rgn_layout *l)
 }
 
 /* Copy an object of size bytes, n = size rounded up to 8 (the source's
- * rounding is readable: allocations are whole granules), word by word
- * for small ones; the rounding is zeroed, never older bytes of the
- * source's memory. */
+ * rounding is readable: allocations are whole granules); up to 64 bytes
+ * as a head and a tail of fixed sizes that may overlap (no loop); the
+ * rounding is zeroed, never older bytes of the source's memory. */
 static inline void copy_bytes(char *dst, const char *src, size_t size, size_t n)
 {
-	if (n <= 64) {
-		for (size_t i = 0; i < n; i += 8) {
-			uint64_t w;
-
-			memcpy(&w, src + i, 8);
-			memcpy(dst + i, &w, 8);
-		}
+	if (n <= 16) {
+		memcpy(dst, src, 8);
+		memcpy(dst + n - 8, src + n - 8, 8);
+	} else if (n <= 32) {
+		memcpy(dst, src, 16);
+		memcpy(dst + n - 16, src + n - 16, 16);
+	} else if (n <= 64) {
+		memcpy(dst, src, 32);
+		memcpy(dst + n - 32, src + n - 32, 32);
 	} else {
 		memcpy(dst, src, n);
 	}
@@ -593,8 +595,7 @@ static inline void scan(rgn_tracer *t, char *copy, const rgn_layout *l, bool bac
  * stay in registers through t, since the copied bytes may alias them, and
  * the loop waited on reloading them (DESIGN.md 16).  A field is
  * done here when its target is copied already, or is new, of a plain
- * layout checked lately (its table says the size, no trace callback, no
- * tail of references), inside the source, with room at the destination
+ * layout checked lately (plain(), below), inside the source, with room at the destination
  * and in the work; anything else goes to visit() with t in sync.
  */
 struct hot {
@@ -607,14 +608,23 @@ struct hot {
 	struct todo      *work;
 	size_t            head, nwork, cap;
 	size_t            objects, bytes;
-	const rgn_layout *ok0, *ok1;
+	const rgn_layout *plain0, *plain1; /* t->ok's plain ones, or NULL */
 };
+
+/* Copied here, every field visited here: sized by its table, no trace
+ * callback, no tail of references, every target's layout in the table. */
+static inline const rgn_layout *plain(const rgn_layout *l)
+{
+	return l && (l->to || !l->nrefs) && !l->size_of && !l->trace && l->tail != RGN_TAIL_REFS
+	               ? l : NULL;
+}
 
 static rgn_always_inline void hot_load(struct hot *h, const rgn_tracer *t)
 {
 	*h = (struct hot){ t->sbase, t->f.origin, t->f.lo, t->f.hi, (size_t)(t->f.hi - t->f.lo),
 	                   t->f.top, t->f.leaf_at, t->d.cur, t->d.end, t->d.vbase, t->work,
-	                   t->head, t->nwork, t->cap, t->objects, t->bytes, t->ok[0], t->ok[1] };
+	                   t->head, t->nwork, t->cap, t->objects, t->bytes,
+	                   plain(t->ok[0]), plain(t->ok[1]) };
 }
 
 static rgn_always_inline void hot_store(const struct hot *h, rgn_tracer *t)
@@ -653,8 +663,7 @@ static rgn_always_inline bool hot_visit(struct hot *h, rgn_ref *field, const rgn
 #if RGN_DEBUG >= 1
 	return false; /* copy_one checks the source's block first */
 #endif
-	if (rgn_unlikely(!l || (l != h->ok0 && l != h->ok1) || l->size_of || l->trace ||
-	                 l->tail == RGN_TAIL_REFS))
+	if (rgn_unlikely(!l || (l != h->plain0 && l != h->plain1)))
 		return false;
 	size = l->size;
 	if (l->tail == RGN_TAIL_BYTES) {
@@ -692,15 +701,19 @@ static rgn_always_inline void drain(rgn_tracer *t, bool breadth)
 		struct todo w = breadth ? h.work[h.head++] : h.work[--h.nwork];
 		const rgn_layout *l = w.l;
 
-		if (rgn_likely(l->to && !l->trace && l->tail != RGN_TAIL_REFS)) {
-			for (uint32_t i = 0; i < l->nrefs; i++) {
-				uint32_t k = breadth ? i : l->nrefs - 1 - i;
-				rgn_ref *field = (rgn_ref *)(void *)(w.copy + l->refs[k]);
+		if (rgn_likely(l == h.plain0 || l == h.plain1)) {
+			/* (read once: the stores below may alias the table) */
+			const uint32_t nrefs = l->nrefs, *refs = l->refs;
+			const rgn_layout *const *to = l->to;
 
-				if (rgn_likely(hot_visit(&h, field, l->to[k])))
+			for (uint32_t i = 0; i < nrefs; i++) {
+				uint32_t k = breadth ? i : nrefs - 1 - i;
+				rgn_ref *field = (rgn_ref *)(void *)(w.copy + refs[k]);
+
+				if (rgn_likely(hot_visit(&h, field, to[k])))
 					continue;
 				hot_store(&h, t);
-				visit(t, field, l->to[k]);
+				visit(t, field, to[k]);
 				hot_load(&h, t);
 				if (t->err)
 					goto out;
