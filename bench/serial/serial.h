@@ -25,6 +25,8 @@ struct serial_result {
 	double traverse_ns;   /* the checksum walk */
 	double verify_ns;     /* a check outside the timed part (0: none) */
 	double untimed_ns;    /* work left out of the figures (rgn: building) */
+	double copy_ns;       /* rgn's tracing copy alone, into warm memory,
+	                         timed apart (0: not measured) */
 	uint64_t bytes;       /* the file */
 	uint64_t checksum;
 	uint64_t visits;      /* nodes the walk reached (shared ones each time) */
