@@ -12,17 +12,21 @@
  * The use-after tests are left out under AddressSanitizer, which reports
  * the access first (the block layer poisons what it takes back), and
  * under user-mode emulation (TST_EMULATED), which takes madvise advice
- * it does not know as a no-op and has a /proc/self/maps of its own.
+ * it does not know as a no-op and has a /proc/self/maps of its own, and
+ * on Windows (no fork; there the report comes from a vectored exception
+ * handler, and the mode falls back to VirtualProtect: no guard pages).
  */
 #define _GNU_SOURCE
 #include "suites.h"
 
-#if !defined(TST_ASAN) && !defined(TST_EMULATED)
+#if !defined(TST_ASAN) && !defined(TST_EMULATED) && TST_POSIX
 #define TST_FAULTS 1
 #endif
 
 #include <signal.h>
+#ifdef TST_FAULTS
 #include <sys/wait.h>
+#endif
 
 #ifdef TST_FAULTS
 /* ---- a child with its stderr captured --------------------------------------- */
@@ -323,13 +327,25 @@ START_TEST(test_check_quarantine_bounded)
 	/* 30000 regions of 4 blocks went through a 256-block quarantine:
 	 * the blocks were reused, the high water did not move after the
 	 * first third, and stays within twice the bound (free fragments) */
+#if TST_POSIX
 	ck_assert_uint_eq(st.high_water_blocks, high);
+#else
+	/* without guard pages (Windows) runs come back from the quarantine
+	 * dirty and merge otherwise: the frontier may move a few blocks more */
+	ck_assert_uint_le(st.high_water_blocks, high + 16);
+#endif
 	ck_assert_uint_le(st.high_water_blocks, 2 * blocks);
 	ck_assert_uint_ge(st.cached_blocks, blocks / 2);
 	ck_assert_uint_le(st.cached_blocks, blocks + 64);
 	ck_assert_uint_eq(st.live_regions, 0);
+#if TST_POSIX
 	/* guard pages: not one mapping more */
 	ck_assert_uint_le(tst_maps_lines(), maps0 + 2);
+#else
+	/* VirtualProtect: at most two more regions per record (1024 of them
+	 * when the mode protects rather than guards) */
+	ck_assert_uint_le(tst_maps_lines(), maps0 + 2 * 1024 + 2);
+#endif
 }
 END_TEST
 

@@ -8,7 +8,9 @@
 #include "internal.h"   /* rgn_space_base_h_, in every decode mode */
 
 #include <signal.h>
+#if TST_POSIX
 #include <sys/resource.h>
+#endif
 
 /* ---- init ----------------------------------------------------------------- */
 
@@ -147,7 +149,8 @@ END_TEST
  * memory does not fit such a limit; not under user-mode emulation
  * (TST_EMULATED, set by the cross build), which does not apply the
  * guest's limit to the mappings it makes.) */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(TST_EMULATED)
+/* (no address-space limit to set on Windows either) */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(TST_EMULATED) || !TST_POSIX
 #define TST_SANITIZED 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)

@@ -14,6 +14,15 @@
  *   RGN_HAVE_MEMFD  images can be shared through a sealed memfd
  *                   (rgn_image_memfd, rgn_image_seal; rgn.h declares them
  *                   only where this is 1).
+ *   RGN_TLS_KEYS_FIRST  thread keys whose destructors read thread-local
+ *                   variables must be created before the process's first
+ *                   thread-local access (rgn_tls_keys_first marks the
+ *                   function that does, run before main).  mingw-w64's
+ *                   emulated TLS keeps each thread's variables under a
+ *                   thread key of its own, created at the first access,
+ *                   and winpthreads runs key destructors in the order the
+ *                   keys were made: a key made after it would see its
+ *                   thread's variables already freed.
  *
  * rgn_thread marks the library's thread-local variables.  ELF targets get
  * the initial-exec model (one %fs-relative access, no call; the library
@@ -29,11 +38,15 @@
 #define RGN_OS_WINDOWS 1
 #define RGN_HAVE_FORK  0
 #define RGN_HAVE_MEMFD 0
+#define RGN_TLS_KEYS_FIRST 1
+#define rgn_tls_keys_first __attribute__((constructor))
 #define rgn_thread     _Thread_local
 #else
 #define RGN_OS_WINDOWS 0
 #define RGN_HAVE_FORK  1
 #define RGN_HAVE_MEMFD 1
+#define RGN_TLS_KEYS_FIRST 0
+#define rgn_tls_keys_first
 #define rgn_thread     _Thread_local __attribute__((tls_model("initial-exec")))
 #endif
 
