@@ -115,9 +115,22 @@
  * declarations below.  Every name ending in an underscore, in this file
  * and in the rgn/ headers it includes, is internal: it may change between
  * versions and is not to be used by programs. */
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(_WIN32) && (defined(__GNUC__) || defined(__clang__))
+/* a DLL exports what it marks; its users import the data it exports (a
+ * static link, RGN_STATIC, neither) */
+#if defined(RGN_BUILDING_)
+#define RGN_API            __declspec(dllexport)
+#elif defined(RGN_STATIC)
+#define RGN_API
+#else
+#define RGN_API            __declspec(dllimport)
+#endif
+#define RGN_HIDDEN_
+#elif defined(__GNUC__) || defined(__clang__)
 #define RGN_API            __attribute__((visibility("default")))
 #define RGN_HIDDEN_        __attribute__((visibility("hidden")))
+#endif
+#if defined(__GNUC__) || defined(__clang__)
 #define RGN_NODISCARD      __attribute__((warn_unused_result))
 #define RGN_ALLOC_SIZE(n)  __attribute__((alloc_size(n)))
 #define RGN_ALLOC_SIZE2(n, m) __attribute__((alloc_size(n, m)))
@@ -1144,8 +1157,10 @@ static inline rgn_ref rgn_image_ref(const rgn_image *img, const void *p)
  * the error of arch_prctl. */
 RGN_API int rgn_image_enter(const rgn_image *img);
 
+#ifndef _WIN32
 /* Sharing an image between processes (Linux memfd; elsewhere both fail
- * with ENOTSUP).  rgn_image_memfd gives a new anonymous file for
+ * with ENOTSUP; absent from Windows builds, where a file mapping cannot be
+ * cut short and rgn_image_open maps every image file).  rgn_image_memfd gives a new anonymous file for
  * rgn_image_write to fill (close-on-exec, sealable; name is shown in
  * /proc, NULL for "rgn-image"): the fd, or -1 with the errno of
  * memfd_create.  rgn_image_seal(fd) then checks that the file holds a
@@ -1162,6 +1177,7 @@ RGN_API int rgn_image_enter(const rgn_image *img);
  * exists), ENOMEM.  A refused file is left unsealed. */
 RGN_API int rgn_image_memfd(const char *name);
 RGN_API int rgn_image_seal(int fd);
+#endif
 
 /* ==== the tracing copy: layouts, copy, compaction, images of any region ==== */
 

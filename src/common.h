@@ -12,6 +12,7 @@
 #define RGN_COMMON_H
 
 #include "rgn.h"
+#include "os/port.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -27,8 +28,8 @@
 #define rgn_always_inline inline __attribute__((always_inline))
 #define rgn_cold        __attribute__((cold))
 #define rgn_noreturn    __attribute__((noreturn))
-#define rgn_hidden      __attribute__((visibility("hidden")))
-#define rgn_thread      _Thread_local __attribute__((tls_model("initial-exec")))
+#define rgn_hidden      RGN_HIDDEN_ /* nothing on Windows: a DLL exports only RGN_API */
+/* rgn_thread (thread-local storage) is defined in os/port.h */
 
 /* ---- debug checks ------------------------------------------------------- *
  * RGN_DEBUG 0: none.  1: rgn_assert (cheap argument and state checks).

@@ -25,7 +25,9 @@
  * an access inside the size that was checked, so a file is mapped only
  * when it is sealed against shrinking (a memfd with F_SEAL_SHRINK, the
  * way to share an image between processes); any other file is read into
- * private memory of the reader's, which nobody else can truncate.  The
+ * private memory of the reader's, which nobody else can truncate.  On
+ * Windows every image file is mapped: a file with a mapped view cannot be
+ * cut short (the OS layer decides, rgn_os_file_fixed).  The
  * checksum is for damage (a torn copy, a flipped bit, a changed byte),
  * not for an attacker, who can write a matching one.
  *
@@ -47,15 +49,14 @@
 #include "decode.h"
 #include "space.h"
 #include "os/os.h"
+#include "os/port.h"
 
-#include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#if RGN_HAVE_MEMFD
+#include <fcntl.h>
 #include <sys/mman.h> /* memfd_create only: mappings are the OS layer's */
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <unistd.h>
+#endif
 
 #define IMAGE_VERSION 3u
 #define IMAGE_ENDIAN  0x01020304u
@@ -198,49 +199,25 @@ static void head_fill(struct image_head *h, uint64_t used, rgn_ref root, uint64_
 
 /* ---- writing ---------------------------------------------------------------------- */
 
-/* writev all of iov, across short writes and EINTR.  0 or an errno. */
-static int write_all(int fd, struct iovec *iov, int n)
-{
-	while (n > 0) {
-		ssize_t k = writev(fd, iov, n > IOV_MAX ? IOV_MAX : n);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		while (n > 0 && (size_t)k >= iov->iov_len) {
-			k -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n > 0) {
-			iov->iov_base = (char *)iov->iov_base + k;
-			iov->iov_len -= (size_t)k;
-		}
-	}
-	return 0;
-}
-
 /* The image holds the region's bytes as they are: each object's rounding
  * to 8 bytes, fields never written.  Memcheck would report the writev for
  * those undefined bytes, which is by design here; under valgrind the
  * objects are checked to be addressable (a real fault of rgn's), and
  * reports are off for this one system call. */
-static int image_write_all(int fd, struct iovec *iov)
+static int image_write_all(int fd, struct rgn_os_buf *iov)
 {
 #ifdef RGN_VG_HOOKS
 	if (rgn_vg_running) {
 		int err;
 
-		(void)VALGRIND_CHECK_MEM_IS_ADDRESSABLE(iov[2].iov_base, iov[2].iov_len);
+		(void)VALGRIND_CHECK_MEM_IS_ADDRESSABLE(iov[2].p, iov[2].n);
 		VALGRIND_DISABLE_ERROR_REPORTING;
-		err = write_all(fd, iov, 3);
+		err = rgn_os_write_all(fd, iov, 3);
 		VALGRIND_ENABLE_ERROR_REPORTING;
 		return err;
 	}
 #endif
-	return write_all(fd, iov, 3);
+	return rgn_os_write_all(fd, iov, 3);
 }
 
 RGN_API int rgn_image_write(const rgn_region *r, int fd, rgn_ref root)
@@ -251,7 +228,7 @@ RGN_API int rgn_image_write(const rgn_region *r, int fd, rgn_ref root)
 		char page[RGN_CONTIG_GUARD];
 	} head;
 	const size_t hdr = RGN_CONTIG_GUARD;
-	struct iovec iov[3];
+	struct rgn_os_buf iov[3];
 	struct body body;
 	const char *base;
 	size_t used, objects, skip;
@@ -276,9 +253,9 @@ RGN_API int rgn_image_write(const rgn_region *r, int fd, rgn_ref root)
 	body_zeros(&body, skip);
 	body_words(&body, base + hdr + skip, used - hdr - skip);
 	head_fill(&head.h, used, root, body_end(&body, used - hdr));
-	iov[0] = (struct iovec){ head.page, sizeof(head.page) };
-	iov[1] = (struct iovec){ (void *)zeros, skip };
-	iov[2] = (struct iovec){ (void *)(base + hdr + skip), used - hdr - skip };
+	iov[0] = (struct rgn_os_buf){ head.page, sizeof(head.page) };
+	iov[1] = (struct rgn_os_buf){ zeros, skip };
+	iov[2] = (struct rgn_os_buf){ base + hdr + skip, used - hdr - skip };
 	err = image_write_all(fd, iov);
 	if (err) {
 		errno = err;
@@ -354,40 +331,37 @@ static int head_check(const struct image_head *h, size_t file_size)
 	return 0;
 }
 
-/* pread all of [0, n) into p: 0, ENODATA if the file ended first (it
- * shrank since its size was checked), or the error of pread. */
+/* Read all of [0, n) into p: 0, ENODATA if the file ended first (it
+ * shrank since its size was checked), or the error of the read. */
 static int read_all(int fd, char *p, size_t n)
 {
 	size_t got = 0;
 
 	while (got < n) {
-		size_t want = n - got > ((size_t)1 << 30) ? (size_t)1 << 30 : n - got;
-		ssize_t k = pread(fd, p + got, want, (off_t)got);
+		size_t want = n - got > ((size_t)1 << 30) ? (size_t)1 << 30 : n - got, k;
+		int err = rgn_os_pread(fd, p + got, want, got, &k);
 
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return errno;
+		if (err)
+			return err;
 		if (k == 0)
 			return ENODATA;
-		got += (size_t)k;
+		got += k;
 	}
 	return 0;
 }
 
-/* The image's h->used bytes in memory of ours: the file itself when it is
- * sealed against shrinking, else a private copy; the body checked, the
+/* The image's h->used bytes in memory of ours: the file itself when no
+ * one can shrink it under us (os.h: rgn_os_file_fixed), else a private copy; the body checked, the
  * first page made inaccessible, the rest read-only.  0 or an errno. */
 static int load(int fd, const struct image_head *h, void **out)
 {
 	size_t used = (size_t)h->used, body = used - h->guard;
-	int seals = fcntl(fd, F_GET_SEALS);
 	struct rgn_os_info info;
 	void *map = NULL;
 	int err;
 
 	rgn_os_info(&info);
-	if (seals >= 0 && (seals & F_SEAL_SHRINK))
+	if (rgn_os_file_fixed(fd))
 		err = rgn_os_map_file(fd, used, &map);
 	else if ((err = rgn_os_reserve(used, info.page_size, &map)) == 0 &&
 	         (err = rgn_os_commit(map, used)) == 0 &&
@@ -413,36 +387,33 @@ static int load(int fd, const struct image_head *h, void **out)
 	return 0;
 }
 
-static ssize_t read_head(int fd, struct image_head *h)
-{
-	for (;;) {
-		ssize_t k = pread(fd, h, sizeof(*h), 0);
-
-		if (k >= 0 || errno != EINTR)
-			return k;
-	}
-}
-
 /* Read and check the header of the image in fd: 0 or an errno (EINVAL
  * for a file that is not a regular one). */
 static int head_of(int fd, struct image_head *h)
 {
-	struct stat st;
-	ssize_t k;
+	uint64_t size;
+	size_t k = 0;
+	int err = rgn_os_file_size(fd, &size);
 
-	if (fstat(fd, &st) != 0)
-		return errno;
-	if (!S_ISREG(st.st_mode))
-		return EINVAL;
-	k = read_head(fd, h);
-	if (k < 0)
-		return errno;
-	if ((size_t)k < sizeof(*h))
+	/* one read may stop short of what the file holds: read until the
+	 * header is whole or the file ends */
+	while (!err && k < sizeof(*h)) {
+		size_t got;
+
+		err = rgn_os_pread(fd, (char *)h + k, sizeof(*h) - k, k, &got);
+		if (!err && got == 0)
+			break;
+		if (!err)
+			k += got;
+	}
+	if (err)
+		return err;
+	if (k < sizeof(*h))
 		/* too short for a header: a cut-off image, or not one at all */
 		return (size_t)k >= sizeof(image_magic) &&
 		       memcmp(h->magic, image_magic, sizeof(image_magic)) == 0
 		       ? ENODATA : ENOEXEC;
-	return head_check(h, (size_t)st.st_size);
+	return head_check(h, size > SIZE_MAX ? SIZE_MAX : (size_t)size);
 }
 
 RGN_API rgn_image *rgn_image_open(int fd, rgn_ref *root)
@@ -513,6 +484,7 @@ RGN_API void rgn_image_close(rgn_image *img)
 }
 
 /* ---- sharing: a memfd sealed whole ------------------------------------------------ */
+#if RGN_HAVE_MEMFD /* (absent from the Windows build, rgn.h too) */
 
 /* The seals rgn_image_seal adds: the size and the bytes fixed for good,
  * and no seal taken away or added after.  F_SEAL_WRITE, not
@@ -537,17 +509,13 @@ static int body_check(int fd, const struct image_head *h)
 
 	body_init(&hash);
 	while (!err && off < h->used) {
-		size_t want = h->used - off < piece ? (size_t)(h->used - off) : piece;
-		ssize_t k = pread(fd, buf, want, (off_t)off);
+		size_t want = h->used - off < piece ? (size_t)(h->used - off) : piece, k = 0;
 
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			err = errno;
-		else if (k == 0 || k % 8 != 0)
+		err = rgn_os_pread(fd, buf, want, off, &k);
+		if (!err && (k == 0 || k % 8 != 0))
 			err = ENODATA; /* the file ended inside a word: cut short */
 		if (!err) {
-			body_words(&hash, buf, (size_t)k);
+			body_words(&hash, buf, k);
 			off += (uint64_t)k;
 		}
 	}
@@ -607,3 +575,4 @@ RGN_API int rgn_image_seal(int fd)
 	return -1;
 }
 #endif
+#endif /* RGN_HAVE_MEMFD */

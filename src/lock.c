@@ -48,9 +48,16 @@ static void fork_child(void)
 	fork_parent();
 }
 
+/* Windows has no fork (os/port.h): the list still keeps the lock order
+ * that the debug checks rely on, with no handlers registered. */
 static void atfork_register(void)
 {
+#if RGN_HAVE_FORK
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
+#else
+	(void)fork_prepare;
+	(void)fork_child;
+#endif
 }
 
 void rgn_lock_list(struct rgn_lock *l)

@@ -2,7 +2,7 @@
  * quarantine.c - the run-time checking mode: blocks that regions give back
  * wait in a quarantine, inaccessible, before anyone can have them again,
  * so that a use after rgn_destroy, rgn_reset, rgn_rewind or a tail commit
- * faults at the access, and a signal handler says which region gave the
+ * faults at the access, and a fault handler says which region gave the
  * block back, why, and from where.
  *
  * It is switched on at run time (RGN_CHECK in the environment, or
@@ -41,23 +41,19 @@
  * outside qlock.  When an allocation finds the space short, the whole
  * quarantine is drained before it fails (tcache.c).
  *
- * The fault handler (SIGSEGV, SIGBUS) reads the ring without the lock: it
- * may run in a thread that holds it.  A fault inside a live record's run
- * is reported (async-signal-safe: write and backtrace_symbols_fd), then
- * the previous handler is put back and the access faults again under it,
- * so the process dies of SIGSEGV as it would have.  Any other fault goes
- * to the previous handler.
+ * The fault handler (the OS layer's: SIGSEGV and SIGBUS on POSIX, a
+ * vectored exception handler on Windows) calls on_fault, which reads the
+ * ring without the lock: it may run in a thread that holds it.  A fault
+ * inside a live record's run is reported (no allocation, no lock), then
+ * the access faults again under the previous handler, so the process dies
+ * of it as it would have.  Any other fault goes to the previous handler.
  */
-#define _GNU_SOURCE
 #include "quarantine.h"
 #include "blocks.h"
 #include "lock.h"
 #include "os/os.h"
 
-#include <execinfo.h>
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
 struct qrec {
 	uint32_t    b, n;       /* the run [b, b+n); n == 0: slot not live */
@@ -87,7 +83,6 @@ static rgn_thread struct {
 	uint32_t    pb, pn;       /* the pending run (pn == 0: none) */
 } ctx;
 
-static struct sigaction old_segv, old_bus;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 /* ---- the report ------------------------------------------------------------ */
@@ -120,14 +115,7 @@ static void put_hex(struct out *o, uintptr_t v)
 
 static void flush_out(struct out *o)
 {
-	size_t done = 0;
-
-	while (done < o->n) {
-		ssize_t w = write(STDERR_FILENO, o->buf + done, o->n - done);
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
+	rgn_os_write_err(o->buf, o->n);
 	o->n = 0;
 }
 
@@ -161,54 +149,36 @@ static void report(const void *addr, const struct qrec *q)
 	put_str(&o, q->nframes ? " given back at:\n" : " given back\n");
 	flush_out(&o);
 	if (q->nframes)
-		backtrace_symbols_fd(q->frames, q->nframes, STDERR_FILENO);
+		rgn_os_print_frames(q->frames, q->nframes);
 }
 
-static void on_fault(int sig, siginfo_t *si, void *uc)
+/* The OS layer's fault handler asks this first (os.h): a fault inside a
+ * live record's run is reported, and true makes it fault again under the
+ * handler that was there before. */
+static bool on_fault(const void *addr)
 {
-	struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
-	uintptr_t a = (uintptr_t)si->si_addr, base = (uintptr_t)rgn_space_g.base;
+	uintptr_t a = (uintptr_t)addr, base = (uintptr_t)rgn_space_g.base;
 
-	if (si->si_code > 0 && a - base < rgn_space_g.size) {
+	if (a - base < rgn_space_g.size) {
 		uint32_t x = (uint32_t)((a - base) >> RGN_BLOCK_SHIFT);
 		for (uint32_t i = 0; i < RGN_CHECK_RECORDS; i++) {
 			const struct qrec *q = &ring[i];
 			uint32_t n = __atomic_load_n(&q->n, __ATOMIC_RELAXED);
 			if (n && x - q->b < n) {
-				report(si->si_addr, q);
-				/* the access faults again, under the old handler */
-				sigaction(sig, old, NULL);
-				return;
+				report(addr, q);
+				return true;
 			}
 		}
 	}
-	if (old->sa_flags & SA_SIGINFO) {
-		old->sa_sigaction(sig, si, uc);
-	} else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
-		old->sa_handler(sig);
-	} else {
-		sigaction(sig, old, NULL);
-		if (si->si_code <= 0)
-			raise(sig); /* sent, not a fault: it would not recur */
-	}
+	return false;
 }
 
-/* First use in the process: settings, the unwinder loaded (its first
- * call allocates: never in a signal handler), the handlers. */
+/* First use in the process: settings, the fault handler. */
 static void setup(void)
 {
-	struct sigaction sa;
-	void *f[2];
-
 	atomic_store(&mode, rgn_space_g.check);
 	bound = rgn_space_g.check_bytes >> RGN_BLOCK_SHIFT;
-	backtrace(f, 2);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_fault;
-	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, &old_segv);
-	sigaction(SIGBUS, &sa, &old_bus);
+	rgn_os_catch_faults(on_fault);
 }
 
 /* ---- the bracket around a release -------------------------------------------- */
@@ -223,7 +193,7 @@ rgn_noinline void rgn_check_begin(const void *r, enum rgn_check_why why)
 	ctx.open = true;
 	ctx.why = (uint8_t)why;
 	/* frame 0 is this function */
-	k = backtrace(f, RGN_CHECK_FRAMES + 1);
+	k = rgn_os_backtrace(f, RGN_CHECK_FRAMES + 1);
 	ctx.nframes = k > 1 ? (uint8_t)(k - 1) : 0;
 	if (ctx.nframes)
 		memcpy(ctx.frames, f + 1, ctx.nframes * sizeof f[0]);

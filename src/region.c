@@ -113,6 +113,13 @@ static void counter_key_create(void)
 	pthread_key_create(&counter_key, counter_exit);
 }
 
+#if RGN_TLS_KEYS_FIRST /* (os/port.h) */
+rgn_tls_keys_first static void counter_keys_first(void)
+{
+	pthread_once(&counter_once, counter_key_create);
+}
+#endif
+
 /* In a forked child only the forking thread is real. */
 static void counters_fork_child(void)
 {

@@ -72,6 +72,13 @@ static void key_create(void)
 	pthread_key_create(&tcache_key, tcache_exit);
 }
 
+#if RGN_TLS_KEYS_FIRST /* (os/port.h) */
+rgn_tls_keys_first static void tcache_keys_first(void)
+{
+	pthread_once(&key_once, key_create);
+}
+#endif
+
 /* In a forked child only the forking thread is real: the blocks other
  * threads had cached stay USED for the child's lifetime. */
 static void fork_child(void)

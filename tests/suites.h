@@ -19,6 +19,105 @@
 
 #include "rgn.h"
 
+/* TST_POSIX: tests may use what only POSIX systems have: fork, exec and
+ * wait, pipes, mmap, resource limits, /proc, /dev/full.  Not on Windows,
+ * where the tests that need it are compiled out (tests/meson.build lists
+ * the suites left out whole). */
+#ifdef _WIN32
+#define TST_POSIX 0
+#else
+#define TST_POSIX 1
+#endif
+
+#ifdef _WIN32
+#include <windows.h>
+/* libcheck has no fork mode on Windows, and a test that reserves its own
+ * space needs a process of its own: every test body runs in a new
+ * process of the runner (isolate.c), which runs the same suites but only
+ * the one test, and ends the way a forked test would.  The parent judges
+ * that end as libcheck's fork mode would: an expected signal (SIGABRT:
+ * exit status 3, SIGSEGV: an access violation) or exit value, else a
+ * normal return. */
+void tst_isolated(const TTest *t, int i, void (*body)(int));
+void tst_expect(const TTest *t, int sig, int exit_value);
+#undef START_TEST
+#define START_TEST(name)                                                    \
+	static void name##_body(int _i);                                    \
+	static const TTest name##_ttest;                                    \
+	static void name##_fn(int _i)                                       \
+	{                                                                   \
+		tst_isolated(&name##_ttest, _i, name##_body);               \
+	}                                                                   \
+	static const TTest name##_ttest = { "" #name, name##_fn,            \
+	                                    __FILE__, __LINE__ };           \
+	static const TTest *name = &name##_ttest;                           \
+	static void name##_body(int _i CK_ATTRIBUTE_UNUSED)
+#undef tcase_add_test
+#define tcase_add_test(tc, tt) _tcase_add_test((tc), (tt), 0, 0, 0, 1)
+#undef tcase_add_test_raise_signal
+#define tcase_add_test_raise_signal(tc, tt, sig) \
+	(tst_expect((tt), (sig), 0), _tcase_add_test((tc), (tt), 0, 0, 0, 1))
+#undef tcase_add_loop_test_raise_signal
+#define tcase_add_loop_test_raise_signal(tc, tt, sig, s, e) \
+	(tst_expect((tt), (sig), 0), _tcase_add_test((tc), (tt), 0, 0, (s), (e)))
+#undef tcase_add_exit_test
+#define tcase_add_exit_test(tc, tt, value) \
+	(tst_expect((tt), 0, (value)), _tcase_add_test((tc), (tt), 0, 0, 0, 1))
+/* the C runtime has no setenv or unsetenv */
+static inline int setenv(const char *name, const char *value, int replace)
+{
+	if (!replace && getenv(name))
+		return 0;
+	return _putenv_s(name, value) == 0 ? 0 : -1;
+}
+static inline int unsetenv(const char *name)
+{
+	return _putenv_s(name, "") == 0 ? 0 : -1;
+}
+#include <fcntl.h>
+#include <io.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+/* nor pread or pwrite: the position is moved and put back */
+static inline ssize_t tst_pio_(int fd, void *p, size_t n, off_t off, int wr)
+{
+	__int64 pos = _lseeki64(fd, 0, SEEK_CUR);
+	ssize_t k;
+
+	if (pos < 0 || _lseeki64(fd, off, SEEK_SET) < 0)
+		return -1;
+	k = wr ? _write(fd, p, (unsigned)n) : _read(fd, p, (unsigned)n);
+	_lseeki64(fd, pos, SEEK_SET);
+	return k;
+}
+#define pread(fd, p, n, off)  tst_pio_((fd), (p), (n), (off), 0)
+#define pwrite(fd, p, n, off) tst_pio_((fd), (void *)(p), (n), (off), 1)
+#endif
+
+/* A new, empty file opened for reading and writing (binary), gone when
+ * it is closed. */
+static inline int tst_tmpfile_fd(void)
+{
+#ifdef _WIN32
+	char dir[260], path[300];
+	int fd;
+
+	ck_assert(GetTempPathA(sizeof dir, dir) > 0);
+	ck_assert(GetTempFileNameA(dir, "rgn", 0, path) != 0);
+	fd = _open(path, _O_RDWR | _O_TRUNC | _O_BINARY | _O_TEMPORARY,
+	           _S_IREAD | _S_IWRITE);
+	ck_assert_int_ge(fd, 0);
+	return fd;
+#else
+	char path[] = "/tmp/rgn-image-XXXXXX";
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	unlink(path);
+	return fd;
+#endif
+}
+
 #ifdef RGN_DECODE_REG
 /* x28 is the decode base, and libcheck, built without -ffixed-x28, calls
  * each test with its own value there: every test keeps libcheck's value
@@ -230,6 +329,38 @@ static inline void tst_shuffle(uint64_t *s, size_t *v, size_t n)
 	}
 }
 
+#ifdef _WIN32
+#include <windows.h>
+#include <psapi.h>
+
+/* Resident bytes of this process: its working set. */
+static inline size_t tst_rss(void)
+{
+	PROCESS_MEMORY_COUNTERS pmc;
+
+	ck_assert(GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc));
+	return pmc.WorkingSetSize;
+}
+
+/* The number of regions of the address space in use (reserved or
+ * committed, each run of pages alike in state and protection): what
+ * /proc/self/maps counts on Linux. */
+static inline size_t tst_maps_lines(void)
+{
+	MEMORY_BASIC_INFORMATION mbi;
+	char *p = NULL;
+	size_t n = 0;
+
+	while (VirtualQuery(p, &mbi, sizeof mbi) == sizeof mbi) {
+		if (mbi.State != MEM_FREE)
+			n++;
+		if ((char *)mbi.BaseAddress + mbi.RegionSize <= p)
+			break;
+		p = (char *)mbi.BaseAddress + mbi.RegionSize;
+	}
+	return n;
+}
+#else
 /* Resident bytes of this process (/proc/self/statm, field 2). */
 static inline size_t tst_rss(void)
 {
@@ -256,6 +387,7 @@ static inline size_t tst_maps_lines(void)
 	fclose(f);
 	return lines;
 }
+#endif
 
 static inline void tst_fill(void *p, size_t n, unsigned seed)
 {

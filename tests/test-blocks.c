@@ -10,8 +10,10 @@
 #include "suites.h"
 
 #include <pthread.h>
-#include <sys/wait.h>
 #include <unistd.h>
+#if TST_POSIX
+#include <sys/wait.h>
+#endif
 
 #define G (rgn_blocks_g)
 
@@ -1059,7 +1061,8 @@ START_TEST(test_blocks_span_cache)
 }
 END_TEST
 
-/* ---- fork ------------------------------------------------------------------- */
+/* ---- fork (not on Windows, which has none) ------------------------------------ */
+#if TST_POSIX
 
 struct lock_holder {
 	pthread_mutex_t m;
@@ -1118,6 +1121,7 @@ START_TEST(test_blocks_fork_while_locked)
 	ck_assert_int_eq(rgn_blk_check(), 0);
 }
 END_TEST
+#endif
 
 Suite *suite_blocks(void)
 {
@@ -1179,9 +1183,11 @@ Suite *suite_blocks(void)
 	tcase_add_test(tc, test_blocks_aligned_uses_cache);
 	suite_add_tcase(s, tc);
 
+#if TST_POSIX
 	tc = tcase_create("fork");
 	tcase_add_test(tc, test_blocks_fork_while_locked);
 	suite_add_tcase(s, tc);
+#endif
 
 	tc = tcase_create("parse");
 	tcase_add_test(tc, test_blocks_parse_size);

@@ -14,8 +14,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 
 struct node {
@@ -799,12 +797,7 @@ END_TEST
 
 static int tmpfd(void)
 {
-	char path[] = "/tmp/rgn-copy-XXXXXX";
-	int fd = mkstemp(path);
-
-	ck_assert_int_ge(fd, 0);
-	unlink(path);
-	return fd;
+	return tst_tmpfile_fd();
 }
 
 static void image_of(rgn_backend b)

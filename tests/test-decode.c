@@ -14,7 +14,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#if TST_POSIX
 #include <sys/wait.h>
+#endif
 
 struct item {
 	uint32_t key;
@@ -102,12 +104,18 @@ START_TEST(test_decode_thread_without_init)
 	rgn_region *r;
 	struct walk w = { 0, false, 0 };
 	pthread_t t;
-	pid_t pid;
-	int status;
 
 	tst_init(64 * MiB, 0);
 	r = rgn_new(NULL);
 	w.head = make_list(r, 100);
+#if !TST_POSIX /* (Windows: mode global only, the walk in this process) */
+	ck_assert_int_eq(pthread_create(&t, NULL, walker, &w), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_uint_eq(w.sum, 99 * 100 / 2);
+#else
+	pid_t pid;
+	int status;
+
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -126,22 +134,12 @@ START_TEST(test_decode_thread_without_init)
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	              "status %#x", status);
 #endif
+#endif
 	rgn_destroy(r);
 }
 END_TEST
 
-/* ---- signal handlers -------------------------------------------------------- */
-
-static rgn_ref sig_head;
-static volatile sig_atomic_t sig_sum;
-
-static void on_usr1(int sig)
-{
-	RGN_REENTER();
-	(void)sig;
-	sig_sum = (sig_atomic_t)sum_list(sig_head);
-}
-
+/* ---- signal handlers (POSIX: Windows has no SIGUSR1 or sigaction) ---------- */
 /* Run fn(arg) with the decode register holding junk, as it may inside
  * foreign code; a no-op wrapper where the mode has no such register. */
 static void with_foreign_x28(void (*fn)(void *), void *arg)
@@ -154,6 +152,17 @@ static void with_foreign_x28(void (*fn)(void *), void *arg)
 #else
 	fn(arg);
 #endif
+}
+
+#if TST_POSIX
+static rgn_ref sig_head;
+static volatile sig_atomic_t sig_sum;
+
+static void on_usr1(int sig)
+{
+	RGN_REENTER();
+	(void)sig;
+	sig_sum = (sig_atomic_t)sum_list(sig_head);
 }
 
 static void raise_usr1(void *arg)
@@ -182,6 +191,7 @@ START_TEST(test_decode_signal_handler)
 	rgn_destroy(r);
 }
 END_TEST
+#endif
 
 /* ---- callbacks from the C library ------------------------------------------ */
 
@@ -277,7 +287,9 @@ Suite *suite_decode(void)
 	tcase_add_test(tc, test_decode_mode_name);
 	tcase_add_test(tc, test_decode_thread_init);
 	tcase_add_test(tc, test_decode_thread_without_init);
+#if TST_POSIX
 	tcase_add_test(tc, test_decode_signal_handler);
+#endif
 	tcase_add_test(tc, test_decode_qsort_comparator);
 	tcase_add_test(tc, test_decode_cleanup_callback);
 	suite_add_tcase(s, tc);

@@ -12,7 +12,9 @@
 #include "suites.h"
 
 #include <signal.h>
+#if TST_POSIX
 #include <sys/wait.h>
+#endif
 
 /* A region of the backend under test (test-region.c's fixture), as large
  * as this test's space. */
@@ -296,6 +298,7 @@ START_TEST(test_misuse_merged_source_aborts)
 }
 END_TEST
 
+#if TST_POSIX /* (a child with its stderr in a pipe) */
 /* The message names the function, the handle and the cause. */
 START_TEST(test_misuse_dead_handle_message)
 {
@@ -327,6 +330,7 @@ START_TEST(test_misuse_dead_handle_message)
 	ck_assert_msg(strstr(buf, want) != NULL, "stderr: %s", buf);
 }
 END_TEST
+#endif
 
 /* ---- the region stack --------------------------------------------------------- */
 
@@ -456,7 +460,9 @@ Suite *suite_misuse(rgn_backend b)
 	tcase_add_test_raise_signal(tc, test_misuse_alloc_after_destroy_aborts, SIGABRT);
 	if (b == RGN_BACKEND_BLOCKS)
 		tcase_add_test_raise_signal(tc, test_misuse_merged_source_aborts, SIGABRT);
+#if TST_POSIX
 	tcase_add_test(tc, test_misuse_dead_handle_message);
+#endif
 	suite_add_tcase(s, tc);
 
 	if (b == RGN_BACKEND_BLOCKS) {

@@ -2,8 +2,10 @@
  * os.h - the contract between rgn and the operating system.
  *
  * Everything rgn asks of the kernel goes through these few functions, and
- * one file per OS implements them (posix.c; a windows.c later).  No other
- * file may call mmap, munmap, mprotect, madvise or VirtualAlloc.
+ * one file per OS implements them (posix.c, windows.c; meson picks one).
+ * No other file may call mmap, munmap, mprotect, madvise, VirtualAlloc or
+ * anything else of the OS's own: what else the core needs of the OS
+ * (threads, thread-local storage, fork) is in port.h.
  *
  * Rules for every primitive:
  *   - it returns 0 on success or an errno value (never -1), and leaves the
@@ -17,6 +19,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct rgn_os_info {
 	size_t page_size;        /* granularity of commit/decommit */
@@ -74,8 +77,52 @@ int rgn_os_unguard(void *addr, size_t size);
  * anywhere; size a multiple of the page size or the file's length. */
 int rgn_os_map_file(int fd, size_t size, void **out);
 
+/* ---- files: the images' reads and writes ----------------------------------
+ * Not counted by fault injection (they are not address space).  Each
+ * returns 0 or an errno value and leaves errno alone; short transfers and
+ * EINTR are retried inside. */
+struct rgn_os_buf {
+	const void *p;
+	size_t      n;
+};
+
+/* Write the n buffers, in order, to fd at its file position. */
+int rgn_os_write_all(int fd, struct rgn_os_buf *b, int n);
+
+/* Read at most n bytes at offset off of the file on fd into p, without
+ * moving its position; *got is what was read (0 only at the end). */
+int rgn_os_pread(int fd, void *p, size_t n, uint64_t off, size_t *got);
+
+/* The length of the regular file open on fd: EINVAL for any other kind. */
+int rgn_os_file_size(int fd, uint64_t *size);
+
+/* Can the file on fd be mapped without another holder of it being able to
+ * shrink it under the mapping (which would make an access inside the
+ * checked size fault)?  Linux: a memfd sealed against shrinking.
+ * Windows: always, a file with a mapped view cannot be cut short. */
+bool rgn_os_file_fixed(int fd);
+
+/* ---- the checking mode's report (quarantine.c) -------------------------- */
+
+/* Up to max return addresses of the caller's stack into frames (the
+ * caller's own first): how many. */
+int rgn_os_backtrace(void **frames, int max);
+
+/* Write n bytes to standard error, and the frames one a line; both
+ * usable inside a fault handler (no allocation, no lock). */
+void rgn_os_write_err(const char *s, size_t n);
+void rgn_os_print_frames(void *const *frames, int n);
+
+/* From now on, an access fault calls report(address) first: when it
+ * returns true (it reported the fault), the fault is raised again under
+ * whatever handled faults before, so the process dies of it as it would
+ * have; else it goes to that handler at once.  Called once. */
+void rgn_os_catch_faults(bool (*report)(const void *addr));
+
 /* ---- fault injection (tests) ----------------------------------------------
- * While armed, every primitive above but rgn_os_info is counted, and the
+ * While armed, every memory primitive above (rgn_os_reserve through
+ * rgn_os_map_file; not rgn_os_info, the files' reads and writes or the
+ * checking mode's report) is counted, and the
  * fail_at-th one (1 for the first after arming; 0: none, count only;
  * negative: every one from the -fail_at-th on) fails with ENOMEM without
  * reaching the OS.  The tests arm it to sweep a

@@ -12,14 +12,22 @@
  * Guard pages (the checking mode) are madvise too: MADV_GUARD_INSTALL
  * writes fault markers into the page tables and leaves the mapping whole.
  * Every primitive first asks rgn_os_fault (os.h) whether a test wants it
- * to fail.
+ * to fail.  The images' file reads and writes, and the checking mode's
+ * fault handler (SIGSEGV, SIGBUS) and backtraces, are here too.
  */
 #define _GNU_SOURCE
 #include "os.h"
 
 #include <errno.h>
+#include <execinfo.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #ifndef MAP_FIXED_NOREPLACE
@@ -217,4 +225,147 @@ int rgn_os_map_file(int fd, size_t size, void **out)
 		*out = p;
 	errno = saved;
 	return err;
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+int rgn_os_write_all(int fd, struct rgn_os_buf *b, int n)
+{
+	struct iovec iov[16];
+	int saved = errno, err = 0;
+
+	while (n > 0 && !err) {
+		int k = n < 16 ? n : 16, i;
+		ssize_t w;
+
+		for (i = 0; i < k; i++) {
+			iov[i].iov_base = (void *)b[i].p;
+			iov[i].iov_len = b[i].n;
+		}
+		w = writev(fd, iov, k);
+		if (w < 0) {
+			if (errno != EINTR)
+				err = errno;
+			continue;
+		}
+		while (n > 0 && (size_t)w >= b->n) {
+			w -= (ssize_t)b->n;
+			b++;
+			n--;
+		}
+		if (n > 0) {
+			b->p = (const char *)b->p + w;
+			b->n -= (size_t)w;
+		}
+	}
+	errno = saved;
+	return err;
+}
+
+int rgn_os_pread(int fd, void *p, size_t n, uint64_t off, size_t *got)
+{
+	int saved = errno, err = 0;
+	ssize_t k;
+
+	if (n > SSIZE_MAX)
+		n = SSIZE_MAX;
+	while ((k = pread(fd, p, n, (off_t)off)) < 0 && errno == EINTR)
+		;
+	if (k < 0)
+		err = errno;
+	else
+		*got = (size_t)k;
+	errno = saved;
+	return err;
+}
+
+int rgn_os_file_size(int fd, uint64_t *size)
+{
+	int saved = errno, err = 0;
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = EINVAL;
+	else
+		*size = (uint64_t)st.st_size;
+	errno = saved;
+	return err;
+}
+
+bool rgn_os_file_fixed(int fd)
+{
+#ifdef F_GET_SEALS
+	int saved = errno, seals = fcntl(fd, F_GET_SEALS);
+
+	errno = saved;
+	return seals >= 0 && (seals & F_SEAL_SHRINK);
+#else
+	(void)fd;
+	return false;
+#endif
+}
+
+/* ---- the checking mode's report --------------------------------------------- */
+
+int rgn_os_backtrace(void **frames, int max)
+{
+	return backtrace(frames, max);
+}
+
+void rgn_os_write_err(const char *s, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t w = write(STDERR_FILENO, s + done, n - done);
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+}
+
+void rgn_os_print_frames(void *const *frames, int n)
+{
+	backtrace_symbols_fd(frames, n, STDERR_FILENO);
+}
+
+static struct sigaction old_segv, old_bus;
+static bool (*fault_report)(const void *addr);
+
+static void on_fault(int sig, siginfo_t *si, void *uc)
+{
+	struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
+
+	/* si_code > 0: a fault of the access, not a signal someone sent */
+	if (si->si_code > 0 && fault_report(si->si_addr)) {
+		/* the access faults again, under the old handler */
+		sigaction(sig, old, NULL);
+		return;
+	}
+	if (old->sa_flags & SA_SIGINFO) {
+		old->sa_sigaction(sig, si, uc);
+	} else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+		old->sa_handler(sig);
+	} else {
+		sigaction(sig, old, NULL);
+		if (si->si_code <= 0)
+			raise(sig); /* sent, not a fault: it would not recur */
+	}
+}
+
+void rgn_os_catch_faults(bool (*report)(const void *addr))
+{
+	struct sigaction sa;
+	void *f[2];
+
+	fault_report = report;
+	backtrace(f, 2); /* the unwinder's first call allocates: not in a handler */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
 }
