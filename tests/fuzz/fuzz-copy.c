@@ -2,48 +2,53 @@
  * fuzz-copy.c - the tracing copy (rgn_copy, rgn_compact,
  * rgn_image_write_graph) against a model of what it must read and make.
  *
- * The input is read as a program that builds a graph and copies it:
+ * The input is read as a program that builds a graph and copies it (the
+ * byte format is spelled out in gen-copy.py, which writes the seeds):
  *   - a header: the source's and the destination's backend, the order,
- *     RGN_COPY_ONLY_SRC, whether a second region of the space ("other")
- *     holds some objects, whether the roots' layout is read from a tag,
- *     whether layout_of is given at all, whether the space is filled up
- *     first (ENOMEM), and which of image and compaction follow the copy;
+ *     RGN_COPY_ONLY_SRC or no options at all, whether a second region of
+ *     the space ("other") holds some objects, whether the roots' layout is
+ *     read from a tag, whether layout_of is given, whether the space is
+ *     filled up first (ENOMEM), and which of image and compaction follow;
  *   - up to 384 objects of six kinds: node (three references: a node, a
- *     tagged object, a string), string (a byte tail), vector (a tail of
- *     node references), and three tagged kinds found through layout_of:
- *     a vector of tagged objects, a "union" whose reference is traced by a
- *     callback when its flag says so, and a box holding a vector (its tag
- *     may name a layout that is invalid: EINVAL);
+ *     tagged object, a string), string (a byte tail counted by a field
+ *     past the first granule), vector (a tail of node references), and
+ *     three tagged kinds found through layout_of: a vector of tagged
+ *     objects, a "union" whose reference a trace callback follows when its
+ *     flag says so, and a box holding a vector (its tag may name an
+ *     invalid layout: EINVAL, or none);
  *   - every reference field: mostly an object of the kind it names (so
- *     sharing and cycles), sometimes 0, sometimes garbage: far outside
- *     any memory, in the guard page, into the middle of an object, or an
- *     object of another kind; a count may be made huge or overrun.
+ *     sharing and cycles), sometimes 0, sometimes garbage: far outside any
+ *     memory, in the guard page, into the middle of an object, an object
+ *     of another kind, a bit flipped; a count may be made huge or overrun;
+ *     a contiguous source may end exactly where its read-write part does.
  *
  * The model walks the source as the copy will, reading the same bytes with
- * the same layouts (a garbage reference into an object reads what is
- * there as an object).  Whatever it would read must lie inside the
- * objects built here, or be refused with EFAULT by the range checks
- * before it is read: a reference field that would make the copy read
- * other memory (a free block, with nothing to say what it holds) is set
- * to 0 before the call, so that the copy never reads memory no region
- * holds, which debug builds abort on and ASan reports.  The walk gives,
- * per address, the object the copy must make (or that it is ambiguous:
- * one address reached with two layouts, where the order decides), the
- * errors it must meet (EFAULT, EINVAL), and its object and byte counts.
- * Then:
+ * the same layouts (a garbage reference into an object reads what is there
+ * as an object).  Whatever it would read must lie inside the objects built
+ * here, or be refused with EFAULT by the range checks before it is read: a
+ * reference field that would make the copy read other memory (a free
+ * block, with nothing to say what it holds; debug builds abort there and
+ * ASan reports it) is set to 0 before the call.  The walk gives, per
+ * address, the object the copy must make (or that it is ambiguous: one
+ * address reached as two layouts, where the order decides), the errors it
+ * must meet (EFAULT, EINVAL), and its object and byte counts.  Then:
  *   - an error the walk found: the call fails with one of them (or
  *     ENOMEM); none: it succeeds (or ENOMEM), and the copy is the walk's
- *     graph: each source object paired with exactly one copy, the same
- *     bytes but for references, references to the pairs (or unchanged out
- *     of RGN_COPY_ONLY_SRC's scope), the rounding zeroed, no two copies
- *     overlapping, opts.objects and opts.bytes as counted;
+ *     graph: each source object paired with exactly one copy, outside the
+ *     source, the same bytes but for references, references to the pairs
+ *     (or unchanged out of RGN_COPY_ONLY_SRC's scope), the rounding
+ *     zeroed, no two copies overlapping, opts.objects and opts.bytes as
+ *     counted; into a contiguous region or an image, each copy right after
+ *     the one before in the order's sequence (breadth-first: oldest copy
+ *     first, its fields in order; depth-first: newest first, fields last
+ *     to first);
  *   - always: every object's bytes are unchanged, and on failure the roots
  *     and the destination's used bytes are as they were;
- *   - rgn_image_write_graph: the same through an image, opened and
- *     walked; on failure the file is empty;
- *   - rgn_compact (ENOTSUP for a heap region): on success the roots'
- *     graph is the walk's graph (against a snapshot of the bytes taken
- *     before); on failure the region, its bytes and the roots unchanged.
+ *   - rgn_image_write_graph: the same through an image, opened and walked;
+ *     on failure the file is empty;
+ *   - rgn_compact (ENOTSUP for a heap region): on success the roots' graph
+ *     is the walk's (against a snapshot of the bytes taken before); on
+ *     failure the region, its bytes and the roots as they were.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -89,7 +94,8 @@ struct node {
 	uint32_t value;
 };
 struct str {
-	uint32_t len;
+	uint32_t hash[2];
+	uint32_t len;             /* past the first granule */
 	char     bytes[];
 };
 struct vec {
@@ -124,8 +130,8 @@ static const uint32_t node_refs[] = { 0, 4, 8 };
 static const rgn_layout *const node_to[] = { &node_l, NULL, &str_l };
 static const rgn_layout node_l = { .size = sizeof(struct node), .nrefs = 3, .refs = node_refs,
 	                           .to = node_to };
-static const rgn_layout str_l = { .size = sizeof(struct str), .tail = RGN_TAIL_BYTES,
-	                          .count_at = 0, .elem = 1 };
+static const rgn_layout str_l = { .size = offsetof(struct str, bytes), .tail = RGN_TAIL_BYTES,
+	                          .count_at = offsetof(struct str, len), .elem = 1 };
 static const rgn_layout vec_l = { .size = sizeof(struct vec), .tail = RGN_TAIL_REFS,
 	                          .count_at = 0, .tail_to = &node_l };
 static const rgn_layout tvec_l = { .size = sizeof(struct tvec), .tail = RGN_TAIL_REFS,
@@ -569,16 +575,90 @@ static MODEL void check_graph(const char *what, const rgn_region *cr, const char
 	}
 	CHECK((size_t)C.npairs == W.objects, "%s: %d objects paired, %zu reachable", what,
 	      C.npairs, W.objects);
-	CHECK(o->objects == W.objects, "%s: opts.objects %zu, %zu reachable", what, o->objects,
-	      W.objects);
-	CHECK(o->bytes == W.bytes, "%s: opts.bytes %zu, the objects take %zu", what, o->bytes,
-	      W.bytes);
+	if (o) {
+		CHECK(o->objects == W.objects, "%s: opts.objects %zu, %zu reachable", what,
+		      o->objects, W.objects);
+		CHECK(o->bytes == W.bytes, "%s: opts.bytes %zu, the objects take %zu", what,
+		      o->bytes, W.bytes);
+	}
 	/* no two copies overlap */
 	qsort(C.pairs, (size_t)C.npairs, sizeof(int), cmp_copies);
 	for (int i = 0; i + 1 < C.npairs; i++) {
 		const struct sv *a = &W.v[C.pairs[i]], *b = &W.v[C.pairs[i + 1]];
 		CHECK((size_t)(copy_at(b->copy) - copy_at(a->copy)) >= a->n,
 		      "%s: copies %u and %u overlap", what, a->copy, b->copy);
+	}
+}
+
+/* ---- the order of the copies ---------------------------------------------------------------- */
+
+/* Where the copy puts objects one after the other (a contiguous region, an
+ * image), each lies right after the one copied before it, in the order the
+ * copy visits fields: breadth-first takes copies oldest first and their
+ * fields in order (fixed, tail, traced); depth-first takes the newest and
+ * its fields last to first. */
+static struct {
+	int      seq[MAX_SIM], nseq;
+	int      work[MAX_SIM], head, nwork;
+	bool     seen[MAX_SIM];
+	uint32_t off[20000];      /* a tail of 64 KiB of references, and more */
+	int      noff;
+} Q;
+
+static bool collect(void *ctx, uint32_t off, const rgn_layout *to)
+{
+	(void)ctx;
+	(void)to;
+	if (Q.noff < (int)(sizeof Q.off / sizeof Q.off[0]))
+		Q.off[Q.noff++] = off;
+	return true;
+}
+
+static MODEL void order_visit(rgn_ref ref)
+{
+	const char *p = S.sbase + ((size_t)ref << 3);
+	int *slot, k, o;
+
+	if (!ref)
+		return;
+	o = find(p);
+	if (W.scoped && o >= 0 && O[o].reg != 0)
+		return;
+	slot = slot_of(W.phash, p, false, NULL, 0);
+	k = *slot - 1;
+	if (Q.seen[k])
+		return;
+	Q.seen[k] = true;
+	Q.seq[Q.nseq++] = k;
+	if (W.v[k].l->nrefs || W.v[k].l->tail == RGN_TAIL_REFS || W.v[k].l->trace)
+		Q.work[Q.nwork++] = k;
+}
+
+static MODEL void check_order(const char *what, const rgn_ref *sroots, int n, bool breadth)
+{
+	Q.nseq = Q.head = Q.nwork = 0;
+	memset(Q.seen, 0, sizeof(bool) * (size_t)W.nv);
+	for (int i = 0; i < n; i++) {
+		order_visit(sroots[i]);
+		while (breadth ? Q.head < Q.nwork : Q.nwork > 0) {
+			int k = breadth ? Q.work[Q.head++] : Q.work[--Q.nwork];
+			const struct sv *v = &W.v[k];
+			Q.noff = 0;
+			each_field(v->l, (const char *)snap_of(v), collect, NULL);
+			for (int f = 0; f < Q.noff; f++) {
+				uint32_t off = Q.off[breadth ? f : Q.noff - 1 - f];
+				order_visit(get32((const char *)snap_of(v) + off));
+			}
+		}
+		if (breadth)
+			Q.head = Q.nwork = 0;
+	}
+	CHECK(Q.nseq == C.npairs, "%s: %d copies in order, %d paired", what, Q.nseq, C.npairs);
+	for (int i = 1; i < Q.nseq; i++) {
+		const struct sv *a = &W.v[Q.seq[i - 1]], *b = &W.v[Q.seq[i]];
+		CHECK(copy_at(b->copy) == copy_at(a->copy) + a->n,
+		      "%s: %s copy %d of %d not right after the one before", what,
+		      breadth ? "breadth-first" : "depth-first", i, Q.nseq);
 	}
 }
 
@@ -645,8 +725,40 @@ static rgn_region *region(rgn_backend b, size_t reserve)
 
 static MODEL void fill(char *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	size_t i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		uint32_t w = rnd();
+		memcpy(p + i, &w, 4);
+	}
+	for (; i < n; i++)
 		p[i] = (char)rnd();
+}
+
+/* A new object of size bytes filled from the generator, registered. */
+static char *add_obj(int kind, int reg, uint32_t size)
+{
+	char *p = rgn_alloc(reg ? S.other : S.src, size);
+
+	if (!p)
+		return NULL;
+	O[nobj] = (struct obj){ .p = p, .size = size, .n = (size + 7) & ~7u, .kind = (uint8_t)kind,
+	                        .reg = (uint8_t)reg };
+	memset(p, 0, O[nobj].n);
+	fill(p, size);
+	bykind[kind][nbykind[kind]++] = nobj;
+	nobj++;
+	return p;
+}
+
+/* A string of len bytes in src. */
+static bool add_str(uint32_t len)
+{
+	char *p = add_obj(K_STR, 0, (uint32_t)offsetof(struct str, bytes) + len);
+
+	if (p)
+		memcpy(p + offsetof(struct str, len), &len, 4);
+	return p != NULL;
 }
 
 /* An object of kind k, its sizes from the input; false when none fits. */
@@ -660,7 +772,7 @@ static bool build(struct in *in)
 	switch (kind) {
 	case K_STR:
 		count = (how & 0xc0) == 0xc0 ? u16(in) : how;
-		size = sizeof(struct str) + count;
+		size = (uint32_t)offsetof(struct str, bytes) + count;
 		break;
 	case K_VEC:
 		count = how % 64;
@@ -678,16 +790,14 @@ static bool build(struct in *in)
 		tag = (how & 0xf0) == 0xf0 ? T_BAD : (how & 0xf0) == 0xe0 ? 0 : T_BOX;
 		break;
 	}
-	p = rgn_alloc(reg ? S.other : S.src, size);
+	p = add_obj(kind, reg, size);
 	if (!p)
 		return false;
-	O[nobj] = (struct obj){ .p = p, .size = size, .n = (size + 7) & ~7u, .kind = (uint8_t)kind,
-	                        .reg = (uint8_t)reg };
-	memset(p, 0, O[nobj].n);
-	fill(p, size);
 	if (tag)
 		memcpy(p, &tag, 4);
-	if (kind == K_STR || kind == K_VEC)
+	if (kind == K_STR)
+		memcpy(p + offsetof(struct str, len), &count, 4);
+	if (kind == K_VEC)
 		memcpy(p, &count, 4);
 	if (kind == K_TVEC)
 		memcpy(p + 4, &count, 4);
@@ -695,8 +805,6 @@ static bool build(struct in *in)
 		uint32_t r = how & 1;
 		memcpy(p + 4, &r, 4);
 	}
-	bykind[kind][nbykind[kind]++] = nobj;
-	nobj++;
 	return true;
 }
 
@@ -756,23 +864,28 @@ static int memfd(void)
 	return fd;
 }
 
-static void do_copy(unsigned order, bool only)
+/* rgn_copy from the roots into dst; opts NULL when bare (the defaults:
+ * no layout_of, the whole graph). */
+static void do_copy(unsigned order, bool only, bool bare)
 {
 	rgn_copy_options o = { .order = order, .flags = only ? RGN_COPY_ONLY_SRC : 0,
 	                       .layout_of = S.use_layout_of ? layout_of : NULL };
 	rgn_ref r[MAX_ROOT];
 	size_t du = used_of(S.dst);
-	bool scoped = only && !S.contig_src;
+	bool scoped = only && !S.contig_src && !bare, had = S.use_layout_of;
 	int rc, err;
 
 	memcpy(r, S.roots, sizeof r);
+	if (bare)
+		S.use_layout_of = false;
 	if (!walk(scoped))
 		FAIL("the walk needs repairs after settling");
+	S.use_layout_of = had;
 	errno = 0;
-	rc = rgn_copy(S.dst, S.src, r, (size_t)S.nroots, S.root_l, &o);
+	rc = rgn_copy(S.dst, S.src, r, (size_t)S.nroots, S.root_l, bare ? NULL : &o);
 	err = errno;
 	check_source("rgn_copy", false);
-	if (only && !S.contig_src && S.db == RGN_BACKEND_CONTIG) {
+	if (scoped && S.db == RGN_BACKEND_CONTIG) {
 		/* the space's references kept cannot mean the same in a reservation */
 		CHECK(rc == -1 && err == EINVAL, "ONLY_SRC into a contiguous region: %d %s", rc,
 		      strerror(err));
@@ -785,10 +898,14 @@ static void do_copy(unsigned order, bool only)
 		      used_of(S.dst) - du);
 		return;
 	}
-	CHECK(used_of(S.dst) - du >= o.bytes, "rgn_copy: dst grew by %zu bytes for %zu copied",
-	      used_of(S.dst) - du, o.bytes);
-	if (!W.ambiguous)
-		check_graph("rgn_copy", S.dst, NULL, 0, S.roots, r, S.nroots, &o);
+	CHECK(used_of(S.dst) - du >= W.bytes || W.ambiguous,
+	      "rgn_copy: dst grew by %zu bytes for %zu copied", used_of(S.dst) - du, W.bytes);
+	if (W.ambiguous)
+		return;
+	check_graph("rgn_copy", S.dst, NULL, 0, S.roots, r, S.nroots, bare ? NULL : &o);
+	/* (opts NULL: rgn.h says breadth-first, rgn_copy goes depth-first) */
+	if (S.db == RGN_BACKEND_CONTIG && !bare)
+		check_order("rgn_copy", S.roots, S.nroots, order == RGN_COPY_BREADTH);
 }
 
 static void do_image(unsigned order)
@@ -834,9 +951,11 @@ static void do_image(unsigned order)
 		CHECK(errno == ENOMEM, "image open: %s", strerror(errno));
 		return;
 	}
-	if (!W.ambiguous)
+	if (!W.ambiguous) {
 		check_graph("rgn_image_write_graph", NULL, rgn_image_ptr(img, 0), rgn_image_size(img),
 		            &root, &iroot, 1, &o);
+		check_order("rgn_image_write_graph", &root, 1, order == RGN_COPY_BREADTH);
+	}
 	rgn_image_close(img);
 }
 
@@ -936,6 +1055,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(rgn_ptr_in(S.other, 0) == (void *)S.sbase, "two bases in the space");
 	while (nobj < want && build(&in))
 		;
+	if (S.contig_src && (c1 & 0x80) && nobj > 0 && nobj + 3 <= MAX_OBJ) {
+		/* the last two strings end where the reservation's read-write
+		 * part ends (or the next 64 KiB step of it): a reference into the
+		 * last granule is one whose fixed part runs past the end, into
+		 * memory that cannot be read */
+		struct rgn_region_stats st;
+		size_t end = (size_t)(O[nobj - 1].p + O[nobj - 1].n - S.sbase), room;
+		CHECK(rgn_region_stats(S.src, &st) == 0, "region stats");
+		room = st.committed - end;
+		if (room < 32 + 16)
+			room += (size_t)64 << 10;
+		/* (ENOMEM, the reservation full: what was made stays) */
+		if (room <= ((size_t)256 << 10) &&
+		    add_str((uint32_t)(room - 32 - offsetof(struct str, bytes))) && add_str(4))
+			add_str(4);
+	}
 	if (!nobj) {
 		teardown(NULL);
 		return 0;
@@ -1003,7 +1138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(snap != NULL, "malloc");
 	for (int i = 0; i < nobj; i++)
 		memcpy(snap + O[i].snap, O[i].p, O[i].n);
-	if ((c1 & 0x30) == 0x30) {
+	if ((c1 & 0x30) == 0x30 && (c2 & 0x80)) {
 		/* the space full but for a little: ENOMEM on the way */
 		rgn_region *slack = rgn_new(NULL);
 		hog = rgn_new(NULL);
@@ -1016,7 +1151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		rgn_destroy(slack);
 	}
-	do_copy(order, only);
+	do_copy(order, only, c0 / 36 == 1);
 	if (image)
 		do_image(order);
 	if (compact)

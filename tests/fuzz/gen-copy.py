@@ -2,10 +2,13 @@
 # gen-copy.py - writes the seed corpus of fuzz-copy (tests/fuzz/corpus-copy),
 # one input per line of SEEDS, in the format fuzz-copy.c reads:
 #   c0   source backend + 3 * destination backend + 9 * order + 18 * ONLY_SRC
-#        (backends: 0 blocks, 1 contiguous, 2 heap; order 0 breadth, 1 depth)
+#        (backends: 0 blocks, 1 contiguous, 2 heap; order 0 breadth, 1 depth),
+#        + 36: rgn_copy is given no options at all
 #   c1   bit 0 image, bit 1 compaction, bits 2-3 both set: no layout_of,
-#        bits 4-5 both set: the space filled first, bit 6 tagged roots,
-#        bit 7 a second region of the space holds objects too
+#        bit 6 tagged roots, bit 7 a second region of the space holds
+#        objects too (a contiguous source: three more strings end it where
+#        its read-write part ends), bits 4-5 both set and c2's bit 7: the
+#        space filled first (c2's bits 0-3: 16 KiB steps left free)
 #   c2   bits 0-1 the source's reservation (1 + n MiB), bit 4 a 1 MiB
 #        destination reservation; also seeds the byte generator
 #   u16  more of the generator's seed, u16 objects - 1
@@ -26,9 +29,10 @@ import sys
 NREFS = {0: 3, 5: 1}
 
 
-def program(sb, db, depth, only, flags, objs, garbage=0.0, over=None, roots=2, seed=1):
+def program(sb, db, depth, only, flags, objs, garbage=0.0, over=None, roots=2, seed=1,
+            bare=False, pad=0):
     rnd = random.Random(seed)
-    out = bytearray([sb + 3 * db + 9 * depth + 18 * only, flags, seed & 0xef])
+    out = bytearray([sb + 3 * db + 9 * depth + 18 * only + 36 * bare, flags, seed & 0xef])
     out += struct.pack('<HH', seed * 7919 & 0xffff, len(objs) - 1)
     for kind, how in objs:
         out += bytes([kind, how & 0xff])
@@ -45,7 +49,7 @@ def program(sb, db, depth, only, flags, objs, garbage=0.0, over=None, roots=2, s
             return bytes([180, 0])
         return bytes([rnd.randrange(170), rnd.randrange(256)])
 
-    for i, (kind, how) in enumerate(objs):
+    for i, (kind, how) in enumerate(objs + [(1, 0)] * pad):
         k = kind & 0x7f
         n = NREFS.get(k, 0)
         if k in (2, 3):
@@ -88,10 +92,14 @@ SEEDS = {
     'heap-heap-bad-tag': program(H, H, 1, 0, IMAGE | TAGGED, mix(30, 9) + [(5, 0xf0)], seed=9),
     'blocks-contig-only-src-einval': program(B, C, 0, 1, 0, mix(20, 10), seed=10),
     'blocks-blocks-space-full': program(B, B, 1, 0, HOG, [(1, 0xff00)] * 40 + mix(40, 11),
-                                        seed=0x1f),
+                                        seed=0x9f),
     'blocks-heap-no-layout-of': program(B, H, 0, 0, NOLAYOUT | TAGGED, mix(30, 12), seed=12),
     'blocks-blocks-huge-count': program(B, B, 0, 0, 0, mix(30, 13, (0, 1, 2)), over=0xff,
                                         seed=13),
+    'blocks-contig-no-options': program(B, C, 0, 0, 0, mix(50, 14, (0, 1, 2)), bare=True,
+                                        seed=14),
+    'contig-contig-end-at-step': program(C, C, 0, 0, OTHER | IMAGE, mix(50, 15, (0, 0, 1)),
+                                         garbage=0.2, pad=3, seed=15),
 }
 
 if __name__ == '__main__':
