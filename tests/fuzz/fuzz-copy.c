@@ -1,0 +1,1161 @@
+/*
+ * fuzz-copy.c - the tracing copy (rgn_copy, rgn_compact,
+ * rgn_image_write_graph) against a model of what it must read and make.
+ *
+ * The input is read as a program that builds a graph and copies it (the
+ * byte format is spelled out in gen-copy.py, which writes the seeds):
+ *   - a header: the source's and the destination's backend, the order,
+ *     RGN_COPY_ONLY_SRC or no options at all, whether a second region of
+ *     the space ("other") holds some objects, whether the roots' layout is
+ *     read from a tag, whether layout_of is given, whether the space is
+ *     filled up first (ENOMEM), and which of image and compaction follow;
+ *   - up to 384 objects of six kinds: node (three references: a node, a
+ *     tagged object, a string), string (a byte tail counted by a field
+ *     past the first granule), vector (a tail of node references), and
+ *     three tagged kinds found through layout_of: a vector of tagged
+ *     objects, a "union" whose reference a trace callback follows when its
+ *     flag says so, and a box holding a vector (its tag may name an
+ *     invalid layout: EINVAL, or none);
+ *   - every reference field: mostly an object of the kind it names (so
+ *     sharing and cycles), sometimes 0, sometimes garbage: far outside any
+ *     memory, in the guard page, into the middle of an object, an object
+ *     of another kind, a bit flipped; a count may be made huge or overrun;
+ *     a contiguous source may end exactly where its read-write part does.
+ *
+ * The model walks the source as the copy will, reading the same bytes with
+ * the same layouts (a garbage reference into an object reads what is there
+ * as an object).  Whatever it would read must lie inside the objects built
+ * here, or be refused with EFAULT by the range checks before it is read: a
+ * reference field that would make the copy read other memory (a free
+ * block, with nothing to say what it holds; debug builds abort there and
+ * ASan reports it) is set to 0 before the call.  The walk gives, per
+ * address, the object the copy must make (or that it is ambiguous: one
+ * address reached as two layouts, where the order decides), the errors it
+ * must meet (EFAULT, EINVAL), and its object and byte counts.  Then:
+ *   - an error the walk found: the call fails with one of them (or
+ *     ENOMEM); none: it succeeds (or ENOMEM), and the copy is the walk's
+ *     graph: each source object paired with exactly one copy, outside the
+ *     source, the same bytes but for references, references to the pairs
+ *     (or unchanged out of RGN_COPY_ONLY_SRC's scope), the rounding
+ *     zeroed, no two copies overlapping, opts.objects and opts.bytes as
+ *     counted; into a contiguous region or an image, each copy right after
+ *     the one before in the order's sequence (breadth-first: oldest copy
+ *     first, its fields in order; depth-first: newest first, fields last
+ *     to first);
+ *   - always: every object's bytes are unchanged, and on failure the roots
+ *     and the destination's used bytes are as they were;
+ *   - rgn_image_write_graph: the same through an image, opened and walked;
+ *     on failure the file is empty;
+ *   - rgn_compact (ENOTSUP for a heap region): on success the roots' graph
+ *     is the walk's (against a snapshot of the bytes taken before); on
+ *     failure the region, its bytes and the roots as they were.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rgn.h"
+
+#define FUZZ_NAME "fuzz-copy"
+#include "fuzz.h"
+
+#define SPACE    ((size_t)64 << 20)
+#define MAX_OBJ  384
+#define MAX_SIM  4096         /* objects the walk may find (interiors too) */
+#define HASH_CAP 8192
+#define MAX_ROOT 4
+#define MAX_FIX  64           /* repairs before an input is given up */
+
+#if defined(__clang__)
+#define MODEL __attribute__((no_sanitize("coverage"), noinline))
+#else
+#define MODEL
+#endif
+
+/* ---- the objects and their layouts ------------------------------------------------------ */
+
+enum { K_NODE, K_STR, K_VEC, K_TVEC, K_UNION, K_BOX, NKIND };
+
+#define T_TVEC  0x7a650001u
+#define T_UNION 0x7a650002u
+#define T_BOX   0x7a650003u
+#define T_BAD   0x7a650004u    /* names a layout with a field past its end */
+
+struct node {
+	rgn_ref  next, tagged, name;
+	uint32_t value;
+};
+struct str {
+	uint32_t hash[2];
+	uint32_t len;             /* past the first granule */
+	char     bytes[];
+};
+struct vec {
+	uint32_t count;
+	rgn_ref  item[];
+};
+struct tvec {
+	uint32_t tag, count;
+	rgn_ref  item[];
+};
+struct onion {
+	uint32_t tag, is_ref;
+	uint32_t u;               /* a node's reference when is_ref, else a number */
+	uint32_t value;
+};
+struct box {
+	uint32_t tag;
+	rgn_ref  vec;
+};
+
+static const rgn_layout node_l, str_l, vec_l, tvec_l, union_l, box_l, bad_l;
+
+static void union_trace(rgn_tracer *t, void *copy)
+{
+	struct onion *o = copy;
+
+	if (o->is_ref)
+		rgn_trace(t, &o->u, &node_l);
+}
+
+static const uint32_t node_refs[] = { 0, 4, 8 };
+static const rgn_layout *const node_to[] = { &node_l, NULL, &str_l };
+static const rgn_layout node_l = { .size = sizeof(struct node), .nrefs = 3, .refs = node_refs,
+	                           .to = node_to };
+static const rgn_layout str_l = { .size = offsetof(struct str, bytes), .tail = RGN_TAIL_BYTES,
+	                          .count_at = offsetof(struct str, len), .elem = 1 };
+static const rgn_layout vec_l = { .size = sizeof(struct vec), .tail = RGN_TAIL_REFS,
+	                          .count_at = 0, .tail_to = &node_l };
+static const rgn_layout tvec_l = { .size = sizeof(struct tvec), .tail = RGN_TAIL_REFS,
+	                           .count_at = 4 };
+static const rgn_layout union_l = { .size = sizeof(struct onion), .trace = union_trace };
+static const uint32_t box_refs[] = { 4 };
+static const rgn_layout *const box_to[] = { &vec_l };
+static const rgn_layout box_l = { .size = sizeof(struct box), .nrefs = 1, .refs = box_refs,
+	                          .to = box_to };
+static const uint32_t bad_refs[] = { 8 };
+static const rgn_layout bad_l = { .size = 8, .nrefs = 1, .refs = bad_refs };
+
+static const rgn_layout *tag_layout(uint32_t tag)
+{
+	switch (tag) {
+	case T_TVEC: return &tvec_l;
+	case T_UNION: return &union_l;
+	case T_BOX: return &box_l;
+	case T_BAD: return &bad_l;
+	default: return NULL;
+	}
+}
+
+static const rgn_layout *layout_of(const void *obj, void *arg)
+{
+	uint32_t tag;
+
+	(void)arg;
+	memcpy(&tag, obj, 4);
+	return tag_layout(tag);
+}
+
+/* An object built here: where, how big (n: rounded to 8, the extent that
+ * is read), of which kind, in which region (0 src, 1 other), and where
+ * its bytes are in the snapshot. */
+struct obj {
+	char    *p;
+	uint32_t size, n;
+	uint8_t  kind, reg;
+	size_t   snap;
+};
+
+static struct obj O[MAX_OBJ];
+static int nobj, sorted[MAX_OBJ];
+static int bykind[NKIND][MAX_OBJ], nbykind[NKIND];
+static unsigned char *snap;
+static size_t snap_bytes;
+
+/* ---- the state of one input ------------------------------------------------------------- */
+
+static struct {
+	rgn_region *src, *dst, *other;
+	rgn_backend sb, db;
+	bool        contig_src;       /* references count from src's reservation */
+	const char *sbase;            /* the source's reference 0 */
+	const char *lo, *hi;          /* outside: EFAULT for sure */
+	const rgn_layout *root_l;
+	bool        use_layout_of;
+	rgn_ref     roots[MAX_ROOT];
+	int         nroots;
+	uint64_t    rng;
+} S;
+
+static uint32_t rnd(void)
+{
+	S.rng ^= S.rng << 13;
+	S.rng ^= S.rng >> 7;
+	S.rng ^= S.rng << 17;
+	return (uint32_t)(S.rng >> 11);
+}
+
+static int by_addr(const void *a, const void *b)
+{
+	const char *x = O[*(const int *)a].p, *y = O[*(const int *)b].p;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The object whose extent holds p, or -1. */
+static MODEL int find(const char *p)
+{
+	int lo = 0, hi = nobj - 1, best = -1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		if (O[sorted[mid]].p <= p) {
+			best = sorted[mid];
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	return best >= 0 && p < O[best].p + O[best].n ? best : -1;
+}
+
+static rgn_ref ref_of(const char *p)
+{
+	return (rgn_ref)((uintptr_t)(p - S.sbase) >> 3);
+}
+
+static uint32_t get32(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint32_t count_of(const rgn_layout *l, const char *p)
+{
+	return l->tail == RGN_TAIL_NONE ? 0 : get32(p + l->count_at);
+}
+
+/* ---- the model's walk ------------------------------------------------------------------- */
+
+/* What the copy makes at one source address. */
+struct sv {
+	const char       *p;
+	const rgn_layout *l;       /* NULL: an error there (err) */
+	int               err;
+	uint32_t          size, n;
+	int               o;       /* the object holding it */
+	rgn_ref           copy;    /* paired with, in the check; 0 not yet */
+};
+
+static struct {
+	struct sv  v[MAX_SIM];
+	int        nv;
+	int        hash[HASH_CAP];   /* index + 1, keyed by address and layout */
+	int        phash[HASH_CAP];  /* index + 1 of the first at an address */
+	int        stack[MAX_SIM];
+	int        nstack;
+	bool       scoped;           /* RGN_COPY_ONLY_SRC over the space */
+	unsigned   errs;             /* 1: EFAULT, 2: EINVAL */
+	bool       ambiguous, full;
+	uint32_t  *fix;              /* a field to set to 0 */
+	size_t     objects, bytes;
+} W;
+
+#define E_FAULT 1u
+#define E_INVAL 2u
+
+/* The slot of p in h (interpreted as layout l, or any when keyed by p
+ * alone: l and err ignored). */
+static MODEL int *slot_of(int *h_, const char *p, bool by_layout, const rgn_layout *l, int err)
+{
+	size_t h = (((uintptr_t)p >> 3) ^ (by_layout ? (uintptr_t)l * 31 + (unsigned)err : 0)) *
+	           0x9e3779b97f4a7c15ull >> 51;
+
+	for (;; h = (h + 1) & (HASH_CAP - 1)) {
+		const struct sv *v;
+		if (!h_[h])
+			return &h_[h];
+		v = &W.v[h_[h] - 1];
+		if (v->p == p && (!by_layout || (v->l == l && v->err == err)))
+			return &h_[h];
+	}
+}
+
+/* Is [p, p + n) inside object o? */
+static bool inside(int o, const char *p, size_t n)
+{
+	return o >= 0 && n <= (size_t)(O[o].p + O[o].n - p);
+}
+
+/* The field *loc (in an object built here, or a root) holds ref, naming
+ * an object of layout want (NULL: its tag's).  false: the walk stops
+ * (W.fix set, or the walk is too big). */
+static MODEL bool walk_ref(rgn_ref ref, const rgn_layout *want, uint32_t *loc)
+{
+	const char *p;
+	const rgn_layout *l = want;
+	int o, *slot, *pslot, err = 0;
+	struct sv *v;
+	size_t size = 0;
+
+	if (!ref)
+		return true;
+	p = S.sbase + ((size_t)ref << 3);
+	if (p < S.lo || p >= S.hi) {
+		W.errs |= E_FAULT;
+		return true;
+	}
+	o = find(p);
+	if (o < 0 || (S.contig_src && O[o].reg != 0)) {
+		W.fix = loc;          /* memory nobody built: not to be read */
+		return false;
+	}
+	if (W.scoped && O[o].reg != 0)
+		return true;          /* another region's: stays */
+	/* as copy_one: the layout, its check, the fixed part, the size */
+	if (!l)
+		l = S.use_layout_of ? tag_layout(get32(p)) : NULL;
+	if (!l || l == &bad_l) {
+		err = E_INVAL;
+		l = NULL;
+	} else if ((size_t)(S.hi - p) < l->size) {
+		err = E_FAULT;        /* (a contiguous source: past its end) */
+		l = NULL;
+	} else if (!inside(o, p, l->size)) {
+		W.fix = loc;
+		return false;
+	} else {
+		size = l->size + (size_t)count_of(l, p) *
+		       (l->tail == RGN_TAIL_REFS ? 4 : l->tail == RGN_TAIL_BYTES ? l->elem : 0);
+		if (((size + 7) & ~(size_t)7) > (size_t)(S.hi - p)) {
+			err = E_FAULT;
+			l = NULL;
+		} else if (!inside(o, p, (size + 7) & ~(size_t)7)) {
+			W.fix = loc;
+			return false;
+		}
+	}
+	/* one address read as two layouts: which the copy takes depends on
+	 * its order, and both are walked (what either reads must be safe) */
+	slot = slot_of(W.hash, p, true, l, err);
+	if (*slot)
+		return true;
+	if (W.nv == MAX_SIM) {
+		W.full = true;
+		return false;
+	}
+	v = &W.v[W.nv];
+	*v = (struct sv){ .p = p, .l = l, .err = (int)err, .size = (uint32_t)size,
+	                  .n = (uint32_t)((size + 7) & ~(size_t)7), .o = o };
+	*slot = ++W.nv;
+	pslot = slot_of(W.phash, p, false, NULL, 0);
+	if (*pslot)
+		W.ambiguous = true;
+	else
+		*pslot = W.nv;
+	if (err) {
+		W.errs |= err;
+		return true;
+	}
+	W.objects++;
+	W.bytes += v->n;
+	W.stack[W.nstack++] = W.nv - 1;
+	return true;
+}
+
+/* Each reference field of the object at p of layout l, in the copy's
+ * forward order: fixed fields, the tail, what the trace callback takes. */
+typedef bool field_fn(void *ctx, uint32_t off, const rgn_layout *to);
+
+static MODEL bool each_field(const rgn_layout *l, const char *p, field_fn *fn, void *ctx)
+{
+	uint32_t count = l->tail == RGN_TAIL_REFS ? count_of(l, p) : 0;
+
+	for (uint32_t k = 0; k < l->nrefs; k++)
+		if (!fn(ctx, l->refs[k], l->to ? l->to[k] : NULL))
+			return false;
+	for (uint32_t k = 0; k < count; k++)
+		if (!fn(ctx, l->size + 4 * k, l->tail_to))
+			return false;
+	if (l == &union_l && get32(p + offsetof(struct onion, is_ref)))
+		return fn(ctx, offsetof(struct onion, u), &node_l);
+	return true;
+}
+
+static bool walk_field(void *ctx, uint32_t off, const rgn_layout *to)
+{
+	char *p = ctx;
+
+	return walk_ref(get32(p + off), to, (uint32_t *)(void *)(p + off));
+}
+
+/* The walk from the roots; false: it stopped (W.fix, or too big). */
+static MODEL bool walk(bool scoped)
+{
+	memset(W.hash, 0, sizeof W.hash);
+	memset(W.phash, 0, sizeof W.phash);
+	W.nv = W.nstack = 0;
+	W.scoped = scoped;
+	W.errs = 0;
+	W.ambiguous = W.full = false;
+	W.fix = NULL;
+	W.objects = W.bytes = 0;
+	for (int i = 0; i < S.nroots; i++) {
+		if (!walk_ref(S.roots[i], S.root_l, &S.roots[i]))
+			return false;
+		while (W.nstack) {
+			struct sv *v = &W.v[W.stack[--W.nstack]];
+			if (!each_field(v->l, v->p, walk_field, (void *)(uintptr_t)v->p))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Walk until nothing is left to repair; false: give the input up. */
+static MODEL bool settle(bool scoped)
+{
+	for (int k = 0; k < MAX_FIX; k++) {
+		if (walk(scoped))
+			return true;
+		if (!W.fix)
+			return false;
+		*W.fix = 0;
+	}
+	return false;
+}
+
+/* ---- checking a copy against the walk --------------------------------------------------- */
+
+struct chk {
+	const char *what;
+	const rgn_region *cr;      /* the copy's region, or NULL: an image */
+	const char *cbase;         /* the image's reference 0 */
+	size_t      climit;        /* the image's size */
+	bool        fresh;         /* copies must lie outside the source objects */
+	int         pairs[MAX_SIM];/* the walk's objects paired, for the overlap check */
+	int         npairs;
+	struct { rgn_ref s, c; const rgn_layout *to; } todo[MAX_SIM * 4];
+	int         ntodo;
+	int         rhash[HASH_CAP];
+};
+
+static struct chk C;
+
+static const unsigned char *snap_of(const struct sv *v)
+{
+	return snap + O[v->o].snap + (size_t)(v->p - O[v->o].p);
+}
+
+static const char *copy_at(rgn_ref c)
+{
+	return C.cr ? (const char *)rgn_ptr_in(C.cr, c) : C.cbase + ((size_t)c << 3);
+}
+
+static bool chk_push(rgn_ref s, rgn_ref c, const rgn_layout *to)
+{
+	CHECK(C.ntodo < (int)(sizeof C.todo / sizeof C.todo[0]), "%s: check overflow", C.what);
+	C.todo[C.ntodo].s = s;
+	C.todo[C.ntodo].c = c;
+	C.todo[C.ntodo].to = to;
+	C.ntodo++;
+	return true;
+}
+
+struct cmp {
+	const unsigned char *s;
+	const char *c;
+	uint32_t pos;
+};
+
+static bool cmp_field(void *ctx, uint32_t off, const rgn_layout *to)
+{
+	struct cmp *m = ctx;
+	uint32_t sv, cv;
+
+	CHECK(off >= m->pos, "%s: fields out of order", C.what);
+	CHECK(memcmp(m->s + m->pos, m->c + m->pos, off - m->pos) == 0,
+	      "%s: bytes %u..%u of a copy differ", C.what, m->pos, off);
+	memcpy(&sv, m->s + off, 4);
+	memcpy(&cv, m->c + off, 4);
+	m->pos = off + 4;
+	return chk_push(sv, cv, to);
+}
+
+static int cmp_copies(const void *a, const void *b)
+{
+	rgn_ref x = W.v[*(const int *)a].copy, y = W.v[*(const int *)b].copy;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Pair source reference s (of layout want) with copy reference c. */
+static MODEL void pair(rgn_ref s, rgn_ref c)
+{
+	const char *p = S.sbase + ((size_t)s << 3), *cp;
+	struct sv *v;
+	int *slot, o;
+	struct cmp m;
+
+	if (!s) {
+		CHECK(c == 0, "%s: null copied as %u", C.what, c);
+		return;
+	}
+	o = find(p);
+	if (W.scoped && o >= 0 && O[o].reg != 0) {
+		CHECK(c == s, "%s: out of scope reference %u became %u", C.what, s, c);
+		return;
+	}
+	slot = slot_of(W.phash, p, false, NULL, 0);
+	CHECK(*slot && W.v[*slot - 1].l, "%s: copied an object the model has not", C.what);
+	v = &W.v[*slot - 1];
+	if (v->copy) {
+		CHECK(v->copy == c, "%s: object %u copied twice (%u, %u)", C.what, s, v->copy, c);
+		return;
+	}
+	CHECK(c != 0, "%s: object %u copied as null", C.what, s);
+	{
+		/* one source object per copy */
+		size_t h = (size_t)c * 0x9e3779b97f4a7c15ull >> 51;
+		while (C.rhash[h]) {
+			CHECK(W.v[C.pairs[C.rhash[h] - 1]].copy != c,
+			      "%s: copy %u stands for two objects", C.what, c);
+			h = (h + 1) & (HASH_CAP - 1);
+		}
+		C.pairs[C.npairs] = (int)(v - W.v);
+		C.rhash[h] = ++C.npairs;
+	}
+	v->copy = c;
+	cp = copy_at(c);
+	if (!C.cr)
+		CHECK((size_t)c * 8 + v->n <= C.climit, "%s: copy past the image's end", C.what);
+	/* a copy is new memory, not a source object left in place (a
+	 * contiguous region compacted takes its old addresses back) */
+	if (C.fresh)
+		CHECK(find(cp) < 0 && find(cp + v->n - 1) < 0, "%s: copy %u lies in a source object",
+		      C.what, c);
+	m = (struct cmp){ snap_of(v), cp, 0 };
+	each_field(v->l, (const char *)m.s, cmp_field, &m);
+	CHECK(memcmp(m.s + m.pos, cp + m.pos, v->size - m.pos) == 0,
+	      "%s: bytes %u..%u of a copy differ", C.what, m.pos, v->size);
+	for (uint32_t i = v->size; i < v->n; i++)
+		CHECK(cp[i] == 0, "%s: rounding byte %u of a copy is %d", C.what, i, cp[i]);
+}
+
+/* The roots' copies (croots) are the walk's graph; objects and bytes as
+ * the walk counted. */
+static MODEL void check_graph(const char *what, const rgn_region *cr, const char *cbase,
+                              size_t climit, const rgn_ref *sroots, const rgn_ref *croots,
+                              int n, const rgn_copy_options *o)
+{
+	C.what = what;
+	C.cr = cr;
+	C.cbase = cbase;
+	C.climit = climit;
+	C.fresh = cr != S.src;
+	C.npairs = C.ntodo = 0;
+	memset(C.rhash, 0, sizeof C.rhash);
+	for (int i = 0; i < W.nv; i++)
+		W.v[i].copy = 0;
+	for (int i = 0; i < n; i++)
+		chk_push(sroots[i], croots[i], S.root_l);
+	while (C.ntodo) {
+		C.ntodo--;
+		pair(C.todo[C.ntodo].s, C.todo[C.ntodo].c);
+	}
+	CHECK((size_t)C.npairs == W.objects, "%s: %d objects paired, %zu reachable", what,
+	      C.npairs, W.objects);
+	if (o) {
+		CHECK(o->objects == W.objects, "%s: opts.objects %zu, %zu reachable", what,
+		      o->objects, W.objects);
+		CHECK(o->bytes == W.bytes, "%s: opts.bytes %zu, the objects take %zu", what,
+		      o->bytes, W.bytes);
+	}
+	/* no two copies overlap */
+	qsort(C.pairs, (size_t)C.npairs, sizeof(int), cmp_copies);
+	for (int i = 0; i + 1 < C.npairs; i++) {
+		const struct sv *a = &W.v[C.pairs[i]], *b = &W.v[C.pairs[i + 1]];
+		CHECK((size_t)(copy_at(b->copy) - copy_at(a->copy)) >= a->n,
+		      "%s: copies %u and %u overlap", what, a->copy, b->copy);
+	}
+}
+
+/* ---- the order of the copies ---------------------------------------------------------------- */
+
+/* Where the copy puts objects one after the other (a contiguous region, an
+ * image), each lies right after the one copied before it, in the order the
+ * copy visits fields: breadth-first takes copies oldest first and their
+ * fields in order (fixed, tail, traced); depth-first takes the newest and
+ * its fields last to first. */
+static struct {
+	int      seq[MAX_SIM], nseq;
+	int      work[MAX_SIM], head, nwork;
+	bool     seen[MAX_SIM];
+	uint32_t off[20000];      /* a tail of 64 KiB of references, and more */
+	int      noff;
+} Q;
+
+static bool collect(void *ctx, uint32_t off, const rgn_layout *to)
+{
+	(void)ctx;
+	(void)to;
+	if (Q.noff < (int)(sizeof Q.off / sizeof Q.off[0]))
+		Q.off[Q.noff++] = off;
+	return true;
+}
+
+static MODEL void order_visit(rgn_ref ref)
+{
+	const char *p = S.sbase + ((size_t)ref << 3);
+	int *slot, k, o;
+
+	if (!ref)
+		return;
+	o = find(p);
+	if (W.scoped && o >= 0 && O[o].reg != 0)
+		return;
+	slot = slot_of(W.phash, p, false, NULL, 0);
+	k = *slot - 1;
+	if (Q.seen[k])
+		return;
+	Q.seen[k] = true;
+	Q.seq[Q.nseq++] = k;
+	if (W.v[k].l->nrefs || W.v[k].l->tail == RGN_TAIL_REFS || W.v[k].l->trace)
+		Q.work[Q.nwork++] = k;
+}
+
+static MODEL void check_order(const char *what, const rgn_ref *sroots, int n, bool breadth)
+{
+	Q.nseq = Q.head = Q.nwork = 0;
+	memset(Q.seen, 0, sizeof(bool) * (size_t)W.nv);
+	for (int i = 0; i < n; i++) {
+		order_visit(sroots[i]);
+		while (breadth ? Q.head < Q.nwork : Q.nwork > 0) {
+			int k = breadth ? Q.work[Q.head++] : Q.work[--Q.nwork];
+			const struct sv *v = &W.v[k];
+			Q.noff = 0;
+			each_field(v->l, (const char *)snap_of(v), collect, NULL);
+			for (int f = 0; f < Q.noff; f++) {
+				uint32_t off = Q.off[breadth ? f : Q.noff - 1 - f];
+				order_visit(get32((const char *)snap_of(v) + off));
+			}
+		}
+		if (breadth)
+			Q.head = Q.nwork = 0;
+	}
+	CHECK(Q.nseq == C.npairs, "%s: %d copies in order, %d paired", what, Q.nseq, C.npairs);
+	for (int i = 1; i < Q.nseq; i++) {
+		const struct sv *a = &W.v[Q.seq[i - 1]], *b = &W.v[Q.seq[i]];
+		CHECK(copy_at(b->copy) == copy_at(a->copy) + a->n,
+		      "%s: %s copy %d of %d not right after the one before", what,
+		      breadth ? "breadth-first" : "depth-first", i, Q.nseq);
+	}
+}
+
+/* Every object's bytes as they were. */
+static MODEL void check_source(const char *what, bool skip_src)
+{
+	for (int i = 0; i < nobj; i++) {
+		if (skip_src && O[i].reg == 0)
+			continue;
+		CHECK(memcmp(O[i].p, snap + O[i].snap, O[i].n) == 0,
+		      "%s: object %d of the source was written", what, i);
+	}
+}
+
+/* FUZZ_COPY_STATS set: how the calls ended, printed at exit (to see that
+ * a corpus reaches successes and each error). */
+static unsigned long nstat[8];
+static void print_stats(void)
+{
+	fprintf(stderr, "ok-checked %lu ok-ambiguous %lu fault %lu inval %lu nomem %lu\n",
+	        nstat[0], nstat[1], nstat[2], nstat[3], nstat[4]);
+}
+
+/* A call that returned rc: the error it may fail with, or must. */
+static void check_rc(const char *what, int rc, int err)
+{
+	static bool reg;
+	if (!reg && getenv("FUZZ_COPY_STATS")) {
+		atexit(print_stats);
+		reg = true;
+	}
+	nstat[rc == 0 ? (W.ambiguous ? 1 : 0) : err == EFAULT ? 2 : err == EINVAL ? 3 : 4]++;
+	if (rc == 0) {
+		CHECK(W.ambiguous || !W.errs, "%s succeeded past a bad reference or layout (%u)", what,
+		      W.errs);
+		return;
+	}
+	CHECK(rc == -1, "%s returned %d", what, rc);
+	if (err == ENOMEM)
+		return;
+	if (W.ambiguous)
+		CHECK(err == EFAULT || err == EINVAL, "%s: %s", what, strerror(err));
+	else
+		CHECK((err == EFAULT && (W.errs & E_FAULT)) || (err == EINVAL && (W.errs & E_INVAL)),
+		      "%s failed with %s; the model found %u", what, strerror(err), W.errs);
+}
+
+static size_t used_of(const rgn_region *r)
+{
+	struct rgn_region_stats st;
+
+	CHECK(rgn_region_stats(r, &st) == 0, "region stats");
+	return st.used;
+}
+
+/* ---- building the graph ------------------------------------------------------------------ */
+
+static rgn_region *region(rgn_backend b, size_t reserve)
+{
+	rgn_options o = { .backend = b, .reserve = b == RGN_BACKEND_CONTIG ? reserve : 0 };
+
+	return rgn_new_with(NULL, &o);
+}
+
+static MODEL void fill(char *p, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 4 <= n; i += 4) {
+		uint32_t w = rnd();
+		memcpy(p + i, &w, 4);
+	}
+	for (; i < n; i++)
+		p[i] = (char)rnd();
+}
+
+/* A new object of size bytes filled from the generator, registered. */
+static char *add_obj(int kind, int reg, uint32_t size)
+{
+	char *p = rgn_alloc(reg ? S.other : S.src, size);
+
+	if (!p)
+		return NULL;
+	O[nobj] = (struct obj){ .p = p, .size = size, .n = (size + 7) & ~7u, .kind = (uint8_t)kind,
+	                        .reg = (uint8_t)reg };
+	memset(p, 0, O[nobj].n);
+	fill(p, size);
+	bykind[kind][nbykind[kind]++] = nobj;
+	nobj++;
+	return p;
+}
+
+/* A string of len bytes in src. */
+static bool add_str(uint32_t len)
+{
+	char *p = add_obj(K_STR, 0, (uint32_t)offsetof(struct str, bytes) + len);
+
+	if (p)
+		memcpy(p + offsetof(struct str, len), &len, 4);
+	return p != NULL;
+}
+
+/* An object of kind k, its sizes from the input; false when none fits. */
+static bool build(struct in *in)
+{
+	uint8_t k = u8(in), how = u8(in);
+	int kind = (k & 0x7f) % NKIND, reg = S.other && (k & 0x80) ? 1 : 0;
+	uint32_t count = 0, size, tag = 0;
+	char *p;
+
+	switch (kind) {
+	case K_STR:
+		count = (how & 0xc0) == 0xc0 ? u16(in) : how;
+		size = (uint32_t)offsetof(struct str, bytes) + count;
+		break;
+	case K_VEC:
+		count = how % 64;
+		size = sizeof(struct vec) + 4 * count;
+		break;
+	case K_TVEC:
+		count = how % 64;
+		size = sizeof(struct tvec) + 4 * count;
+		tag = T_TVEC;
+		break;
+	case K_NODE: size = sizeof(struct node); break;
+	case K_UNION: size = sizeof(struct onion); tag = T_UNION; break;
+	default:
+		size = sizeof(struct box);
+		tag = (how & 0xf0) == 0xf0 ? T_BAD : (how & 0xf0) == 0xe0 ? 0 : T_BOX;
+		break;
+	}
+	p = add_obj(kind, reg, size);
+	if (!p)
+		return false;
+	if (tag)
+		memcpy(p, &tag, 4);
+	if (kind == K_STR)
+		memcpy(p + offsetof(struct str, len), &count, 4);
+	if (kind == K_VEC)
+		memcpy(p, &count, 4);
+	if (kind == K_TVEC)
+		memcpy(p + 4, &count, 4);
+	if (kind == K_UNION) {
+		uint32_t r = how & 1;
+		memcpy(p + 4, &r, 4);
+	}
+	return true;
+}
+
+/* A reference from the input, to an object of layout want (NULL: a
+ * tagged one). */
+static rgn_ref pick_ref(struct in *in, const rgn_layout *want)
+{
+	uint8_t sel = u8(in), i = u8(in);
+	int kinds[3], nk = 0;
+
+	if (sel < 170) {
+		if (want == &node_l)
+			kinds[nk++] = K_NODE;
+		else if (want == &str_l)
+			kinds[nk++] = K_STR;
+		else if (want == &vec_l)
+			kinds[nk++] = K_VEC;
+		else {
+			kinds[nk++] = K_TVEC;
+			kinds[nk++] = K_UNION;
+			kinds[nk++] = K_BOX;
+		}
+		for (int t = 0; t < nk; t++) {
+			int kd = kinds[(i + t) % nk];
+			if (nbykind[kd]) {
+				int x = bykind[kd][(i / nk) % nbykind[kd]];
+				/* contiguous: another region's objects are not src's references */
+				if (!S.contig_src || O[x].reg == 0)
+					return ref_of(O[x].p);
+			}
+		}
+		return 0;
+	}
+	if (sel < 195)
+		return 0;
+	if (sel < 210)           /* far outside any memory */
+		return 0x80000000u | rnd();
+	if (sel < 220)           /* the guard page below everything */
+		return 1 + i % 511;
+	if (sel < 245) {         /* into an object: its middle or its start */
+		struct obj *x = &O[i % nobj];
+		uint32_t g = u8(in) % (x->n / 8);
+		if (S.contig_src && x->reg != 0)
+			return 0x80000000u | i;
+		return ref_of(x->p + 8 * g);
+	}
+	return ref_of(O[i % nobj].p) ^ (uint32_t)(1u << (rnd() % 32)); /* a bit flipped */
+}
+
+/* ---- the calls ------------------------------------------------------------------------- */
+
+static int memfd(void)
+{
+	int fd = memfd_create("fuzz-copy", MFD_CLOEXEC);
+
+	CHECK(fd >= 0, "memfd_create");
+	return fd;
+}
+
+/* rgn_copy from the roots into dst; opts NULL when bare (the defaults:
+ * no layout_of, the whole graph). */
+static void do_copy(unsigned order, bool only, bool bare)
+{
+	rgn_copy_options o = { .order = order, .flags = only ? RGN_COPY_ONLY_SRC : 0,
+	                       .layout_of = S.use_layout_of ? layout_of : NULL };
+	rgn_ref r[MAX_ROOT];
+	size_t du = used_of(S.dst);
+	bool scoped = only && !S.contig_src && !bare, had = S.use_layout_of;
+	int rc, err;
+
+	memcpy(r, S.roots, sizeof r);
+	if (bare)
+		S.use_layout_of = false;
+	if (!walk(scoped))
+		FAIL("the walk needs repairs after settling");
+	S.use_layout_of = had;
+	errno = 0;
+	rc = rgn_copy(S.dst, S.src, r, (size_t)S.nroots, S.root_l, bare ? NULL : &o);
+	err = errno;
+	check_source("rgn_copy", false);
+	if (scoped && S.db == RGN_BACKEND_CONTIG) {
+		/* the space's references kept cannot mean the same in a reservation */
+		CHECK(rc == -1 && err == EINVAL, "ONLY_SRC into a contiguous region: %d %s", rc,
+		      strerror(err));
+	} else {
+		check_rc("rgn_copy", rc, err);
+	}
+	if (rc != 0) {
+		CHECK(memcmp(r, S.roots, sizeof r) == 0, "rgn_copy failed and changed the roots");
+		CHECK(used_of(S.dst) == du, "rgn_copy failed and left %zu bytes in dst",
+		      used_of(S.dst) - du);
+		return;
+	}
+	CHECK(used_of(S.dst) - du >= W.bytes || W.ambiguous,
+	      "rgn_copy: dst grew by %zu bytes for %zu copied", used_of(S.dst) - du, W.bytes);
+	if (W.ambiguous)
+		return;
+	check_graph("rgn_copy", S.dst, NULL, 0, S.roots, r, S.nroots, bare ? NULL : &o);
+	/* (opts NULL: rgn.h says breadth-first, rgn_copy goes depth-first) */
+	if (S.db == RGN_BACKEND_CONTIG && !bare)
+		check_order("rgn_copy", S.roots, S.nroots, order == RGN_COPY_BREADTH);
+}
+
+static void do_image(unsigned order)
+{
+	rgn_copy_options o = { .order = order, .layout_of = S.use_layout_of ? layout_of : NULL };
+	rgn_ref root = 0, iroot = 0;
+	int fd = memfd(), rc, err;
+	rgn_image *img;
+	struct stat st;
+
+	for (int i = 0; i < S.nroots && !root; i++)
+		root = S.roots[i];
+	/* the walk from that root alone */
+	{
+		rgn_ref keep[MAX_ROOT];
+		int n = S.nroots;
+		memcpy(keep, S.roots, sizeof keep);
+		S.roots[0] = root;
+		S.nroots = 1;
+		if (!walk(false))
+			FAIL("the image's walk needs repairs");
+		S.nroots = n;
+		memcpy(S.roots, keep, sizeof keep);
+	}
+	errno = 0;
+	rc = rgn_image_write_graph(S.src, fd, root, S.root_l, &o);
+	err = errno;
+	check_source("rgn_image_write_graph", false);
+	if (!root) {
+		CHECK(rc == -1 && err == EINVAL, "image of a null root");
+	} else {
+		check_rc("rgn_image_write_graph", rc, err);
+	}
+	if (rc != 0) {
+		CHECK(fstat(fd, &st) == 0 && st.st_size == 0, "a failed image wrote %lld bytes",
+		      (long long)st.st_size);
+		close(fd);
+		return;
+	}
+	img = rgn_image_open(fd, &iroot);
+	close(fd);
+	if (!img) {
+		CHECK(errno == ENOMEM, "image open: %s", strerror(errno));
+		return;
+	}
+	if (!W.ambiguous) {
+		check_graph("rgn_image_write_graph", NULL, rgn_image_ptr(img, 0), rgn_image_size(img),
+		            &root, &iroot, 1, &o);
+		check_order("rgn_image_write_graph", &root, 1, order == RGN_COPY_BREADTH);
+	}
+	rgn_image_close(img);
+}
+
+static void do_compact(unsigned order)
+{
+	rgn_copy_options o = { .order = order, .layout_of = S.use_layout_of ? layout_of : NULL };
+	rgn_ref r[MAX_ROOT];
+	size_t used = used_of(S.src);
+	int rc, err;
+
+	memcpy(r, S.roots, sizeof r);
+	if (!walk(!S.contig_src))
+		FAIL("the compaction's walk needs repairs");
+	errno = 0;
+	rc = rgn_compact(S.src, r, (size_t)S.nroots, S.root_l, &o);
+	err = errno;
+	if (S.sb == RGN_BACKEND_HEAP) {
+		CHECK(rc == -1 && err == ENOTSUP, "compaction of a heap region: %d %s", rc,
+		      strerror(err));
+	} else {
+		check_rc("rgn_compact", rc, err);
+	}
+	if (rc != 0) {
+		check_source("rgn_compact failed", false);
+		CHECK(memcmp(r, S.roots, sizeof r) == 0, "rgn_compact failed and changed the roots");
+		CHECK(used_of(S.src) == used, "rgn_compact failed and changed used");
+		return;
+	}
+	check_source("rgn_compact (the other region)", true);
+	if (!W.ambiguous)
+		check_graph("rgn_compact", S.src, NULL, 0, S.roots, r, S.nroots, &o);
+}
+
+/* ---- the driver --------------------------------------------------------------------------- */
+
+static void setup(void)
+{
+	static bool done;
+	rgn_config cfg = { .space_size = SPACE, .retain_limit = (size_t)16 << 20 };
+
+	if (done)
+		return;
+	done = true;
+	unsetenv("RGN_SPACE");
+	unsetenv("RGN_RETAIN");
+	unsetenv("RGN_CHECK");
+	if (rgn_init(&cfg) != 0)
+		FAIL("rgn_init: %s", strerror(errno));
+}
+
+static void teardown(rgn_region *hog)
+{
+	struct rgn_space_stats st;
+
+	rgn_destroy(S.src);
+	rgn_destroy(S.dst);
+	rgn_destroy(S.other);
+	rgn_destroy(hog);
+	free(snap);
+	snap = NULL;
+	CHECK(rgn_space_stats(&st) == 0 && st.live_regions == 0, "%zu regions live at the end",
+	      st.live_regions);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const rgn_backend B[] = { RGN_BACKEND_BLOCKS, RGN_BACKEND_CONTIG, RGN_BACKEND_HEAP };
+	struct in in = { data, size };
+	uint8_t c0 = u8(&in), c1 = u8(&in), c2 = u8(&in);
+	unsigned order = (c0 / 9) % 2;
+	bool only = (c0 / 18) % 2, image = c1 & 1, compact = c1 & 2;
+	rgn_region *hog = NULL;
+	int want;
+
+	setup();
+	memset(&S, 0, sizeof S);
+	nobj = 0;
+	memset(nbykind, 0, sizeof nbykind);
+	S.sb = B[c0 % 3];
+	S.db = B[(c0 / 3) % 3];
+	S.contig_src = S.sb == RGN_BACKEND_CONTIG;
+	S.use_layout_of = (c1 & 0x0c) != 0x0c;
+	S.root_l = c1 & 0x40 ? NULL : &node_l;
+	S.rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)c2 << 32 | u16(&in));
+	want = 1 + (int)(u16(&in) % MAX_OBJ);
+	S.src = region(S.sb, (size_t)(1 + (c2 & 3)) << 20);
+	S.dst = region(S.db, c2 & 0x10 ? (size_t)1 << 20 : (size_t)16 << 20);
+	if (!S.contig_src && (c1 & 0x80))
+		S.other = rgn_new(NULL);
+	if (!S.src || !S.dst || (!S.contig_src && (c1 & 0x80) && !S.other)) {
+		CHECK(errno == ENOMEM, "region: %s", strerror(errno));
+		teardown(NULL);
+		return 0;
+	}
+	S.sbase = rgn_ptr_in(S.src, 0);
+	if (S.other)
+		CHECK(rgn_ptr_in(S.other, 0) == (void *)S.sbase, "two bases in the space");
+	while (nobj < want && build(&in))
+		;
+	if (S.contig_src && (c1 & 0x80) && nobj > 0 && nobj + 3 <= MAX_OBJ) {
+		/* the last two strings end where the reservation's read-write
+		 * part ends (or the next 64 KiB step of it): a reference into the
+		 * last granule is one whose fixed part runs past the end, into
+		 * memory that cannot be read */
+		struct rgn_region_stats st;
+		size_t end = (size_t)(O[nobj - 1].p + O[nobj - 1].n - S.sbase), room;
+		CHECK(rgn_region_stats(S.src, &st) == 0, "region stats");
+		room = st.committed - end;
+		if (room < 32 + 16)
+			room += (size_t)64 << 10;
+		/* (ENOMEM, the reservation full: what was made stays) */
+		if (room <= ((size_t)256 << 10) &&
+		    add_str((uint32_t)(room - 32 - offsetof(struct str, bytes))) && add_str(4))
+			add_str(4);
+	}
+	if (!nobj) {
+		teardown(NULL);
+		return 0;
+	}
+	for (int i = 0; i < nobj; i++)
+		sorted[i] = i;
+	qsort(sorted, (size_t)nobj, sizeof(int), by_addr);
+	/* every reference field, then the counts made wrong */
+	for (int i = 0; i < nobj; i++) {
+		const rgn_layout *l = O[i].kind == K_NODE ? &node_l : O[i].kind == K_STR ? &str_l :
+		                      O[i].kind == K_VEC ? &vec_l : O[i].kind == K_TVEC ? &tvec_l :
+		                      O[i].kind == K_UNION ? &union_l : &box_l;
+		uint32_t count = count_of(l, O[i].p);
+		for (uint32_t k = 0; k < l->nrefs; k++) {
+			rgn_ref r = pick_ref(&in, l->to[k]);
+			memcpy(O[i].p + l->refs[k], &r, 4);
+		}
+		if (l->tail == RGN_TAIL_REFS) {
+			for (uint32_t k = 0; k < count; k++) {
+				rgn_ref r = pick_ref(&in, l->tail_to);
+				memcpy(O[i].p + l->size + 4 * k, &r, 4);
+			}
+		}
+		if (l == &union_l && get32(O[i].p + 4)) {
+			rgn_ref r = pick_ref(&in, &node_l);
+			memcpy(O[i].p + 8, &r, 4);
+		}
+		if (l->tail != RGN_TAIL_NONE) {
+			uint8_t b = u8(&in);
+			if ((b & 0xf0) == 0xf0)
+				count = 0x7fffffffu;
+			else if ((b & 0xf0) == 0xe0)
+				count += 1 + (b & 15);
+			memcpy(O[i].p + l->count_at, &count, 4);
+		}
+	}
+	S.nroots = 1 + u8(&in) % MAX_ROOT;
+	for (int i = 0; i < S.nroots; i++)
+		S.roots[i] = pick_ref(&in, S.root_l);
+	/* the range outside which a reference is EFAULT for sure */
+	if (S.contig_src) {
+		const char *end = NULL;
+		for (int i = 0; i < nobj; i++)
+			if (O[i].p + O[i].n > end)
+				end = O[i].p + O[i].n;
+		S.lo = S.sbase + 4096;
+		S.hi = end;                /* the copy reads to src's bump */
+	} else {
+		struct rgn_space_stats st;
+		CHECK(rgn_space_stats(&st) == 0, "space stats");
+		S.lo = (const char *)st.base + st.block_size;
+		S.hi = (const char *)st.base + st.size;
+	}
+	if (!settle(false) || (W.full)) {
+		teardown(NULL);
+		return 0;
+	}
+	/* the snapshot */
+	snap_bytes = 0;
+	for (int i = 0; i < nobj; i++) {
+		O[i].snap = snap_bytes;
+		snap_bytes += O[i].n;
+	}
+	snap = malloc(snap_bytes);
+	CHECK(snap != NULL, "malloc");
+	for (int i = 0; i < nobj; i++)
+		memcpy(snap + O[i].snap, O[i].p, O[i].n);
+	if ((c1 & 0x30) == 0x30 && (c2 & 0x80)) {
+		/* the space full but for a little: ENOMEM on the way */
+		rgn_region *slack = rgn_new(NULL);
+		hog = rgn_new(NULL);
+		/* what slack holds is given back after the hog took the rest */
+		if (slack && hog && rgn_alloc(slack, (size_t)(c2 & 0x0f) << 14)) {
+			while (rgn_alloc(hog, (size_t)1 << 20))
+				;
+			while (rgn_alloc(hog, (size_t)64 << 10))
+				;
+		}
+		rgn_destroy(slack);
+	}
+	do_copy(order, only, c0 / 36 == 1);
+	if (image)
+		do_image(order);
+	if (compact)
+		do_compact(order);
+	teardown(hog);
+	return 0;
+}

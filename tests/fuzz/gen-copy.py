@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+# gen-copy.py - writes the seed corpus of fuzz-copy (tests/fuzz/corpus-copy),
+# one input per line of SEEDS, in the format fuzz-copy.c reads:
+#   c0   source backend + 3 * destination backend + 9 * order + 18 * ONLY_SRC
+#        (backends: 0 blocks, 1 contiguous, 2 heap; order 0 breadth, 1 depth),
+#        + 36: rgn_copy is given no options at all
+#   c1   bit 0 image, bit 1 compaction, bits 2-3 both set: no layout_of,
+#        bit 6 tagged roots, bit 7 a second region of the space holds
+#        objects too (a contiguous source: three more strings end it where
+#        its read-write part ends), bits 4-5 both set and c2's bit 7: the
+#        space filled first (c2's bits 0-3: 16 KiB steps left free)
+#   c2   bits 0-1 the source's reservation (1 + n MiB), bit 4 a 1 MiB
+#        destination reservation; also seeds the byte generator
+#   u16  more of the generator's seed, u16 objects - 1
+#   per object: kind (0 node, 1 string, 2 vector, 3 tagged vector,
+#        4 union, 5 box; +128: in the second region), how (a string's
+#        length, a vector's count % 64, a union's flag in bit 0, a box's tag
+#        0xf0: invalid layout, 0xe0: unknown), for long strings a u16
+#   per reference field: selector and index (selector < 170 an object of
+#        the right kind, < 195 null, < 210 far outside, < 220 the guard
+#        page, < 245 into an object (one more byte: the granule), else a
+#        bit flipped); per counted object one byte (0xf?: huge, 0xe?: over)
+#   the number of roots - 1, and each root as a reference field.
+# Run: python3 tests/fuzz/gen-copy.py tests/fuzz/corpus-copy
+import random
+import struct
+import sys
+
+NREFS = {0: 3, 5: 1}
+
+
+def program(sb, db, depth, only, flags, objs, garbage=0.0, over=None, roots=2, seed=1,
+            bare=False, pad=0):
+    rnd = random.Random(seed)
+    out = bytearray([sb + 3 * db + 9 * depth + 18 * only + 36 * bare, flags, seed & 0xef])
+    out += struct.pack('<HH', seed * 7919 & 0xffff, len(objs) - 1)
+    for kind, how in objs:
+        out += bytes([kind, how & 0xff])
+        if kind & 0x7f == 1 and how > 0xff:
+            out[-1] = 0xc0
+            out += struct.pack('<H', how)
+
+    def ref():
+        if rnd.random() < garbage:
+            sel = rnd.choice([200, 215, 230, 250])
+            b = bytes([sel, rnd.randrange(256)])
+            return b + bytes([rnd.randrange(256)]) if 220 <= sel < 245 else b
+        if rnd.random() < 0.1:
+            return bytes([180, 0])
+        return bytes([rnd.randrange(170), rnd.randrange(256)])
+
+    for i, (kind, how) in enumerate(objs + [(1, 0)] * pad):
+        k = kind & 0x7f
+        n = NREFS.get(k, 0)
+        if k in (2, 3):
+            n = how % 64
+        if k == 4:
+            n = how & 1
+        for _ in range(n):
+            out += ref()
+        if k in (1, 2, 3):
+            out.append(over if over is not None and i == len(objs) - 1 else 0)
+    out.append(roots - 1)
+    for _ in range(roots):
+        out += bytes([rnd.randrange(170), rnd.randrange(256)])
+    return bytes(out)
+
+
+def mix(n, seed, kinds=(0, 0, 0, 1, 1, 2, 3, 4, 5), other=False):
+    rnd = random.Random(seed)
+    objs = []
+    for _ in range(n):
+        k = rnd.choice(kinds)
+        how = {0: 0, 1: rnd.randrange(40), 2: rnd.randrange(1, 8), 3: rnd.randrange(1, 8),
+               4: rnd.randrange(2) | 2, 5: 0}[k]
+        objs.append((k | (0x80 if other and rnd.random() < 0.3 else 0), how))
+    return objs
+
+
+B, C, H = 0, 1, 2
+IMAGE, COMPACT, NOLAYOUT, HOG, TAGGED, OTHER = 1, 2, 0x0c, 0x30, 0x40, 0x80
+SEEDS = {
+    'blocks-blocks-breadth-shared': program(B, B, 0, 0, IMAGE | COMPACT, mix(60, 1, (0, 0, 1))),
+    'blocks-contig-depth-tagged': program(B, C, 1, 0, TAGGED | IMAGE, mix(80, 2), seed=2),
+    'blocks-heap-only-src': program(B, H, 0, 1, OTHER | COMPACT, mix(60, 3, other=True), seed=3),
+    'contig-blocks-depth-compact': program(C, B, 1, 0, IMAGE | COMPACT, mix(100, 4), seed=4),
+    'contig-contig-tail-past-end': program(C, C, 0, 0, 0, mix(40, 5, (0, 1, 2)), garbage=0.1,
+                                           over=0xe7, seed=5),
+    'contig-heap-depth': program(C, H, 1, 1, COMPACT, mix(120, 6), seed=6),
+    'heap-blocks-depth-only-src': program(H, B, 1, 1, OTHER, mix(70, 7, other=True), seed=7),
+    'heap-contig-garbage': program(H, C, 0, 0, IMAGE, mix(90, 8), garbage=0.15, seed=8),
+    'heap-heap-bad-tag': program(H, H, 1, 0, IMAGE | TAGGED, mix(30, 9) + [(5, 0xf0)], seed=9),
+    'blocks-contig-only-src-einval': program(B, C, 0, 1, 0, mix(20, 10), seed=10),
+    'blocks-blocks-space-full': program(B, B, 1, 0, HOG, [(1, 0xff00)] * 40 + mix(40, 11),
+                                        seed=0x9f),
+    'blocks-heap-no-layout-of': program(B, H, 0, 0, NOLAYOUT | TAGGED, mix(30, 12), seed=12),
+    'blocks-blocks-huge-count': program(B, B, 0, 0, 0, mix(30, 13, (0, 1, 2)), over=0xff,
+                                        seed=13),
+    'blocks-contig-no-options': program(B, C, 0, 0, 0, mix(50, 14, (0, 1, 2)), bare=True,
+                                        seed=14),
+    'contig-contig-end-at-step': program(C, C, 0, 0, OTHER | IMAGE, mix(50, 15, (0, 0, 1)),
+                                         garbage=0.2, pad=3, seed=15),
+}
+
+if __name__ == '__main__':
+    for name, data in SEEDS.items():
+        with open(f'{sys.argv[1]}/{name}', 'wb') as f:
+            f.write(data)
