@@ -1285,8 +1285,11 @@ typedef struct rgn_copy_options {
  * destination: every copy freed again):
  *   EINVAL  dst NULL; nroots > 0 with roots NULL; a bad layout (size 0,
  *           a reference field or the count outside the fixed part, an
- *           unknown tail), or no layout for an object; ONLY_SRC across
- *           two reference bases; an unknown order or flag
+ *           unknown tail), or no layout for an object; ONLY_SRC from a
+ *           block or heap region into a contiguous one (references left
+ *           as they are would mean other bytes there; a contiguous
+ *           source is its own scope, so the flag changes nothing for
+ *           it); an unknown order or flag
  *   EFAULT  a reference outside the source's memory (past the space's or
  *           the reservation's used part, in the guard page) or an object
  *           running past it; in debug builds (rgn_debug >= 1) a reference

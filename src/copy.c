@@ -663,7 +663,9 @@ static rgn_always_inline bool hot_visit(struct hot *h, rgn_ref *field, const rgn
 #if RGN_DEBUG >= 1
 	return false; /* copy_one checks the source's block first */
 #endif
-	if (rgn_unlikely(!l || (l != h->plain0 && l != h->plain1)))
+	/* the fixed part inside the source before its count is read */
+	if (rgn_unlikely(!l || (l != h->plain0 && l != h->plain1) ||
+	                 (size_t)(h->hi - p) < l->size))
 		return false;
 	size = l->size;
 	if (l->tail == RGN_TAIL_BYTES) {
@@ -789,10 +791,10 @@ static int tracer_init(rgn_tracer *t, const char *fn, const rgn_region *src,
 		return err;
 	t->space = !src || src->backend != RGN_BACKEND_CONTIG;
 	t->fn = fn;
+	t->breadth = !o || o->order == RGN_COPY_BREADTH; /* NULL: the default */
 	if (o) {
 		t->layout_of = o->layout_of;
 		t->arg = o->arg;
-		t->breadth = o->order == RGN_COPY_BREADTH;
 		/* a reservation's range is its scope already; the space's is
 		 * narrowed to src's spans */
 		if ((o->flags & RGN_COPY_ONLY_SRC) && src && src->backend != RGN_BACKEND_CONTIG) {

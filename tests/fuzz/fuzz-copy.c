@@ -903,9 +903,9 @@ static void do_copy(unsigned order, bool only, bool bare)
 	if (W.ambiguous)
 		return;
 	check_graph("rgn_copy", S.dst, NULL, 0, S.roots, r, S.nroots, bare ? NULL : &o);
-	/* (opts NULL: rgn.h says breadth-first, rgn_copy goes depth-first) */
-	if (S.db == RGN_BACKEND_CONTIG && !bare)
-		check_order("rgn_copy", S.roots, S.nroots, order == RGN_COPY_BREADTH);
+	/* (opts NULL: breadth-first, the default) */
+	if (S.db == RGN_BACKEND_CONTIG)
+		check_order("rgn_copy", S.roots, S.nroots, bare || order == RGN_COPY_BREADTH);
 }
 
 static void do_image(unsigned order)
