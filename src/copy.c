@@ -71,9 +71,12 @@
 /* ---- the forwarding table ------------------------------------------------------------- */
 
 struct fwd_mem {
-	uint32_t       *top;      /* top_bytes, read-write */
+	uint32_t       *top;      /* top_bytes, read-write; all zero between copies */
 	size_t          top_bytes;
 	struct rgn_resv leaves;   /* committed from the bottom in LEAVES_STEP */
+	size_t          dirty;    /* leaves' bytes below it may hold an earlier
+	                             copy's words: a leaf there is cleared when
+	                             it is handed out; above it they read zero */
 };
 
 struct fwd {
@@ -96,11 +99,12 @@ struct fwd {
 #define FWD_KEEP    ((size_t)16 << 20)  /* leaf bytes kept resident */
 
 /*
- * The forwarding memory of the last copy, kept for the next one, clean:
- * every word zero, the leaves' first FWD_KEEP bytes at most resident.  A
+ * The forwarding memory of the last copy, kept for the next one: the top
+ * level all zero, the leaves' first FWD_KEEP bytes at most resident.  A
  * copy of a million objects touches about 2,200 pages of leaves, and
  * faulting them in anew cost more than the copy's own work on them
- * (DESIGN.md 16); clearing what was used costs a memset.  One slot,
+ * (DESIGN.md 16).  A kept leaf is cleared when it is handed out again,
+ * just before it is used, rather than all of them after the copy.  One slot,
  * taken for the whole copy: a copy that finds it taken maps its own.
  * rgn_space_trim gives it back.
  */
@@ -201,13 +205,16 @@ static void fwd_free(struct fwd *f)
 	if (f->scoped)
 		rgn_region_spans(f->scope, unscope_span, f);
 	free(f->owner);
-	memset(v->base, 0, used < FWD_KEEP ? used : FWD_KEEP);
+	if (used > f->m.dirty)
+		f->m.dirty = used;
 	if (v->committed > FWD_KEEP) {
 		/* above what is kept: given back, reading zero */
 		if (rgn_resv_purge(v, FWD_KEEP, v->committed - FWD_KEEP, false) != 0) {
 			fwd_mem_free(&f->m);
 		} else {
 			rgn_resv_uncommit(v, FWD_KEEP);
+			if (f->m.dirty > FWD_KEEP)
+				f->m.dirty = FWD_KEEP;
 		}
 	}
 	kept.m = f->m;
@@ -243,7 +250,7 @@ static void unscope_span(void *arg, uint32_t b, uint32_t n)
 	scope_set(arg, b, n, 0);
 }
 
-/* A new leaf for top entry i (its pages read as zero); NULL with *err. */
+/* A new leaf for top entry i, all zero; NULL with *err. */
 static rgn_noinline uint32_t *leaf_new(struct fwd *f, size_t i, int *err)
 {
 	uint32_t k = f->nleaves;
@@ -264,6 +271,8 @@ static rgn_noinline uint32_t *leaf_new(struct fwd *f, size_t i, int *err)
 	f->owner[k] = (uint32_t)i;
 	f->nleaves++;
 	f->top[i] = k + TOP_LEAF;
+	if ((size_t)k * LEAF_BYTES < f->m.dirty)
+		memset(fwd_leaf(f, k + TOP_LEAF), 0, LEAF_BYTES);
 	return fwd_leaf(f, k + TOP_LEAF);
 }
 
