@@ -56,6 +56,7 @@
 #include "region.h"
 #include "resv.h"
 #include "space.h"
+#include "tcache.h"
 #include "os/os.h"
 
 #include <stdatomic.h>
@@ -112,6 +113,8 @@ static struct {
 	atomic_flag    busy;
 	struct fwd_mem m;         /* m.top NULL: nothing kept */
 } kept = { ATOMIC_FLAG_INIT, { 0 } };
+
+static void copy_trim(void);
 
 static void fwd_mem_free(struct fwd_mem *m)
 {
@@ -218,10 +221,12 @@ static void fwd_free(struct fwd *f)
 		}
 	}
 	kept.m = f->m;
+	atomic_store_explicit(&rgn_trim_more, copy_trim, memory_order_release);
 	atomic_flag_clear_explicit(&kept.busy, memory_order_release);
 }
 
-void rgn_copy_trim(void)
+/* rgn_space_trim gives back the forwarding memory kept for the next copy. */
+static void copy_trim(void)
 {
 	if (!atomic_flag_test_and_set_explicit(&kept.busy, memory_order_acquire)) {
 		fwd_mem_free(&kept.m);

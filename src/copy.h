@@ -12,7 +12,4 @@ rgn_hidden int rgn_copy_as(const char *fn, rgn_region *dst, const rgn_region *sr
                            rgn_ref *roots, size_t nroots, const rgn_layout *layout,
                            rgn_copy_options *opts);
 
-/* Give back the forwarding memory kept for the next copy (rgn_space_trim). */
-rgn_hidden void rgn_copy_trim(void);
-
 #endif /* RGN_COPY_H */

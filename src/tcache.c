@@ -42,7 +42,6 @@
  */
 #include "tcache.h"
 #include "blocks.h"
-#include "copy.h"
 #include "quarantine.h"
 #include "decode.h"
 #include "lock.h"
@@ -545,11 +544,16 @@ void rgn_blk_shrink(uint32_t b, uint32_t n, uint32_t keep)
 	rgn_track_taken(rgn_blk_addr(b + keep), (size_t)give << RGN_BLOCK_SHIFT);
 }
 
+_Atomic(rgn_trim_fn *) rgn_trim_more;
+
 RGN_API void rgn_space_trim(void)
 {
 	if (!atomic_load_explicit(&rgn_space_ready, memory_order_acquire))
 		return;
+	void (*more)(void) = atomic_load_explicit(&rgn_trim_more, memory_order_acquire);
+
 	rgn_tcache_flush(&rgn_tc);
 	rgn_blk_purge(0);
-	rgn_copy_trim();
+	if (more)
+		more();
 }

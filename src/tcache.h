@@ -89,6 +89,12 @@ rgn_hidden size_t rgn_tcache_cached(size_t *spares);
  * caller's own). */
 rgn_hidden void rgn_tcache_age(struct rgn_tcache *tc);
 
+/* What rgn_space_trim gives back besides the blocks, registered by the
+ * layer above that keeps it (the tracing copy's forwarding table), so
+ * that this layer calls up without knowing it; NULL until then. */
+typedef void rgn_trim_fn(void);
+rgn_hidden extern _Atomic(rgn_trim_fn *) rgn_trim_more;
+
 /* The cache holds n single blocks now: keep its period's low-water mark. */
 static inline void rgn_tcache_note_low(struct rgn_tcache *tc, uint32_t n)
 {
