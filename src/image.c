@@ -25,7 +25,9 @@
  * an access inside the size that was checked, so a file is mapped only
  * when it is sealed against shrinking (a memfd with F_SEAL_SHRINK, the
  * way to share an image between processes); any other file is read into
- * private memory of the reader's, which nobody else can truncate.  The
+ * private memory of the reader's, which nobody else can truncate.  On
+ * Windows every image file is mapped: a file with a mapped view cannot be
+ * cut short (the OS layer decides, rgn_os_file_fixed).  The
  * checksum is for damage (a torn copy, a flipped bit, a changed byte),
  * not for an attacker, who can write a matching one.
  *

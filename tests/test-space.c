@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "suites.h"
 #include "internal.h"   /* rgn_space_base_h_, in every decode mode */
+#include "os/os.h"      /* fault injection: the OS refusing a commit */
 
 #include <signal.h>
 #if TST_POSIX
@@ -488,6 +489,38 @@ START_TEST(test_space_oom_handler_previous)
 }
 END_TEST
 
+/* The OS refusing to commit (Windows: the commit limit reached; Linux:
+ * the mapping limit) is ENOMEM from the allocation that needed it, and
+ * the same allocation works once the OS agrees again.  In-process, so it
+ * runs on every platform (the fault suite's sweep forks). */
+START_TEST(test_space_commit_refused)
+{
+	const size_t big = 8 * MiB;
+	struct rgn_space_stats st;
+	rgn_region *r;
+	char *p;
+
+	tst_init(64 * MiB, 0);
+	r = rgn_new(NULL);
+	ck_assert_ptr_nonnull(rgn_alloc(r, 100));
+	/* beyond the committed frontier: this needs the OS */
+	rgn_os_fault_arm(-1);
+	tst_null_with(rgn_alloc(r, big), ENOMEM);
+	rgn_os_fault_disarm();
+	ck_assert_int_ge(atomic_load(&rgn_os_faults_g.failed), 1);
+	st = tst_space();
+	tst_space_consistent(&st);
+	p = rgn_alloc(r, big);
+	ck_assert_ptr_nonnull(p);
+	memset(p, 7, big);
+	ck_assert_int_eq(p[big - 1], 7);
+	rgn_destroy(r);
+	st = tst_space();
+	tst_space_consistent(&st);
+	ck_assert_uint_eq(st.live_regions, 0);
+}
+END_TEST
+
 START_TEST(test_space_exhaustion)
 {
 	const size_t size = 64 * MiB;
@@ -761,6 +794,7 @@ Suite *suite_space(void)
 	tc = tcase_create("exhaustion");
 	tcase_add_test(tc, test_space_oom_handler_previous);
 	tcase_add_test(tc, test_space_exhaustion);
+	tcase_add_test(tc, test_space_commit_refused);
 	tcase_add_test(tc, test_space_alloc_larger_than_space);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);

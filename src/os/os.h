@@ -120,7 +120,9 @@ void rgn_os_print_frames(void *const *frames, int n);
 void rgn_os_catch_faults(bool (*report)(const void *addr));
 
 /* ---- fault injection (tests) ----------------------------------------------
- * While armed, every primitive above but rgn_os_info is counted, and the
+ * While armed, every memory primitive above (rgn_os_reserve through
+ * rgn_os_map_file; not rgn_os_info, the files' reads and writes or the
+ * checking mode's report) is counted, and the
  * fail_at-th one (1 for the first after arming; 0: none, count only;
  * negative: every one from the -fail_at-th on) fails with ENOMEM without
  * reaching the OS.  The tests arm it to sweep a
