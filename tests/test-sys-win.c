@@ -51,22 +51,26 @@ static WCHAR *w_of(const char *s)
 #define ODD "\xc3\xa9\xe6\x97\xa5\xe6\x9c\xac\xf0\x9f\x98\x80"
 
 /* A fresh directory under the temporary directory, its name not ASCII;
- * its UTF-8 path in buf.  The test removes it with tmp_rm. */
+ * its UTF-8 path in buf.  The test removes it with tmp_rm (one left by a
+ * test that failed, of a process with the same id, is passed over). */
 static char *tmp_dir(char *buf, size_t n)
 {
 	static unsigned seq;
 	WCHAR base[MAX_PATH + 1], *w;
 	char *b8;
+	BOOL made;
 
 	ck_assert_uint_gt(GetTempPathW(MAX_PATH + 1, base), 0);
 	b8 = u8_of(base);
-	snprintf(buf, n, "%srgn-sys-%lu-%u-" ODD, b8, (unsigned long)GetCurrentProcessId(),
-	         seq++);
+	do {
+		snprintf(buf, n, "%srgn-sys-%lu-%u-" ODD, b8,
+		         (unsigned long)GetCurrentProcessId(), seq++);
+		w = w_of(buf);
+		made = CreateDirectoryW(w, NULL);
+		free(w);
+	} while (!made && GetLastError() == ERROR_ALREADY_EXISTS && seq < 1000);
 	free(b8);
-	w = w_of(buf);
-	ck_assert_msg(CreateDirectoryW(w, NULL), "CreateDirectoryW %s: %lu", buf,
-	              (unsigned long)GetLastError());
-	free(w);
+	ck_assert_msg(made, "CreateDirectoryW %s: %lu", buf, (unsigned long)GetLastError());
 	return buf;
 }
 
