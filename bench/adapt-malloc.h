@@ -1,7 +1,8 @@
 /*
  * adapt-malloc.h - plain malloc/free (see adapter.h): glibc's, or, built
  * with -DBENCH_JEMALLOC or -DBENCH_TCMALLOC, jemalloc's or tcmalloc's,
- * which then replace glibc's malloc in the whole process.
+ * which then replace glibc's malloc in the whole process; on Windows, the
+ * C runtime's (bench-crt, scripts/bench --cross win64).
  *
  * malloc has no regions: a region is a token, and the workloads free every
  * object with ba_free, as a program written for malloc would (binary-
@@ -24,6 +25,8 @@
 #include <gperftools/malloc_extension_c.h>
 #include <gperftools/tcmalloc.h>
 #define BA_NAME "tcmalloc"
+#elif defined(_WIN32)
+#define BA_NAME "crt"
 #else
 #include <gnu/libc-version.h>
 #define BA_NAME "glibc"
@@ -80,6 +83,9 @@ static int ba_setup(size_t live_bytes, FILE *out)
 	tc_version(&major, &minor, &patch);
 	fprintf(out, "info allocator tcmalloc %d.%d%s (gperftools; malloc "
 	        "checked to be tcmalloc's; default settings)\n", major, minor, patch);
+#elif defined(_WIN32)
+	fprintf(out, "info allocator the C runtime's malloc (mingw-w64's "
+	        "msvcrt.dll: the process heap, HeapAlloc; default settings)\n");
 #else
 	fprintf(out, "info allocator glibc malloc %s (default settings: "
 	        "the baseline every C program starts from)\n", gnu_get_libc_version());

@@ -39,6 +39,31 @@
  *   without the handler.  A handler that does not return leaves the
  *   wrapper's undo undone (a tail pending, a descriptor it opened still
  *   open).
+ *
+ * Windows (_WIN32): the same conventions, with these differences.
+ * - Present: rgn_read_file, rgn_getcwd, rgn_list_dir, rgn_open and
+ *   rgn_close.  Absent (not declared, not in the DLL): what takes or
+ *   gives a C runtime descriptor or has no Windows meaning, rgn_read_fd,
+ *   rgn_read_lines (an int fd: the C runtime's emulation, not the OS's)
+ *   and rgn_readlink (Windows links are reparse points, not paths stored
+ *   in a file).
+ * - Paths in and out are UTF-8, converted to and from UTF-16 for the
+ *   ...W calls; a path that is not valid UTF-8 fails with EINVAL, and a
+ *   name the file system holds as invalid UTF-16 (a lone surrogate)
+ *   comes out with U+FFFD in its place.  The UTF-16 copy of a path lives
+ *   on the stack, or in a scratch region destroyed before the call
+ *   returns when it is long.
+ * - Handles are void * (a HANDLE: <windows.h> is not needed).  rgn_open
+ *   returns NULL on failure, never INVALID_HANDLE_VALUE.  Handles the
+ *   wrappers open are not inheritable (what O_CLOEXEC gives on POSIX),
+ *   and share reading, writing and deletion with other openers, as a
+ *   POSIX file would.
+ * - errno comes from the Windows error code, mapped as the OS layer maps
+ *   it (ERROR_FILE_NOT_FOUND and ERROR_PATH_NOT_FOUND: ENOENT;
+ *   ERROR_ACCESS_DENIED: EACCES, or EISDIR when the path names a
+ *   directory; ERROR_DIRECTORY: ENOTDIR; the memory errors: ENOMEM;
+ *   ERROR_FILENAME_EXCED_RANGE: ENAMETOOLONG; an unlisted code: EIO).
+ * - There is no EINTR to retry.
  */
 #ifndef RGN_SYS_H
 #define RGN_SYS_H
@@ -58,6 +83,7 @@ extern "C" {
  * the default capacity of a Linux pipe. */
 #define RGN_SYS_RESERVE ((size_t)64 << 10)
 
+#ifndef _WIN32
 /* Read fd from its current offset to end of file; *len (may be NULL)
  * receives the byte count.  Works on pipes, sockets, terminals and files.
  * Returns the bytes, NUL-terminated, in r; on success fd is at end of
@@ -66,19 +92,26 @@ extern "C" {
  * no way to give them back).  fd stays the caller's: it is never closed.
  * NULL with errno: EINVAL (r NULL or not a live region), EBADF (fd
  * negative, or not open for reading), the errors of read(2) (EISDIR, EIO,
- * EAGAIN for a non-blocking fd with no data, ...), ENOMEM. */
+ * EAGAIN for a non-blocking fd with no data, ...), ENOMEM.  Not on
+ * Windows. */
 RGN_API RGN_NODISCARD
 char *rgn_read_fd(rgn_region *r, int fd, size_t *len);
+#endif
 
 /* The whole file at path, as rgn_read_fd (opened read-only with
  * O_CLOEXEC, and closed before returning, whatever the outcome; a FIFO
  * waits for a writer, as open(2) does).  NULL with errno: EINVAL (r or
  * path NULL, r not a live region), the errors of open(2) (ENOENT, EACCES,
  * ENOTDIR, ELOOP, ENAMETOOLONG, EMFILE, ENFILE, ...) and read(2) (EISDIR
- * for a directory, EIO, ...), ENOMEM. */
+ * for a directory, EIO, ...), ENOMEM.
+ * Windows: CreateFileW (GENERIC_READ, OPEN_EXISTING) and ReadFile, the
+ * first reservation sized by GetFileSizeEx (a disk file) and grown as
+ * on POSIX; a pipe reads to its writer's end.  EISDIR for a directory,
+ * ENOENT, EACCES, EINVAL (path not UTF-8), ENOMEM, EIO. */
 RGN_API RGN_NODISCARD
 char *rgn_read_file(rgn_region *r, const char *path, size_t *len);
 
+#ifndef _WIN32
 /* fd read to end of file and split at '\n': an array of *n lines (the
  * newline removed; a last line without one counts too), followed by a
  * NULL entry.  An empty input gives n == 0 and an array holding NULL.
@@ -86,30 +119,45 @@ char *rgn_read_file(rgn_region *r, const char *path, size_t *len);
  * a line ends its string early without starting a new line.  The array
  * and the text both live in r; fd stays the caller's, as in rgn_read_fd.
  * NULL with errno: those of rgn_read_fd, and ENOMEM for the array (a
- * seekable fd is then put back at its offset too). */
+ * seekable fd is then put back at its offset too).  Not on Windows. */
 RGN_API RGN_NODISCARD
 char **rgn_read_lines(rgn_region *r, int fd, size_t *n);
+#endif
 
 /* The current working directory (getcwd(3)), however long: the buffer
  * starts at 256 bytes and grows while getcwd answers ERANGE.  NULL with
  * errno: EINVAL (r NULL or not a live region), the errors of getcwd(3)
- * (ENOENT when the directory was removed, EACCES), ENOMEM. */
+ * (ENOENT when the directory was removed, EACCES), ENOMEM.
+ * Windows: GetCurrentDirectoryW in UTF-8, as Windows writes it (a drive
+ * letter and backslashes, C:\dir; no trailing backslash but at a
+ * drive's root). */
 RGN_API RGN_NODISCARD
 char *rgn_getcwd(rgn_region *r);
 
+#ifndef _WIN32
 /* The target of the symbolic link at path, NUL-terminated, however long
  * (the buffer grows until readlink(2) leaves a byte unused, so it is never
  * truncated).  NULL with errno: EINVAL (r or path NULL, r not a live
  * region, or path not a symbolic link), the other errors of readlink(2)
- * (ENOENT, EACCES, ELOOP, ENAMETOOLONG, ENOTDIR, EIO), ENOMEM. */
+ * (ENOENT, EACCES, ELOOP, ENAMETOOLONG, ENOTDIR, EIO), ENOMEM.  Not on
+ * Windows. */
 RGN_API RGN_NODISCARD
 char *rgn_readlink(rgn_region *r, const char *path);
+#endif
+
+/* The kinds of entry rgn_dirent.type holds: the values of <dirent.h>'s
+ * DT_* on Linux and the BSDs, also where there is no <dirent.h> to
+ * define them (Windows). */
+#define RGN_DT_UNKNOWN 0
+#define RGN_DT_DIR     4
+#define RGN_DT_REG     8
+#define RGN_DT_LNK     10
 
 /* One directory entry. */
 typedef struct rgn_dirent {
 	const char   *name;     /* NUL-terminated, in the region */
 	size_t        namelen;  /* strlen(name) */
-	uint64_t      ino;      /* inode number */
+	uint64_t      ino;      /* inode number (0 on Windows) */
 	unsigned char type;     /* DT_REG, DT_DIR, DT_LNK ... (<dirent.h>);
 	                           DT_UNKNOWN when the file system does not say */
 } rgn_dirent;
@@ -122,10 +170,17 @@ typedef struct rgn_dirent {
  * Linux only.  NULL with errno: EINVAL (r or path NULL, r not a live
  * region), the errors of open(2) (ENOENT, ENOTDIR, EACCES, ELOOP,
  * ENAMETOOLONG, EMFILE, ENFILE, ...) and getdents64(2) (ENOENT for a
- * directory removed meanwhile, EIO, ...), ENOMEM. */
+ * directory removed meanwhile, EIO, ...), ENOMEM.
+ * Windows: FindFirstFileExW and FindNextFileW, each name converted to
+ * UTF-8 straight into the region's tail; ino is 0 (the find calls do not
+ * give a file's ID); type is RGN_DT_DIR for a directory, RGN_DT_LNK for
+ * a symbolic link or junction (a name-surrogate reparse point), else
+ * RGN_DT_REG.  ENOENT, ENOTDIR (path names a file), EACCES, EINVAL,
+ * ENOMEM. */
 RGN_API RGN_NODISCARD
 rgn_dirent *rgn_list_dir(rgn_region *r, const char *path, size_t *n);
 
+#ifndef _WIN32
 /* open(2) whose descriptor belongs to r: destroying or resetting r, or
  * rewinding it to a mark saved before the call, closes it (a cleanup,
  * rgn_on_destroy; after rgn_merge it belongs to the region merged into).
@@ -146,6 +201,32 @@ RGN_API int rgn_open(rgn_region *r, const char *path, int flags, mode_t mode);
  * (Linux releases the descriptor anyway): after those the descriptor is
  * released all the same and no longer r's. */
 RGN_API int rgn_close(rgn_region *r, int fd);
+#else
+/* CreateFileW whose handle belongs to r, as rgn_open's descriptor does on
+ * POSIX: destroying, resetting or rewinding r closes it (CloseHandle, a
+ * cleanup); close it earlier with rgn_close, never with CloseHandle.
+ * flags are open(2)'s, as <fcntl.h> defines them: O_RDONLY, O_WRONLY or
+ * O_RDWR (GENERIC_READ, GENERIC_WRITE, both), with O_CREAT, O_EXCL,
+ * O_TRUNC (OPEN_ALWAYS, CREATE_NEW, CREATE_ALWAYS, TRUNCATE_EXISTING),
+ * O_APPEND (FILE_APPEND_DATA: every write at the end); O_BINARY, O_TEXT
+ * and O_NOINHERIT are accepted and change nothing (a handle has no text
+ * mode and is never inheritable); any other flag is EINVAL.  mode counts
+ * only when O_CREAT creates the file: without the owner's write bit
+ * (0200) the file is created read-only.  Returns the handle, or NULL
+ * with errno (nothing stays open or registered): EINVAL (r or path NULL,
+ * a flag not listed, path not UTF-8), ENOENT, EEXIST, EACCES, EISDIR (a
+ * directory), ENOMEM or EINVAL (r not a live region) when the cleanup
+ * cannot be registered; the handle is then closed again, but what the
+ * open did to the file system (a file created or truncated) stays
+ * done. */
+RGN_API void *rgn_open(rgn_region *r, const char *path, int flags, int mode);
+
+/* Close h, opened by rgn_open on r, now, and drop its cleanup.  0, or -1
+ * with errno: EINVAL (r NULL); EBADF (and h left alone) when h is NULL or
+ * r has no such handle; the errors of CloseHandle (the handle is released
+ * all the same and no longer r's). */
+RGN_API int rgn_close(rgn_region *r, void *h);
+#endif
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,7 @@
  * test that reserves its own space can run, so pick it with CK_RUN_CASE.
  * The exit status is non-zero when any test failed.  On Windows every test
  * runs in a process of its own (isolate.c), and the suites that need fork
- * or rgn_sys are left out.
+ * are left out.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -82,9 +82,7 @@ int main(void)
 	srunner_add_suite(sr, suite_ref());
 	srunner_add_suite(sr, suite_threads());
 	srunner_add_suite(sr, suite_decode());
-#if TST_POSIX /* not built on Windows (tests/meson.build) */
-	srunner_add_suite(sr, suite_sys());
-#endif
+	srunner_add_suite(sr, suite_sys()); /* test-sys-win.c on Windows */
 	srunner_add_suite(sr, suite_debug());
 	srunner_add_suite(sr, suite_report());
 	srunner_add_suite(sr, suite_check());

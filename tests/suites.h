@@ -146,6 +146,11 @@ Suite *suite_ref(void);
 Suite *suite_threads(void);
 Suite *suite_decode(void);
 Suite *suite_sys(void);
+/* The sys suite's OS-free parts (test-sys-tail.c): its "tail" case, and
+ * a region whose chunk is nearly full with the blocks after it held by
+ * *other, so that a wrapper's result must move when it grows. */
+TCase *tst_sys_tail_tcase(void);
+rgn_region *tst_cramped_region(rgn_region **other);
 Suite *suite_debug(void);
 Suite *suite_misuse(rgn_backend backend);
 
