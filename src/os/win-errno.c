@@ -1,9 +1,8 @@
 /*
  * win-errno.c - Windows error codes as errno values.
  *
- * The memory and handle codes map as windows.c's own table maps them
- * (err_of, kept static there), so that the OS layer and the system-call
- * wrappers agree; the file and path codes the wrappers meet are added.
+ * The one table: the OS layer's memory primitives (windows.c) and the
+ * system-call wrappers (sys-windows.c) both map through it.
  */
 #include "win-errno.h"
 
@@ -15,7 +14,7 @@ int rgn_os_win_errno(unsigned long code)
 	switch (code) {
 	case ERROR_SUCCESS:
 		return 0;
-	/* memory, as windows.c */
+	/* memory, handles, I/O */
 	case ERROR_NOT_ENOUGH_MEMORY:
 	case ERROR_OUTOFMEMORY:
 	case ERROR_COMMITMENT_LIMIT:

@@ -1,6 +1,6 @@
 /*
  * win-errno.h - Windows error codes as errno values (win-errno.c), for
- * the files of src/os/ that speak to Windows about files and paths.
+ * the files of src/os/ that speak to Windows.
  */
 #ifndef RGN_WIN_ERRNO_H
 #define RGN_WIN_ERRNO_H

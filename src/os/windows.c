@@ -22,61 +22,18 @@
  * regions: rgn_os_guard answers EINVAL and the checking mode uses
  * VirtualProtect.
  *
- * Every Windows error code becomes an errno value in one place (err_of).
+ * Every Windows error code becomes an errno value in one place
+ * (win-errno.c, shared with the system-call wrappers).
  * Every primitive first asks rgn_os_fault (os.h) whether a test wants it
  * to fail.
  */
 #include "os.h"
+#include "win-errno.h"
 
 #include <errno.h>
 #include <io.h>
 #include <stdatomic.h>
 #include <windows.h>
-
-/* ---- errors ------------------------------------------------------------------ */
-
-/* The errno value for a Windows error code: the one mapping. */
-static int err_of(DWORD e)
-{
-	switch (e) {
-	case ERROR_SUCCESS:
-		return 0;
-	case ERROR_NOT_ENOUGH_MEMORY:
-	case ERROR_OUTOFMEMORY:
-	case ERROR_COMMITMENT_LIMIT:
-	case ERROR_COMMITMENT_MINIMUM:
-	case ERROR_PAGEFILE_QUOTA:
-	case ERROR_NO_SYSTEM_RESOURCES:
-		return ENOMEM;
-	case ERROR_INVALID_ADDRESS:
-		return EFAULT;
-	case ERROR_INVALID_HANDLE:
-		return EBADF;
-	case ERROR_ACCESS_DENIED:
-	case ERROR_LOCK_VIOLATION:
-	case ERROR_SHARING_VIOLATION:
-		return EACCES;
-	case ERROR_FILE_INVALID:
-	case ERROR_MAPPED_ALIGNMENT:
-	case ERROR_INVALID_PARAMETER:
-		return EINVAL;
-	case ERROR_DISK_FULL:
-	case ERROR_HANDLE_DISK_FULL:
-		return ENOSPC;
-	case ERROR_BROKEN_PIPE:
-	case ERROR_NO_DATA:
-		return EPIPE;
-	default:
-		return EIO;
-	}
-}
-
-static int last_err(void)
-{
-	int e = err_of(GetLastError());
-
-	return e ? e : EIO;
-}
 
 /* ---- the system's figures and VirtualAlloc2 ------------------------------------ */
 
@@ -155,7 +112,7 @@ int rgn_os_reserve(size_t size, size_t align, void **out)
 		/* every allocation starts on the granularity */
 		p = VirtualAlloc(NULL, size, MEM_RESERVE, PAGE_NOACCESS);
 		if (!p)
-			return last_err();
+			return rgn_os_win_last_errno();
 		*out = p;
 		return 0;
 	}
@@ -167,7 +124,7 @@ int rgn_os_reserve(size_t size, size_t align, void **out)
 		}
 		if (p) /* an implementation that ignored the requirement */
 			VirtualFree(p, 0, MEM_RELEASE);
-		else if (err_of(GetLastError()) == ENOMEM)
+		else if (rgn_os_win_errno(GetLastError()) == ENOMEM)
 			return ENOMEM;
 		/* else (ERROR_INVALID_PARAMETER, say): the fallback */
 	}
@@ -176,7 +133,7 @@ int rgn_os_reserve(size_t size, size_t align, void **out)
 
 		p = VirtualAlloc(NULL, size + align, MEM_RESERVE, PAGE_NOACCESS);
 		if (!p)
-			return last_err();
+			return rgn_os_win_last_errno();
 		at = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
 		VirtualFree(p, 0, MEM_RELEASE);
 		p = VirtualAlloc(at, size, MEM_RESERVE, PAGE_NOACCESS);
@@ -203,7 +160,7 @@ int rgn_os_reserve_at(void *addr, size_t size)
 		return EINVAL;
 	p = VirtualAlloc(addr, size, MEM_RESERVE, PAGE_NOACCESS);
 	if (!p)
-		return GetLastError() == ERROR_INVALID_ADDRESS ? EEXIST : last_err();
+		return GetLastError() == ERROR_INVALID_ADDRESS ? EEXIST : rgn_os_win_last_errno();
 	if (p != addr) {
 		VirtualFree(p, 0, MEM_RELEASE);
 		return EEXIST;
@@ -223,7 +180,7 @@ int rgn_os_commit(void *addr, size_t size)
 	 * made inaccessible) */
 	if (!VirtualAlloc(addr, size, MEM_COMMIT, PAGE_READWRITE) ||
 	    !VirtualProtect(addr, size, PAGE_READWRITE, &old))
-		return last_err();
+		return rgn_os_win_last_errno();
 	return 0;
 }
 
@@ -234,12 +191,12 @@ int rgn_os_decommit(void *addr, size_t size)
 	if ((err = rgn_os_fault()) != 0)
 		return err;
 	if (!VirtualFree(addr, size, MEM_DECOMMIT))
-		return last_err();
+		return rgn_os_win_last_errno();
 	/* the charge was given back a moment ago: taking it again fails only
 	 * if another process took it meanwhile, and then the range is left
 	 * inaccessible (ENOMEM) */
 	if (!VirtualAlloc(addr, size, MEM_COMMIT, PAGE_READWRITE))
-		return last_err();
+		return rgn_os_win_last_errno();
 	return 0;
 }
 
@@ -251,7 +208,7 @@ int rgn_os_decommit_lazy(void *addr, size_t size)
 		return err;
 	/* the protection argument is ignored for MEM_RESET */
 	if (!VirtualAlloc(addr, size, MEM_RESET, PAGE_NOACCESS))
-		return last_err();
+		return rgn_os_win_last_errno();
 	return 0;
 }
 
@@ -264,13 +221,13 @@ int rgn_os_release(void *addr, size_t size)
 	if ((err = rgn_os_fault()) != 0)
 		return err;
 	if (VirtualQuery(addr, &mbi, sizeof mbi) == 0)
-		return last_err();
+		return rgn_os_win_last_errno();
 	/* only a whole allocation goes back (partial_release is false) */
 	if (mbi.AllocationBase != addr)
 		return EINVAL;
 	if (mbi.Type == MEM_MAPPED)
-		return UnmapViewOfFile(addr) ? 0 : last_err();
-	return VirtualFree(addr, 0, MEM_RELEASE) ? 0 : last_err();
+		return UnmapViewOfFile(addr) ? 0 : rgn_os_win_last_errno();
+	return VirtualFree(addr, 0, MEM_RELEASE) ? 0 : rgn_os_win_last_errno();
 }
 
 int rgn_os_protect_none(void *addr, size_t size)
@@ -280,14 +237,14 @@ int rgn_os_protect_none(void *addr, size_t size)
 
 	if ((err = rgn_os_fault()) != 0)
 		return err;
-	return VirtualProtect(addr, size, PAGE_NOACCESS, &old) ? 0 : last_err();
+	return VirtualProtect(addr, size, PAGE_NOACCESS, &old) ? 0 : rgn_os_win_last_errno();
 }
 
 int rgn_os_protect_read(void *addr, size_t size)
 {
 	DWORD old;
 
-	return VirtualProtect(addr, size, PAGE_READONLY, &old) ? 0 : last_err();
+	return VirtualProtect(addr, size, PAGE_READONLY, &old) ? 0 : rgn_os_win_last_errno();
 }
 
 int rgn_os_guard(void *addr, size_t size)
@@ -321,9 +278,9 @@ int rgn_os_map_file(int fd, size_t size, void **out)
 		return EBADF;
 	m = CreateFileMappingW(f, NULL, PAGE_READONLY, 0, 0, NULL);
 	if (!m)
-		return last_err();
+		return rgn_os_win_last_errno();
 	p = MapViewOfFile(m, FILE_MAP_READ, 0, 0, size);
-	err = p ? 0 : last_err();
+	err = p ? 0 : rgn_os_win_last_errno();
 	CloseHandle(m);
 	if (!err)
 		*out = p;
@@ -353,7 +310,7 @@ int rgn_os_write_all(int fd, struct rgn_os_buf *b, int n)
 			DWORD want = left > (1u << 30) ? 1u << 30 : (DWORD)left, put = 0;
 
 			if (!WriteFile(h, p, want, &put, NULL))
-				return last_err();
+				return rgn_os_win_last_errno();
 			if (put == 0)
 				return EIO;
 			p += put;
@@ -377,13 +334,13 @@ int rgn_os_pread(int fd, void *p, size_t n, uint64_t off, size_t *got)
 	if (h == INVALID_HANDLE_VALUE)
 		return EBADF;
 	if (!SetFilePointerEx(h, zero, &pos, FILE_CURRENT))
-		return last_err();
+		return rgn_os_win_last_errno();
 	ov.Offset = (DWORD)off;
 	ov.OffsetHigh = (DWORD)(off >> 32);
 	if (!ReadFile(h, p, want, &k, &ov)) {
 		DWORD e = GetLastError();
 		if (e != ERROR_HANDLE_EOF)
-			err = err_of(e) ? err_of(e) : EIO;
+			err = rgn_os_win_errno(e) ? rgn_os_win_errno(e) : EIO;
 		k = 0;
 	}
 	SetFilePointerEx(h, pos, NULL, FILE_BEGIN);
@@ -402,7 +359,7 @@ int rgn_os_file_size(int fd, uint64_t *size)
 	if (GetFileType(h) != FILE_TYPE_DISK)
 		return EINVAL;
 	if (!GetFileInformationByHandle(h, &fi))
-		return last_err();
+		return rgn_os_win_last_errno();
 	if (fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
 		return EINVAL;
 	*size = ((uint64_t)fi.nFileSizeHigh << 32) | fi.nFileSizeLow;
