@@ -13,14 +13,14 @@
  * copied, and where to, is kept in a table of the copy's own, indexed
  * like the source memory:
  *
- *   top[i]      one word per 512 bytes of the source's address range
- *               (the space's blocks, or a reservation's pages): 0 (nothing
- *               copied from there yet; with RGN_COPY_ONLY_SRC, out of
- *               scope), SCOPE (in scope, nothing copied yet), or the
- *               number of that range's leaf
- *   leaf[g]     one 32-bit word per 8-byte granule of those 512 bytes:
- *               the reference of the copy of the object starting there,
- *               or 0
+ *   top[i]      one word per 512 bytes of the source's references, from
+ *               the reference base (reference r's entry is r / 64): 0
+ *               (nothing copied from there yet; with RGN_COPY_ONLY_SRC,
+ *               out of scope), SCOPE (in scope, nothing copied yet), or
+ *               where that range's leaf starts (leaf k: k * 64 + 2)
+ *   leaf[g]     one 32-bit word per 8-byte granule of those 512 bytes
+ *               (r's is r % 64): the reference of the copy of the object
+ *               starting there, or 0
  *
  * Both live in mappings of the copy's own, faulted in (zeroed) as they are
  * first touched: the copy takes no block of the space for its
@@ -81,12 +81,15 @@ struct fwd_mem {
 };
 
 struct fwd {
-	const char     *origin;   /* top[i] covers [origin + i * 512, + 512) */
+	const char     *origin;   /* top[i] covers [origin + i * 512, + 512);
+	                             the reference base, so that a reference
+	                             g's top entry is g / 64, its slot g % 64 */
 	const char     *lo, *hi;  /* the source's readable bytes */
-	uint32_t       *top;      /* 0, TOP_SCOPE, or leaf k as k + TOP_LEAF */
+	uint32_t       *top;      /* 0, TOP_SCOPE, or leaf k as its first
+	                             word's index in leaf_at */
 	size_t          ntop;
 	struct fwd_mem  m;
-	char           *leaf_at;  /* m.leaves.base - TOP_LEAF * LEAF_BYTES */
+	uint32_t       *leaf_at;  /* leaf k is leaf_at + k * 64 + TOP_LEAF */
 	uint32_t        nleaves;
 	uint32_t       *owner;    /* owner[k]: the top entry of leaf k */
 	uint32_t        nowner;   /* owner's capacity */
@@ -107,12 +110,18 @@ struct fwd {
  * (DESIGN.md 16).  A kept leaf is cleared when it is handed out again,
  * just before it is used, rather than all of them after the copy.  One slot,
  * taken for the whole copy: a copy that finds it taken maps its own.
- * rgn_space_trim gives it back.
+ * The work array goes with it (grown by doubling, a breadth-first copy of
+ * a million objects reallocated it ten times).  rgn_space_trim gives both
+ * back.
  */
+#define WORK_KEEP ((size_t)1 << 20)     /* work entries kept (16 MiB) */
+
 static struct {
 	atomic_flag    busy;
 	struct fwd_mem m;         /* m.top NULL: nothing kept */
-} kept = { ATOMIC_FLAG_INIT, { 0 } };
+	void          *work;      /* work_cap entries (struct todo), or NULL */
+	size_t         work_cap;
+} kept = { ATOMIC_FLAG_INIT, { 0 }, NULL, 0 };
 
 static void copy_trim(void);
 
@@ -181,13 +190,13 @@ static int fwd_init(struct fwd *f, const char *origin, const char *lo, const cha
 	if (f->kept)
 		kept.m.top = NULL; /* taken */
 	f->top = f->m.top;
-	f->leaf_at = f->m.leaves.base - TOP_LEAF * LEAF_BYTES;
+	f->leaf_at = (uint32_t *)(void *)f->m.leaves.base - TOP_LEAF;
 	return 0;
 }
 
 static inline uint32_t *fwd_leaf(const struct fwd *f, uint32_t top)
 {
-	return (uint32_t *)(void *)(f->leaf_at + (size_t)top * LEAF_BYTES);
+	return f->leaf_at + top;
 }
 
 static void unscope_span(void *arg, uint32_t b, uint32_t n);
@@ -230,6 +239,9 @@ static void copy_trim(void)
 {
 	if (!atomic_flag_test_and_set_explicit(&kept.busy, memory_order_acquire)) {
 		fwd_mem_free(&kept.m);
+		free(kept.work);
+		kept.work = NULL;
+		kept.work_cap = 0;
 		atomic_flag_clear_explicit(&kept.busy, memory_order_release);
 	}
 }
@@ -275,10 +287,10 @@ static rgn_noinline uint32_t *leaf_new(struct fwd *f, size_t i, int *err)
 		return NULL;
 	f->owner[k] = (uint32_t)i;
 	f->nleaves++;
-	f->top[i] = k + TOP_LEAF;
+	f->top[i] = k * LEAF_SLOTS + TOP_LEAF;
 	if ((size_t)k * LEAF_BYTES < f->m.dirty)
-		memset(fwd_leaf(f, k + TOP_LEAF), 0, LEAF_BYTES);
-	return fwd_leaf(f, k + TOP_LEAF);
+		memset(fwd_leaf(f, f->top[i]), 0, LEAF_BYTES);
+	return fwd_leaf(f, f->top[i]);
 }
 
 /* ---- destinations ---------------------------------------------------------------------- */
@@ -487,7 +499,7 @@ static rgn_noinline rgn_ref copy_one(rgn_tracer *t, rgn_ref ref, const char *p, 
 			fail(t, err);
 			return 0;
 		}
-		slot = &leaf[((uintptr_t)p >> 3) & (LEAF_SLOTS - 1)];
+		slot = &leaf[ref & (LEAF_SLOTS - 1)];
 	}
 #if RGN_DEBUG >= 1
 	/* a block of the space no region holds: a destroyed region's (seen
@@ -558,7 +570,7 @@ static inline void visit(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
 	}
 	top = f->top[(size_t)(p - f->origin) >> LEAF_SHIFT];
 	if (rgn_likely(top > TOP_SCOPE)) {
-		slot = fwd_leaf(f, top) + (((uintptr_t)p >> 3) & (LEAF_SLOTS - 1));
+		slot = fwd_leaf(f, top) + (ref & (LEAF_SLOTS - 1));
 		if (rgn_likely(*slot != 0)) {
 			*field = *slot;
 			return;
@@ -607,22 +619,24 @@ static inline void scan(rgn_tracer *t, char *copy, const rgn_layout *l, bool bac
 /*
  * The drain's common case, kept in locals: the tracer's fields cannot
  * stay in registers through t, since the copied bytes may alias them, and
- * the loop waited on reloading them (DESIGN.md 16).  A field is
- * done here when its target is copied already, or is new, of a plain
- * layout checked lately (plain(), below), inside the source, with room at the destination
- * and in the work; anything else goes to visit() with t in sync.
+ * the loop waited on reloading them (DESIGN.md 16).  A field is done
+ * here when its target is copied already, or is new, of a plain layout
+ * checked lately (plain(), below), inside the source, with room at the
+ * destination and in the work; anything else goes to visit() with t in
+ * sync.
  */
 struct hot {
-	const char       *sbase, *origin, *lo, *hi;
-	size_t            span;          /* hi - lo */
+	const char       *sbase, *hi;
+	uint32_t          gtop;          /* a reference in the table is below it */
+	uint32_t          rlo;           /* a new object's is at least this */
 	const uint32_t   *top;
-	char             *leaf_at;
-	char             *cur, *end;
+	uint32_t         *leaf_at;
+	char             *cur, *end, *cur0;
 	uintptr_t         vbase;
-	struct todo      *work;
-	size_t            head, nwork, cap;
-	size_t            objects, bytes;
-	const rgn_layout *plain0, *plain1; /* t->ok's plain ones, or NULL */
+	struct todo      *work, *rd, *wr, *wend; /* queue [rd, wr), stack [work, wr) */
+	size_t            objects;
+	const rgn_layout *plain0, *plain1; /* t->ok's plain ones, never NULL */
+	struct fwd       *f;             /* for new leaves */
 };
 
 /* Copied here, every field visited here: sized by its table, no trace
@@ -633,88 +647,142 @@ static inline const rgn_layout *plain(const rgn_layout *l)
 	               ? l : NULL;
 }
 
-static rgn_always_inline void hot_load(struct hot *h, const rgn_tracer *t)
+static const rgn_layout no_layout;
+
+static rgn_always_inline void hot_load(struct hot *h, rgn_tracer *t)
 {
-	*h = (struct hot){ t->sbase, t->f.origin, t->f.lo, t->f.hi, (size_t)(t->f.hi - t->f.lo),
-	                   t->f.top, t->f.leaf_at, t->d.cur, t->d.end, t->d.vbase, t->work,
-	                   t->head, t->nwork, t->cap, t->objects, t->bytes,
-	                   plain(t->ok[0]), plain(t->ok[1]) };
+	*h = (struct hot){
+		.sbase = t->sbase, .hi = (const char *)((uintptr_t)t->f.hi & ~(uintptr_t)7),
+		.gtop = (uint32_t)((size_t)(t->f.hi - t->sbase + 7) >> 3),
+		.rlo = (uint32_t)((size_t)(t->f.lo - t->sbase + 7) >> 3),
+		.top = t->f.top, .leaf_at = t->f.leaf_at,
+		.cur = t->d.cur, .end = t->d.end, .cur0 = t->d.cur, .vbase = t->d.vbase,
+		.work = t->work, .rd = t->work + t->head, .wr = t->work + t->nwork,
+		.wend = t->work + t->cap, .objects = t->objects,
+		.plain0 = plain(t->ok[0]), .plain1 = plain(t->ok[1]),
+		.f = &t->f,
+	};
+	/* never NULL, so that a NULL layout matches neither */
+	if (!h->plain0)
+		h->plain0 = &no_layout;
+	if (!h->plain1)
+		h->plain1 = h->plain0;
 }
 
 static rgn_always_inline void hot_store(const struct hot *h, rgn_tracer *t)
 {
 	t->d.cur = h->cur;
-	t->head = h->head;
-	t->nwork = h->nwork;
+	t->head = (size_t)(h->rd - h->work);
+	t->nwork = (size_t)(h->wr - h->work);
 	t->objects = h->objects;
-	t->bytes = h->bytes;
+	t->bytes += (size_t)(h->cur - h->cur0);
 }
 
-/* *field's target, found or copied: true, or false with nothing done. */
+/* *field's target, found or copied: true, or false with nothing done.
+ * Found, it costs a bound and two loads, all in granules: the table
+ * counts from the reference base, so a reference's top entry is ref / 64
+ * and its slot ref % 64.  Below the source's first byte there are top
+ * entries (f.origin <= f.lo) but no copies: a slot there reads 0, and a
+ * new object's reference is checked against rlo. */
 static rgn_always_inline bool hot_visit(struct hot *h, rgn_ref *field, const rgn_layout *l)
 {
 	rgn_ref ref = *field, nref;
-	const char *p = h->sbase + ((size_t)ref << 3);
 	uint32_t top, *slot, count;
-	size_t size, n;
+	const char *p;
+	size_t size, n, room;
 	char *copy;
-	bool work;
 
 	if (!ref)
 		return true;
-	if (rgn_unlikely((size_t)(p - h->lo) >= h->span))
+	if (rgn_unlikely(ref >= h->gtop))
 		return false;
-	top = h->top[(size_t)(p - h->origin) >> LEAF_SHIFT];
-	if (rgn_unlikely(top <= TOP_SCOPE))
-		return false;
-	slot = (uint32_t *)(void *)(h->leaf_at + (size_t)top * LEAF_BYTES) +
-	       (((uintptr_t)p >> 3) & (LEAF_SLOTS - 1));
-	nref = *slot;
-	if (nref) {
-		*field = nref;
-		return true;
+	top = h->top[ref >> (LEAF_SHIFT - 3)];
+	if (rgn_likely(top > TOP_SCOPE)) {
+		slot = h->leaf_at + top + (ref & (LEAF_SLOTS - 1));
+		nref = *slot;
+		if (nref) {
+			*field = nref;
+			return true;
+		}
+	} else {
+		/* no copy from these 512 bytes yet: a leaf for them, if they
+		 * are in scope and the source's (an error is met again in
+		 * copy_one, and kept) */
+		int err;
+
+		if ((top == 0 && h->f->scoped) || ref < h->rlo ||
+		    !(slot = leaf_new(h->f, ref >> (LEAF_SHIFT - 3), &err)))
+			return false;
+		slot += ref & (LEAF_SLOTS - 1);
 	}
 #if RGN_DEBUG >= 1
 	return false; /* copy_one checks the source's block first */
 #endif
-	/* the fixed part inside the source before its count is read */
-	if (rgn_unlikely(!l || (l != h->plain0 && l != h->plain1) ||
-	                 (size_t)(h->hi - p) < l->size))
+	/* the fixed part inside the source before its count is read; room
+	 * is whole granules (f.hi is), so size fitting is n fitting */
+	p = h->sbase + ((size_t)ref << 3);
+	room = (size_t)(h->hi - p);
+	if (rgn_unlikely(l != h->plain0 && l != h->plain1))
 		return false;
 	size = l->size;
+	if (rgn_unlikely(ref < h->rlo || room < size))
+		return false;
 	if (l->tail == RGN_TAIL_BYTES) {
+		/* (a 32-bit count of 32-bit elements cannot overflow) */
 		memcpy(&count, p + l->count_at, sizeof(count));
 		size += (size_t)count * l->elem;
+		if (rgn_unlikely(room < size))
+			return false;
 	}
 	n = rgn_round8(size);
-	work = l->nrefs != 0;
 	copy = h->cur;
-	/* (a 32-bit count of 32-bit elements cannot overflow the size) */
-	if (rgn_unlikely(n > (size_t)(h->hi - p) || n > (size_t)(h->end - copy) ||
-	                 (work && h->nwork == h->cap)))
+	if (rgn_unlikely(n > (size_t)(h->end - copy)))
 		return false;
+	if (l->nrefs) {
+		if (rgn_unlikely(h->wr == h->wend))
+			return false;
+		h->wr->copy = copy;
+		h->wr->l = l;
+		h->wr++;
+	}
 	h->cur = copy + n;
 	copy_bytes(copy, p, size, n);
 	nref = (rgn_ref)(((uintptr_t)copy - h->vbase) >> 3);
 	*slot = nref;
 	*field = nref;
 	h->objects++;
-	h->bytes += n;
-	if (work)
-		h->work[h->nwork++] = (struct todo){ copy, l };
 	return true;
 }
 
+/* A field hot_visit could not do: done by visit() with t in sync; leaves
+ * the drain on an error. */
+#define COLD_VISIT(field, to)                  \
+	do {                                   \
+		hot_store(&h, t);              \
+		visit(t, (field), (to));       \
+		hot_load(&h, t);               \
+		if (t->err)                    \
+			goto out;              \
+	} while (0)
+
+#define HOT_FIELD(copy, refs, to, k)                                                   \
+	do {                                                                           \
+		rgn_ref *field_ = (rgn_ref *)(void *)((copy) + (refs)[k]);             \
+		if (rgn_unlikely(!hot_visit(&h, field_, (to)[k])))                     \
+			COLD_VISIT(field_, (to)[k]);                                   \
+	} while (0)
+
 /* Take copies off the work and visit their fields until none is left:
  * breadth-first the oldest, in field order; depth-first the newest, last
- * field first. */
+ * field first.  Layouts of two and three fields (a pair, a node) are
+ * unrolled. */
 static rgn_always_inline void drain(rgn_tracer *t, bool breadth)
 {
 	struct hot h;
 
 	hot_load(&h, t);
-	while (breadth ? h.head < h.nwork : h.nwork > 0) {
-		struct todo w = breadth ? h.work[h.head++] : h.work[--h.nwork];
+	while (breadth ? h.rd < h.wr : h.wr > h.work) {
+		struct todo w = breadth ? *h.rd++ : *--h.wr;
 		const rgn_layout *l = w.l;
 
 		if (rgn_likely(l == h.plain0 || l == h.plain1)) {
@@ -722,17 +790,16 @@ static rgn_always_inline void drain(rgn_tracer *t, bool breadth)
 			const uint32_t nrefs = l->nrefs, *refs = l->refs;
 			const rgn_layout *const *to = l->to;
 
-			for (uint32_t i = 0; i < nrefs; i++) {
-				uint32_t k = breadth ? i : nrefs - 1 - i;
-				rgn_ref *field = (rgn_ref *)(void *)(w.copy + refs[k]);
-
-				if (rgn_likely(hot_visit(&h, field, to[k])))
-					continue;
-				hot_store(&h, t);
-				visit(t, field, to[k]);
-				hot_load(&h, t);
-				if (t->err)
-					goto out;
+			if (nrefs == 3) {
+				HOT_FIELD(w.copy, refs, to, breadth ? 0 : 2);
+				HOT_FIELD(w.copy, refs, to, 1);
+				HOT_FIELD(w.copy, refs, to, breadth ? 2 : 0);
+			} else if (nrefs == 2) {
+				HOT_FIELD(w.copy, refs, to, breadth ? 0 : 1);
+				HOT_FIELD(w.copy, refs, to, breadth ? 1 : 0);
+			} else {
+				for (uint32_t i = 0; i < nrefs; i++)
+					HOT_FIELD(w.copy, refs, to, breadth ? i : nrefs - 1 - i);
 			}
 		} else {
 			hot_store(&h, t);
@@ -747,6 +814,9 @@ out:
 	if (breadth && !t->err)
 		t->nwork = t->head = 0;
 }
+
+#undef HOT_FIELD
+#undef COLD_VISIT
 
 static void drain_depth(rgn_tracer *t)
 {
@@ -776,8 +846,7 @@ static int source_of(const rgn_region *src, const char **base, const char **orig
 		*hi = b + used;
 		return 0;
 	}
-	*base = rgn_blocks_ref_base();
-	*origin = rgn_space_g.base;
+	*base = *origin = rgn_blocks_ref_base();
 	*lo = rgn_space_g.base + RGN_BLOCK_SIZE;
 	*hi = *lo + rgn_space_committed();
 	return 0;
@@ -817,13 +886,25 @@ static int tracer_init(rgn_tracer *t, const char *fn, const rgn_region *src,
 			rgn_region_spans(src, scope_span, &t->f);
 		}
 	}
+	if (t->f.kept) {
+		t->work = kept.work;
+		t->cap = kept.work_cap;
+		kept.work = NULL;
+		kept.work_cap = 0;
+	}
 	return 0;
 }
 
 static void tracer_free(rgn_tracer *t)
 {
+	/* (the kept slot is still t's until fwd_free lets it go) */
+	if (t->f.kept && t->cap <= WORK_KEEP) {
+		kept.work = t->work;
+		kept.work_cap = t->cap;
+	} else {
+		free(t->work);
+	}
 	fwd_free(&t->f);
-	free(t->work);
 }
 
 /* Copy every root, each followed by what it reaches. */
@@ -873,7 +954,7 @@ int rgn_copy_as(const char *fn, rgn_region *dst, const rgn_region *src, rgn_ref 
 		if (heap) {
 			/* every copy made goes back */
 			for (uint32_t k = 0; k < t.f.nleaves; k++) {
-				const uint32_t *leaf = fwd_leaf(&t.f, k + TOP_LEAF);
+				const uint32_t *leaf = fwd_leaf(&t.f, k * LEAF_SLOTS + TOP_LEAF);
 
 				for (size_t g = 0; g < LEAF_SLOTS; g++)
 					if (leaf[g])
