@@ -100,6 +100,7 @@ struct fwd {
 
 #define TOP_LEAF 2u
 #define LEAVES_STEP ((size_t)1 << 20)
+#define LEAF_BATCH  16u                 /* leaves cleared at once: 4 KiB */
 #define FWD_KEEP    ((size_t)16 << 20)  /* leaf bytes kept resident */
 
 /*
@@ -283,13 +284,19 @@ static rgn_noinline uint32_t *leaf_new(struct fwd *f, size_t i, int *err)
 		f->owner = v;
 		f->nowner = cap;
 	}
-	if ((*err = rgn_resv_commit(&f->m.leaves, ((size_t)k + 1) * LEAF_BYTES)) != 0)
+	if (((size_t)k + 1) * LEAF_BYTES > f->m.leaves.committed &&
+	    (*err = rgn_resv_commit(&f->m.leaves, ((size_t)k + 1) * LEAF_BYTES)) != 0)
 		return NULL;
 	f->owner[k] = (uint32_t)i;
 	f->nleaves++;
 	f->top[i] = k * LEAF_SLOTS + TOP_LEAF;
-	if ((size_t)k * LEAF_BYTES < f->m.dirty)
-		memset(fwd_leaf(f, f->top[i]), 0, LEAF_BYTES);
+	/* kept leaves are cleared a batch at a time, as the batch's first is
+	 * handed out (leaves go out in order; a batch lies in one commit step) */
+	if (k % LEAF_BATCH == 0 && (size_t)k * LEAF_BYTES < f->m.dirty) {
+		size_t n = f->m.dirty - (size_t)k * LEAF_BYTES;
+
+		memset(fwd_leaf(f, f->top[i]), 0, n < LEAF_BATCH * LEAF_BYTES ? n : LEAF_BATCH * LEAF_BYTES);
+	}
 	return fwd_leaf(f, f->top[i]);
 }
 
