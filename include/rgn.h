@@ -1117,6 +1117,18 @@ struct rgn_image_base_ {
  * Thread-safe; the image may be read from any number of threads. */
 RGN_API RGN_NODISCARD
 rgn_image *rgn_image_open(int fd, rgn_ref *root);
+/* rgn_image_open with flags (0 is rgn_image_open):
+ *   RGN_IMAGE_TRUSTED  the body's checksum is not computed (the header is
+ *                      checked as ever): the open reads no page of the
+ *                      body, whose pages come in as they are first read.
+ *                      Damage to the body then goes unnoticed: for images
+ *                      whose writer the caller trusts (one it wrote
+ *                      itself, a sealed memfd from a process of its own).
+ *                      No open checks the references inside an image.
+ * EINVAL for any other flag. */
+#define RGN_IMAGE_TRUSTED 0x1u
+RGN_API RGN_NODISCARD
+rgn_image *rgn_image_open_with(int fd, rgn_ref *root, unsigned flags);
 /* Bytes of the image, header page included (its references decode below
  * base + size).  0 with EINVAL if img is NULL or not an open image. */
 RGN_API size_t rgn_image_size(const rgn_image *img);

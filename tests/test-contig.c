@@ -716,6 +716,47 @@ START_TEST(test_contig_image_body_damaged)
 }
 END_TEST
 
+/* A trusted open leaves the body's checksum out, and only that: the
+ * damaged body opens and reads as it is, a damaged header is still
+ * refused, and a flag it does not know is EINVAL. */
+START_TEST(test_contig_image_trusted)
+{
+	rgn_image *img;
+	rgn_ref root;
+	size_t size;
+	char byte;
+	int fd;
+
+	tst_init(16 * MiB, 0);
+	fd = good_image(&size);
+	tst_null_with(rgn_image_open_with(fd, NULL, 0x2), EINVAL);
+	tst_null_with(rgn_image_open_with(fd, NULL, RGN_IMAGE_TRUSTED | 0x80000000u), EINVAL);
+	img = rgn_image_open_with(fd, &root, 0);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_str_eq(RGN_IMAGE_AT(img, char, root), "payload");
+	rgn_image_close(img);
+	/* the payload's first byte changed (references count from the
+	 * file's first byte): checked, refused; trusted, read as it is */
+	ck_assert_int_eq(pwrite(fd, "P", 1, (off_t)root << 3), 1);
+	tst_null_with(rgn_image_open_with(fd, NULL, 0), EBADMSG);
+	img = rgn_image_open_with(fd, &root, RGN_IMAGE_TRUSTED);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_str_eq(RGN_IMAGE_AT(img, char, root), "Payload");
+	ck_assert_uint_eq(rgn_image_size(img), size);
+	rgn_image_close(img);
+	/* the header is checked as ever */
+	ck_assert_int_eq(pread(fd, &byte, 1, 24), 1);
+	byte ^= 0x40;
+	ck_assert_int_eq(pwrite(fd, &byte, 1, 24), 1);
+	tst_null_with(rgn_image_open_with(fd, NULL, RGN_IMAGE_TRUSTED), EBADMSG);
+	close(fd);
+	fd = good_image(&size);
+	ck_assert_int_eq(ftruncate(fd, (off_t)size - 8), 0);
+	tst_null_with(rgn_image_open_with(fd, NULL, RGN_IMAGE_TRUSTED), ENODATA);
+	close(fd);
+}
+END_TEST
+
 /* An image opened from a file stays whole when the file is cut short
  * afterwards: every byte it was promised reads back, no SIGBUS.  (On
  * Windows the image maps the file, and the file cannot be cut short
@@ -812,6 +853,7 @@ Suite *suite_contig(void)
 	tcase_add_test(tc, test_contig_image_large_object);
 	tcase_add_test(tc, test_contig_image_errors);
 	tcase_add_test(tc, test_contig_image_body_damaged);
+	tcase_add_test(tc, test_contig_image_trusted);
 	tcase_add_test(tc, test_contig_image_file_truncated_after_open);
 #if TST_POSIX
 	tcase_add_test(tc, test_contig_image_sealed_memfd);

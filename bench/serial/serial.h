@@ -27,6 +27,9 @@ struct serial_result {
 	double untimed_ns;    /* work left out of the figures (rgn: building) */
 	double copy_ns;       /* rgn's tracing copy alone, into warm memory,
 	                         timed apart (0: not measured) */
+	double trusted_open_ns, trusted_traverse_ns;
+	                      /* rgn: opened again without the body's
+	                         checksum, and walked (0: not measured) */
 	uint64_t bytes;       /* the file */
 	uint64_t checksum;
 	uint64_t visits;      /* nodes the walk reached (shared ones each time) */
