@@ -5,7 +5,9 @@
  * opened as an image three times: as it is, with the header's checksum
  * made right, and with the header's size field set to the file's length
  * and the checksum made right (so that the fuzzer gets past the cheap
- * refusals to the checks behind them).  Opening must either fail with one
+ * refusals to the checks behind them); the last one is opened trusted too
+ * (RGN_IMAGE_TRUSTED: no body checksum), which must open whatever the
+ * checked open opens, and more.  Opening must either fail with one
  * of the documented errno values or give an image whose size is the
  * file's, whose root lies inside it, and whose bytes past the header page
  * are the file's; reading all of them, entering and closing it must not
@@ -13,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +49,8 @@ static uint64_t fnv1a(const uint8_t *p, size_t n)
 
 static int memfd = -1;
 
-static void try_open(const uint8_t *data, size_t size)
+/* Open data as an image with flags and read it all: whether it opened. */
+static bool try_open(const uint8_t *data, size_t size, unsigned flags)
 {
 	rgn_ref root = 0;
 	rgn_image *img;
@@ -62,12 +66,12 @@ static void try_open(const uint8_t *data, size_t size)
 		off += (size_t)k;
 	}
 	errno = 0;
-	img = rgn_image_open(memfd, &root);
+	img = rgn_image_open_with(memfd, &root, flags);
 	if (!img) {
 		CHECK(errno == ENOEXEC || errno == EBADMSG || errno == ENODATA ||
 		      errno == ENOMEM, "open failed with errno %d (%s)", errno,
 		      strerror(errno));
-		return;
+		return false;
 	}
 	CHECK(size >= HEAD_LEN, "opened a %zu-byte file", size);
 	memcpy(&guard, data + OFF_GUARD, sizeof guard);
@@ -95,6 +99,7 @@ static void try_open(const uint8_t *data, size_t size)
 	}
 	(void)sum;
 	rgn_image_close(img);
+	return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -108,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memfd = memfd_create("fuzz-image", MFD_CLOEXEC);
 		CHECK(memfd >= 0, "memfd_create: %s", strerror(errno));
 	}
-	try_open(data, size);
+	try_open(data, size, 0);
 	if (size < HEAD_LEN)
 		return 0;
 	copy = malloc(size);
@@ -116,11 +121,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data, size);
 	check = fnv1a(copy, OFF_CHECK);
 	memcpy(copy + OFF_CHECK, &check, sizeof check);
-	try_open(copy, size);
+	try_open(copy, size, 0);
 	memcpy(copy + OFF_USED, &used, sizeof used);
 	check = fnv1a(copy, OFF_CHECK);
 	memcpy(copy + OFF_CHECK, &check, sizeof check);
-	try_open(copy, size);
+	if (try_open(copy, size, 0))
+		CHECK(try_open(copy, size, RGN_IMAGE_TRUSTED), "a trusted open refused "
+		      "what the checked one opened");
+	else
+		(void)try_open(copy, size, RGN_IMAGE_TRUSTED);
 	free(copy);
 	return 0;
 }
