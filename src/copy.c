@@ -200,6 +200,10 @@ static inline uint32_t *fwd_leaf(const struct fwd *f, uint32_t top)
 	return f->leaf_at + top;
 }
 
+/* A source reference's top entry, and its slot in that entry's leaf. */
+#define TOP_OF(ref)  ((size_t)(ref) >> (LEAF_SHIFT - 3))
+#define SLOT_OF(ref) ((ref) & (LEAF_SLOTS - 1))
+
 static void unscope_span(void *arg, uint32_t b, uint32_t n);
 
 /* The copy is done with f: its memory cleaned and kept, or unmapped. */
@@ -284,8 +288,7 @@ static rgn_noinline uint32_t *leaf_new(struct fwd *f, size_t i, int *err)
 		f->owner = v;
 		f->nowner = cap;
 	}
-	if (((size_t)k + 1) * LEAF_BYTES > f->m.leaves.committed &&
-	    (*err = rgn_resv_commit(&f->m.leaves, ((size_t)k + 1) * LEAF_BYTES)) != 0)
+	if ((*err = rgn_resv_commit(&f->m.leaves, ((size_t)k + 1) * LEAF_BYTES)) != 0)
 		return NULL;
 	f->owner[k] = (uint32_t)i;
 	f->nleaves++;
@@ -495,7 +498,7 @@ static rgn_noinline rgn_ref copy_one(rgn_tracer *t, rgn_ref ref, const char *p, 
 	rgn_ref nref;
 
 	if (!slot) {
-		size_t i = (size_t)(p - f->origin) >> LEAF_SHIFT;
+		size_t i = TOP_OF(ref);
 		uint32_t *leaf;
 		int err = 0;
 
@@ -506,7 +509,7 @@ static rgn_noinline rgn_ref copy_one(rgn_tracer *t, rgn_ref ref, const char *p, 
 			fail(t, err);
 			return 0;
 		}
-		slot = &leaf[ref & (LEAF_SLOTS - 1)];
+		slot = &leaf[SLOT_OF(ref)];
 	}
 #if RGN_DEBUG >= 1
 	/* a block of the space no region holds: a destroyed region's (seen
@@ -575,9 +578,9 @@ static inline void visit(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
 		fail(t, EFAULT);
 		return;
 	}
-	top = f->top[(size_t)(p - f->origin) >> LEAF_SHIFT];
+	top = f->top[TOP_OF(ref)];
 	if (rgn_likely(top > TOP_SCOPE)) {
-		slot = fwd_leaf(f, top) + (ref & (LEAF_SLOTS - 1));
+		slot = fwd_leaf(f, top) + SLOT_OF(ref);
 		if (rgn_likely(*slot != 0)) {
 			*field = *slot;
 			return;
@@ -703,9 +706,9 @@ static rgn_always_inline bool hot_visit(struct hot *h, rgn_ref *field, const rgn
 		return true;
 	if (rgn_unlikely(ref >= h->gtop))
 		return false;
-	top = h->top[ref >> (LEAF_SHIFT - 3)];
+	top = h->top[TOP_OF(ref)];
 	if (rgn_likely(top > TOP_SCOPE)) {
-		slot = h->leaf_at + top + (ref & (LEAF_SLOTS - 1));
+		slot = h->leaf_at + top + SLOT_OF(ref);
 		nref = *slot;
 		if (nref) {
 			*field = nref;
@@ -718,9 +721,9 @@ static rgn_always_inline bool hot_visit(struct hot *h, rgn_ref *field, const rgn
 		int err;
 
 		if ((top == 0 && h->f->scoped) || ref < h->rlo ||
-		    !(slot = leaf_new(h->f, ref >> (LEAF_SHIFT - 3), &err)))
+		    !(slot = leaf_new(h->f, TOP_OF(ref), &err)))
 			return false;
-		slot += ref & (LEAF_SLOTS - 1);
+		slot += SLOT_OF(ref);
 	}
 #if RGN_DEBUG >= 1
 	return false; /* copy_one checks the source's block first */
@@ -838,8 +841,8 @@ static void drain_breadth(rgn_tracer *t)
 /* ---- the copy ---------------------------------------------------------------------- */
 
 /* The source's reference base and readable range; 0 or an errno. */
-static int source_of(const rgn_region *src, const char **base, const char **origin,
-                     const char **lo, const char **hi)
+static int source_of(const rgn_region *src, const char **base, const char **lo,
+                     const char **hi)
 {
 	if (src && src->backend == RGN_BACKEND_CONTIG) {
 		const char *b;
@@ -848,12 +851,12 @@ static int source_of(const rgn_region *src, const char **base, const char **orig
 
 		if (err)
 			return err;
-		*base = *origin = b;
+		*base = b;
 		*lo = b + objects;
 		*hi = b + used;
 		return 0;
 	}
-	*base = *origin = rgn_blocks_ref_base();
+	*base = rgn_blocks_ref_base();
 	*lo = rgn_space_g.base + RGN_BLOCK_SIZE;
 	*hi = *lo + rgn_space_committed();
 	return 0;
@@ -868,16 +871,17 @@ static bool options_ok(const rgn_copy_options *o)
 static int tracer_init(rgn_tracer *t, const char *fn, const rgn_region *src,
                        const rgn_copy_options *o)
 {
-	const char *origin, *lo, *hi;
+	const char *lo, *hi;
 	int err;
 
 	memset(t, 0, sizeof(*t));
 	if (src && !rgn_live(src))
 		return EINVAL;
 	if ((err = rgn_space_ensure()) != 0 ||
-	    (err = source_of(src, &t->sbase, &origin, &lo, &hi)) != 0)
+	    (err = source_of(src, &t->sbase, &lo, &hi)) != 0)
 		return err;
-	if ((err = fwd_init(&t->f, origin, lo, hi)) != 0)
+	/* the table counts from the reference base */
+	if ((err = fwd_init(&t->f, t->sbase, lo, hi)) != 0)
 		return err;
 	t->space = !src || src->backend != RGN_BACKEND_CONTIG;
 	t->fn = fn;

@@ -80,43 +80,34 @@ static rgn_image *open_walk_once(int fd, unsigned flags, double *open_ns, double
 }
 
 /* The reading half of every rgn row: open the image in fd (written
- * since t0, write_ns = now - t0), walk it, fill res; then open it again
- * trusted (RGN_IMAGE_TRUSTED: no body checksum, as FlatBuffers reads a
- * buffer without its Verifier) and walk it again.  The two go in turns
+ * since t0, write_ns = now - t0), walk it, fill res; and open it trusted
+ * too (RGN_IMAGE_TRUSTED: no body checksum, as FlatBuffers reads a
+ * buffer without its Verifier) and walk that.  The two go first in turns
  * from one call to the next, so that neither always finds the other's
  * pages in the cache.  0 or -1. */
 static int rgn_open_walk(const struct graph *g, int fd, int check,
                          uint64_t t0, struct serial_result *res)
 {
 	static unsigned turn;
-	uint64_t t1 = now_ns(), tsum, tvisits;
+	uint64_t tsum = 0, tvisits = 0;
 	rgn_ref root, troot;
-	rgn_image *img, *timg = NULL;
+	rgn_image *img = NULL, *timg = NULL;
+	bool trusted_first = turn++ % 2;
 
-	res->write_ns = (double)(t1 - t0);
-	if (turn++ % 2) {
+	res->write_ns = (double)(now_ns() - t0);
+	if (trusted_first)
 		timg = open_walk_once(fd, RGN_IMAGE_TRUSTED, &res->trusted_open_ns,
 		                      &res->trusted_traverse_ns, &tsum, &tvisits, &troot);
-		if (!timg)
-			return -1;
-		rgn_image_close(timg);
-	}
-	img = open_walk_once(fd, 0, &res->open_ns, &res->traverse_ns, &res->checksum,
-	                     &res->visits, &root);
-	if (!img)
-		return -1;
-	if (!timg) {
+	if (timg || !trusted_first)
+		img = open_walk_once(fd, 0, &res->open_ns, &res->traverse_ns, &res->checksum,
+		                     &res->visits, &root);
+	if (img && !trusted_first)
+		timg = open_walk_once(fd, RGN_IMAGE_TRUSTED, &res->trusted_open_ns,
+		                      &res->trusted_traverse_ns, &tsum, &tvisits, &troot);
+	rgn_image_close(timg);
+	if (!img || !timg) {
 		rgn_image_close(img);
-		timg = open_walk_once(fd, RGN_IMAGE_TRUSTED, &res->trusted_open_ns,
-		                      &res->trusted_traverse_ns, &tsum, &tvisits, &troot);
-		if (!timg)
-			return -1;
-		rgn_image_close(timg);
-		img = rgn_image_open(fd, &root);
-		if (!img) {
-			perror("bench-serial: rgn_image_open");
-			return -1;
-		}
+		return -1;
 	}
 	if (tsum != res->checksum || tvisits != res->visits) {
 		fprintf(stderr, "bench-serial: the trusted open walks to another checksum\n");
