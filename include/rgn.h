@@ -511,6 +511,9 @@ void *rgn_realloc(rgn_region *r, void *p, size_t old, size_t new_size);
  * memory goes back only when p is the region's last allocation and size
  * is given (as rgn_realloc's shrink: marks above it become invalid);
  * otherwise nothing happens, and the memory lives as long as the region.
+ * The bump pointer goes back to p, not past any padding an alignment
+ * put before p: the allocation before an aligned one is not the last
+ * again once the aligned one is freed.
  * p NULL does nothing, and so does r NULL (a destroyed region aborts with
  * a message, as in every call that takes a region).  Freeing
  * anything but a live object of r (twice, a pointer inside an object,

@@ -695,7 +695,7 @@ static void op_realloc(struct in *in)
  * asks, an allocation that must take the freed address again. */
 static void op_free(struct in *in)
 {
-	int x = pick_reg(u8(in)), k = -1, live[MAX_ALLOC], nl = 0;
+	int x = pick_reg(u8(in)), k = -1, live[MAX_ALLOC], nl = 0, prev = -1;
 	uint8_t b = u8(in);
 	size_t before, after, size, n, u;
 	unsigned char *p, *q;
@@ -748,6 +748,16 @@ static void op_free(struct in *in)
 			return; /* nothing changed: the contents are checked after */
 		while (R[x].nmarks && R[x].marks[R[x].nmarks - 1].seq > A[k].seq)
 			R[x].nmarks--;
+		/* the bump pointer is back at p, not at the end of the newest
+		 * allocation left: an aligned one leaves its padding behind (a
+		 * new chunk its gap), and the model cannot call that one the
+		 * region's last any more */
+		for (int i = 0; i < nl; i++)
+			if (live[i] != k && (prev < 0 || A[live[i]].seq > A[prev].seq))
+				prev = live[i];
+		if (prev >= 0 && A[prev].p + ((A[prev].n + 7) & ~(size_t)7) != p &&
+		    A[k].seq > R[x].hidden_seq)
+			R[x].hidden_seq = A[k].seq;
 	}
 	A[k].reg = -1;
 	if (!(b & 4))
