@@ -972,14 +972,36 @@ static rgn_region *compact_region(int contig)
 	return make(contig, 32 * GiB, RGN_RELEASE_UNMAP, NULL);
 }
 
+/* A heap region's garbage: made as garbage() makes it, and freed one by
+ * one once the graph is built (freed at once, the next record would take
+ * its place), so that nine tenths of every page is free and no page is
+ * empty. */
+static void **heap_garbage(rgn_region *r, void **g, size_t records)
+{
+	for (size_t i = 0; i < records; i++) {
+		char *a = rgn_alloc(r, 8), *b = rgn_alloc(r, PAYLOAD);
+
+		if (!a || !b)
+			die("alloc");
+		a[0] = b[0] = b[PAYLOAD - 1] = 1;
+		*g++ = a;
+		*g++ = b;
+	}
+	return g;
+}
+
 /* One compaction of n live records with `waste` records' worth of garbage
  * after each one (case "once": 9; "dense": 0, nothing to give back, what
- * the copy itself costs). */
-static void compact_once(const char *cas, int contig, int round, size_t n, size_t waste)
+ * the copy itself costs), in a block, contiguous or heap region (kind 0,
+ * 1, 2); the heap region's garbage is freed before the compaction. */
+static void compact_once(const char *cas, int kind, int round, size_t n, size_t waste)
 {
-	const char *s = contig ? "contig" : "blocks";
+	static const char *const says[] = { "blocks", "contig", "heap" };
+	const char *s = says[kind];
 	size_t base = rss_trimmed(), live = n * REC_BYTES;
-	rgn_region *r = compact_region(contig);
+	rgn_region *r = kind == 2 ? rgn_new_with(NULL, &(rgn_options){ .backend = RGN_BACKEND_HEAP })
+	                          : compact_region(kind);
+	void **gar = NULL, **g = NULL;
 	rgn_ref head = 0, tail = 0;
 	struct rgn_region_stats st;
 	rgn_copy_options o = { 0 };
@@ -987,6 +1009,10 @@ static void compact_once(const char *cas, int contig, int round, size_t n, size_
 	double w1, w2, t0, t1;
 	size_t held, held0;
 
+	if (!r)
+		die("region");
+	if (kind == 2 && waste && !(g = gar = malloc(n * waste * 2 * sizeof *gar)))
+		die("malloc");
 	for (size_t i = 0; i < n; i++) {
 		rgn_ref x = rec_new(r, i);
 
@@ -995,7 +1021,15 @@ static void compact_once(const char *cas, int contig, int round, size_t n, size_
 		else
 			head = x;
 		tail = x;
-		garbage(r, waste);
+		if (gar)
+			g = heap_garbage(r, g, waste);
+		else
+			garbage(r, waste);
+	}
+	if (gar) {
+		for (void **p = gar; p < g; p++)
+			rgn_free(r, *p, 0);
+		free(gar);
 	}
 	held0 = held = held_bytes(r, &st);
 	row("compact", cas, s, round, "live_mib", (double)live / MiB);
@@ -1092,10 +1126,10 @@ static void sec_compact(void)
 	int steps = full ? 60 : 30, every = 5;
 
 	for (int round = 1; round <= rounds; round++) {
-		for (int c = 0; c < 2; c++)
-			compact_once("once", (c + round) % 2, round, once_n, 9);
-		for (int c = 0; c < 2; c++)
-			compact_once("dense", (c + round) % 2, round, once_n, 0);
+		for (int c = 0; c < 3; c++)
+			compact_once("once", (c + round) % 3, round, once_n, 9);
+		for (int c = 0; c < 3; c++)
+			compact_once("dense", (c + round) % 3, round, once_n, 0);
 		for (int c = 0; c < 4; c++) {
 			int k = (c + round) % 4;
 

@@ -664,15 +664,17 @@ def report_compact(d, outdir, term):
     if live:
         objects = live * 2**20 / 264 * 2   # a record and its payload each
     lines = ["## 8. Compaction", "",
-             "rgn_compact on a live graph among garbage, block and contiguous "
-             "regions side by side (contiguous: a 32 GiB reservation, "
+             "rgn_compact on a live graph among garbage, block, contiguous and "
+             "heap regions side by side (contiguous: a 32 GiB reservation, "
              "RGN_RELEASE_UNMAP; the block space keeps its default retain limit).  "
              "The graph is a list of %s records of 8 bytes (a next reference and "
              "a payload reference), each with a 256-byte payload (%s MiB live, "
              "%s objects); after each record and its payload the build allocates "
              "nine more of the same shape and drops them, so that nine tenths of "
              "the region is garbage lying between live objects and every live "
-             "object moves.  *dense* is the same graph with no garbage: the copy's "
+             "object moves; the heap region frees its garbage one by one once the "
+             "graph is built, so that nine tenths of every page is free and no "
+             "page can go back.  *dense* is the same graph with no garbage: the copy's "
              "own cost.  Held is the region's read-write memory "
              "(rgn_region_stats: blocks or committed pages); RSS is the process's "
              "above the round's start, read from /proc/self/statm after "
@@ -691,10 +693,12 @@ def report_compact(d, outdir, term):
     rows = []
 
     def line(label, cas, metric, scale=1.0, compare=True):
-        b, c = m(cas, "blocks", metric), m(cas, "contig", metric)
+        b, c, h = (m(cas, s, metric) for s in ("blocks", "contig", "heap"))
         rows.append((label, fmt(b * scale if b is not None else None),
                      fmt(c * scale if c is not None else None),
-                     ratio(c, b) if compare else ""))
+                     fmt(h * scale if h is not None else None),
+                     ratio(c, b) if compare else "",
+                     ratio(h, b) if compare else ""))
 
     line("region held before (MiB)", "once", "held_before_mib")
     line("RSS before (MiB)", "once", "rss_before_mib")
@@ -711,14 +715,15 @@ def report_compact(d, outdir, term):
     line("dense graph: ns per live object", "dense", "compact_ns_per_object")
     line("dense graph: walk before / after (ns per record)", "dense", "walk_before_ns")
     # the dense row shows both walks in one cell pair
-    b1, b2 = m("dense", "blocks", "walk_before_ns"), m("dense", "blocks", "walk_after_ns")
-    c1, c2 = m("dense", "contig", "walk_before_ns"), m("dense", "contig", "walk_after_ns")
-    rows[-1] = (rows[-1][0], "%s / %s" % (fmt(b1), fmt(b2)), "%s / %s" % (fmt(c1), fmt(c2)), "")
+    rows[-1] = (rows[-1][0],) + tuple(
+        "%s / %s" % (fmt(m("dense", s, "walk_before_ns")), fmt(m("dense", s, "walk_after_ns")))
+        for s in ("blocks", "contig", "heap")) + ("", "")
     lines += ["### One compaction", ""]
-    lines += md_table(["", "blocks", "contiguous", "contiguous / blocks"], rows)
+    lines += md_table(["", "blocks", "contiguous", "heap", "contiguous / blocks",
+                       "heap / blocks"], rows)
 
     notes = []
-    for s, says in (("blocks", "block"), ("contig", "contiguous")):
+    for s, says in (("blocks", "block"), ("contig", "contiguous"), ("heap", "heap")):
         wb, wa = m("once", s, "walk_before_ns"), m("once", s, "walk_after_ns")
         hb, ha = m("once", s, "held_before_mib"), m("once", s, "held_after_mib")
         rb, ra = m("once", s, "rss_before_mib"), m("once", s, "rss_after_mib")

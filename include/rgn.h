@@ -1325,9 +1325,11 @@ RGN_API int rgn_copy(rgn_region *dst, const rgn_region *src, rgn_ref *roots, siz
  * of r other than through roots and the objects reachable from them holds
  * garbage afterwards, and r's marks are stale (as after rgn_reset).
  * Block regions copy once and splice the copy in; a contiguous region
- * copies out and back (twice the work, no more memory than it had).
- * 0, or -1 with errno and r as it was: rgn_copy's errors; ENOTSUP for a
- * heap region; EBUSY while a tail is pending.
+ * copies out and back (twice the work, no more memory than it had); a
+ * heap region copies once into pages of its own and takes them over
+ * (its free lists start empty: the pages hold the live objects alone).
+ * 0, or -1 with errno and r as it was: rgn_copy's errors; EBUSY while a
+ * tail is pending.
  */
 RGN_API int rgn_compact(rgn_region *r, rgn_ref *roots, size_t nroots,
                         const rgn_layout *root_layout, rgn_copy_options *opts);

@@ -45,13 +45,15 @@
  * written as it is: image.c.)
  *
  * Errors leave the source as it was and the destination too: a region is
- * rewound to a mark saved before (a heap region frees every copy).  A reference outside the source's memory is EFAULT before
- * anything is read through it.
+ * rewound to a mark saved before (a heap region frees every copy).  A
+ * reference outside the source's memory is EFAULT before anything is
+ * read through it.
  */
 #define _GNU_SOURCE
 #include "copy.h"
 #include "backend/backend.h"
 #include "backend/contig.h"
+#include "backend/heap.h"
 #include "decode.h"
 #include "region.h"
 #include "resv.h"
@@ -1045,8 +1047,6 @@ RGN_API int rgn_compact(rgn_region *r, rgn_ref *roots, size_t nroots,
 	rgn_region *t = NULL;
 	int err = args_check(r, roots, nroots, opts);
 
-	if (!err && !rgn_region_can_replace(r))
-		err = ENOTSUP;
 	if (!err && r->tail_floor && r->bump.cur == r->tail_at)
 		err = EBUSY;
 	if (!err) {
@@ -1054,6 +1054,8 @@ RGN_API int rgn_compact(rgn_region *r, rgn_ref *roots, size_t nroots,
 
 		if (r->backend == RGN_BACKEND_CONTIG)
 			ro.reserve = rgn_contig_reserve_of(r);
+		else if (r->backend == RGN_BACKEND_HEAP)
+			ro.chunk_max = rgn_heap_chunk_max_of(r);
 		t = rgn_new_with(NULL, &ro);
 		if (!t)
 			err = errno;
@@ -1075,8 +1077,10 @@ RGN_API int rgn_compact(rgn_region *r, rgn_ref *roots, size_t nroots,
 		ptrdiff_t delta = r->bump.base - t->bump.base;
 
 		r->cleanups = NULL;
-		/* records copied with t's bytes sit at the same offsets of r */
-		if (rgn_region_replace(r, t) && cl) {
+		rgn_region_replace(r, t);
+		/* records copied with t's bytes sit at the same offsets from
+		 * r's base (delta 0 where t's memory became r's) */
+		if (cl && delta) {
 			cl = (struct rgn_cleanup *)(void *)((char *)cl + delta);
 			for (struct rgn_cleanup *c = cl; c->next; c = c->next)
 				c->next = (struct rgn_cleanup *)(void *)((char *)c->next + delta);

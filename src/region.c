@@ -963,20 +963,14 @@ void rgn_region_spans(const rgn_region *r, rgn_span_fn *fn, void *arg)
 	ops(r)->spans(r, fn, arg);
 }
 
-bool rgn_region_can_replace(const rgn_region *r)
-{
-	return ops(r)->replace != NULL;
-}
-
 /* t: a root with no child and no cleanup, of r's backend, made by the
  * caller for this.  r keeps its place in the tree, its children, name
  * and stack entry; the cleanup records are the caller's to move. */
-bool rgn_region_replace(rgn_region *r, rgn_region *t)
+void rgn_region_replace(rgn_region *r, rgn_region *t)
 {
 	bool given;
 
 	rgn_assert(t->backend == r->backend && !t->child && !t->cleanups && !t->parent);
-	rgn_assert(ops(r)->replace != NULL);
 	r->tail_floor = r->tail_at = NULL;
 	hist_clear(r);
 	CHECK_BEGIN(r, RGN_WHY_RESET);
@@ -989,10 +983,9 @@ bool rgn_region_replace(rgn_region *r, rgn_region *t)
 		hist_clear(t);
 		rgn_region_die(t);
 		count_region(-1);
-		return false;
+		return;
 	}
 	rgn_destroy(t);
-	return true;
 }
 
 /* ---- tail reservation ---------------------------------------------------------------------- */

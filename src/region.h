@@ -19,14 +19,12 @@ rgn_hidden void rgn_region_own_stats(const rgn_region *r, struct rgn_region_stat
 
 /* For copy.c.  rgn_region_spans: fn for each span of the space r holds
  * (r of a backend whose memory is the space's).  rgn_region_replace:
- * compaction's swap (rgn_region_can_replace first), r's objects replaced
- * by t's and t gone (see the backend method replace); r's marks become
- * stale and a pending tail is dropped.  Returns true when t's bytes were
- * copied into r at the same offsets (what lay at t + k lies at r's base +
- * k now), false when t's memory itself became r's. */
+ * compaction's swap, r's objects replaced by t's and t gone (see the
+ * backend method replace); r's marks become stale and a pending tail is
+ * dropped.  What lay at t's reference base + k lies at r's base + k
+ * afterwards (the same address where t's memory became r's). */
 typedef void rgn_span_fn(void *arg, uint32_t b, uint32_t n);
 rgn_hidden void rgn_region_spans(const rgn_region *r, rgn_span_fn *fn, void *arg);
-rgn_hidden bool rgn_region_can_replace(const rgn_region *r);
-rgn_hidden bool rgn_region_replace(rgn_region *r, rgn_region *t);
+rgn_hidden void rgn_region_replace(rgn_region *r, rgn_region *t);
 
 #endif /* RGN_REGION_H */

@@ -139,7 +139,8 @@ struct rgn_backend_ops {
 	 * backend and of the same life as r otherwise (no child, no
 	 * cleanup, no mark); r's old memory goes back (no cleanup run).
 	 * true: t's memory is r's now, and t's header is nothing; false: t
-	 * keeps its memory, to be destroyed.  Cannot fail.  NULL: ENOTSUP. */
+	 * keeps what memory it still holds, to be destroyed.  Cannot fail.
+	 * Every backend has one. */
 	bool (*replace)(rgn_region *r, rgn_region *t);
 };
 

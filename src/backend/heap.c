@@ -7,7 +7,7 @@
  * check of a freed pointer.
  *
  * Chunks grow as the blocks backend's do (4 blocks, then doubling up to
- * chunk_max, 256 KiB by default) and are linked through their first
+ * chunk_max, 1 MiB by default) and are linked through their first
  * descriptor's next.  A page of class c is cut from the current chunk's
  * uncut end; when the chunk cannot hold the next page, the blocks it did
  * not use go back to the space and a new chunk starts.
@@ -146,18 +146,24 @@ static void heap_reset(rgn_region *r)
 
 /* ---- pages and chunks ------------------------------------------------------------------ */
 
-/* A new chunk of at least need blocks; what the current one left uncut
- * goes back first.  0, or -1 with errno. */
-static int chunk_new(struct rgn_heap_region *h, uint32_t need)
+/* The blocks the current chunk left uncut go back to the space. */
+static void chunk_trim(struct rgn_heap_region *h)
 {
-	uint32_t want = h->next_chunk > need ? h->next_chunk : need, s;
-
 	if (h->head && h->carve < h->chunk_end) {
 		uint32_t len = rgn_desc_of(h->head)->len;
 		rgn_blk_shrink(h->head, len, h->carve - h->head);
 		h->blocks -= h->chunk_end - h->carve;
 		h->chunk_end = h->carve;
 	}
+}
+
+/* A new chunk of at least need blocks; what the current one left uncut
+ * goes back first.  0, or -1 with errno. */
+static int chunk_new(struct rgn_heap_region *h, uint32_t need)
+{
+	uint32_t want = h->next_chunk > need ? h->next_chunk : need, s;
+
+	chunk_trim(h);
 	s = rgn_blk_alloc(want, NULL);
 	if (!s && want > need)
 		s = rgn_blk_alloc(want = need, NULL);
@@ -408,6 +414,37 @@ static void heap_spans(const rgn_region *r, void (*fn)(void *, uint32_t, uint32_
 		fn(arg, x, rgn_desc_of(x)->len);
 }
 
+/* Compaction: r's chunks and spans go back, and t's become r's, with
+ * t's id (their descriptors name it), free lists and current pages; the
+ * copy's last chunk keeps only what it cut.  t is left as a new heap
+ * region holding its own block alone, to be destroyed. */
+static bool heap_replace(rgn_region *r, rgn_region *t)
+{
+	struct rgn_heap_region *h = H(r), *c = H(t);
+	uint32_t chunk_max = h->chunk_max;
+
+	chunk_trim(c);
+	heap_free_all(h);
+	h->id = c->id;
+	h->head = c->head;
+	h->carve = c->carve;
+	h->chunk_end = c->chunk_end;
+	h->nchunks = c->nchunks;
+	h->next_chunk = c->next_chunk < chunk_max ? c->next_chunk : chunk_max;
+	h->large = c->large;
+	h->nlarge = c->nlarge;
+	h->blocks = c->blocks; /* the own block counted in both */
+	h->used = c->used;
+	memcpy(h->cls, c->cls, sizeof(h->cls));
+	heap_init(c, c->chunk_max);
+	return false;
+}
+
+size_t rgn_heap_chunk_max_of(const rgn_region *r)
+{
+	return (size_t)CH(r)->chunk_max << RGN_BLOCK_SHIFT;
+}
+
 const struct rgn_backend_ops rgn_heap_backend = {
 	.name = "heap",
 	.create = heap_create,
@@ -419,4 +456,5 @@ const struct rgn_backend_ops rgn_heap_backend = {
 	.used = heap_used,
 	.stats = heap_stats,
 	.spans = heap_spans,
+	.replace = heap_replace,
 };

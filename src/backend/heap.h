@@ -99,6 +99,8 @@ rgn_hidden void *rgn_heap_realloc_slow(rgn_region *r, void *p, size_t old, size_
 rgn_hidden rgn_noreturn void rgn_heap_bad_free(const char *fn, rgn_region *r,
                                                const void *p, const char *why);
 rgn_hidden void rgn_heap_check_(const char *fn, rgn_region *r, const void *p);
+/* r's chunk_max in bytes, for a region made like it (compaction). */
+rgn_hidden size_t rgn_heap_chunk_max_of(const rgn_region *r);
 
 /* Debug builds mark a freed object of 16 bytes or more in its second
  * word, so that the check walks its class's free list (the only exact

@@ -46,7 +46,7 @@
  *     and the destination's used bytes are as they were;
  *   - rgn_image_write_graph: the same through an image, opened and walked;
  *     on failure the file is empty;
- *   - rgn_compact (ENOTSUP for a heap region): on success the roots' graph
+ *   - rgn_compact (every backend): on success the roots' graph
  *     is the walk's (against a snapshot of the bytes taken before); on
  *     failure the region, its bytes and the roots as they were.
  */
@@ -972,12 +972,7 @@ static void do_compact(unsigned order)
 	errno = 0;
 	rc = rgn_compact(S.src, r, (size_t)S.nroots, S.root_l, &o);
 	err = errno;
-	if (S.sb == RGN_BACKEND_HEAP) {
-		CHECK(rc == -1 && err == ENOTSUP, "compaction of a heap region: %d %s", rc,
-		      strerror(err));
-	} else {
-		check_rc("rgn_compact", rc, err);
-	}
+	check_rc("rgn_compact", rc, err);
 	if (rc != 0) {
 		check_source("rgn_compact failed", false);
 		CHECK(memcmp(r, S.roots, sizeof r) == 0, "rgn_compact failed and changed the roots");
