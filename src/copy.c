@@ -28,10 +28,13 @@
  *
  * So a lookup is two loads that follow the source's own order, with no
  * hashing: a graph built by a bump allocator and walked in about the
- * order it was built reads the table almost sequentially.  The price is
- * memory: half the bytes of every 512 bytes of source the graph touches
- * (a leaf per block was 8 times that where live objects are sparse among
- * garbage: DESIGN.md 16), and the top level, 1/128 of the range.
+ * order it was built reads the table almost sequentially, the more so as
+ * a dense source's leaves go out in groups, a window of 64 in source
+ * order (leaf_new).  The price is memory: half the bytes of every 512
+ * bytes of source the graph touches, or of every 32 KiB window of a
+ * dense one (a leaf per block was 8 times that where live objects are
+ * sparse among garbage: DESIGN.md 16), and the top level, 1/128 of the
+ * range.
  *
  * Order.  Breadth-first (the default) keeps a queue of copies whose
  * fields are still to visit: an object's targets lie together, level by
@@ -95,6 +98,8 @@ struct fwd {
 	uint32_t        nleaves;
 	uint32_t       *owner;    /* owner[k]: the top entry of leaf k */
 	uint32_t        nowner;   /* owner's capacity */
+	size_t          clean;    /* leaves' bytes below it read zero this copy
+	                             (or lie above m.dirty) */
 	bool            scoped;   /* RGN_COPY_ONLY_SRC: a 0 entry is out of scope */
 	bool            kept;     /* m is the kept memory's (below) */
 	const rgn_region *scope;  /* the region whose spans are in scope */
@@ -104,6 +109,32 @@ struct fwd {
 #define LEAVES_STEP ((size_t)1 << 20)
 #define LEAF_BATCH  16u                 /* leaves cleared at once: 4 KiB */
 #define FWD_KEEP    ((size_t)16 << 20)  /* leaf bytes kept resident */
+
+/*
+ * Leaves go out one at a time, or LEAF_GROUP at once for the aligned
+ * window of top entries around the one asked for (32 KiB of source), in
+ * order: a window's slots then lie in source order in 16 KiB of table,
+ * which the hardware's prefetching follows where one leaf per span,
+ * placed as the spans are first met, interleaves the graph's streams
+ * (the copy alone 0.83-0.87 of its time on a million objects: DESIGN.md
+ * 16).  A group is taken while the copy has made at least LEAF_DENSE
+ * objects per leaf handed out so far: a sparse source (a live object
+ * every few KiB, what compaction meets) falls back to single leaves
+ * after its first group, so that its table stays a leaf per span that
+ * holds a live object.  A group leaves unused the places of entries that
+ * had a leaf already or are out of scope (at most one group's worth per
+ * window), so a table that takes groups reserves room for twice its
+ * entries; GROUPS_MAX_TOP keeps a leaf's first word's index in 32 bits.
+ */
+#define LEAF_GROUP     64u
+#define LEAF_DENSE     4u
+#define GROUPS_MAX_TOP (((size_t)1 << 25) - LEAF_GROUP)
+
+/* The most leaves a table of ntop entries hands out. */
+static size_t leaves_max(size_t ntop)
+{
+	return ntop <= GROUPS_MAX_TOP ? 2 * ntop + LEAF_GROUP : ntop;
+}
 
 /*
  * The forwarding memory of the last copy, kept for the next one: the top
@@ -141,7 +172,7 @@ static void fwd_mem_free(struct fwd_mem *m)
 static int fwd_mem_new(struct fwd_mem *m, size_t ntop)
 {
 	struct rgn_os_info info;
-	size_t lbytes = (ntop * LEAF_BYTES + LEAVES_STEP - 1) & ~(LEAVES_STEP - 1);
+	size_t lbytes = (leaves_max(ntop) * LEAF_BYTES + LEAVES_STEP - 1) & ~(LEAVES_STEP - 1);
 	void *p;
 	int err;
 
@@ -172,7 +203,7 @@ static int fwd_init(struct fwd *f, const char *origin, const char *lo, const cha
 	f->ntop = (size_t)(hi - origin + LEAF_SPAN - 1) >> LEAF_SHIFT;
 	f->kept = !atomic_flag_test_and_set_explicit(&kept.busy, memory_order_acquire);
 	if (f->kept && kept.m.top && kept.m.top_bytes >= f->ntop * sizeof(*f->top) &&
-	    kept.m.leaves.size >= f->ntop * LEAF_BYTES) {
+	    kept.m.leaves.size >= leaves_max(f->ntop) * LEAF_BYTES) {
 		f->m = kept.m;
 	} else {
 		/* too small to keep using: the next one is made twice as big */
@@ -274,34 +305,64 @@ static void unscope_span(void *arg, uint32_t b, uint32_t n)
 	scope_set(arg, b, n, 0);
 }
 
-/* A new leaf for top entry i, all zero; NULL with *err. */
-static rgn_noinline uint32_t *leaf_new(struct fwd *f, size_t i, int *err)
+/* A new leaf for top entry i (of a window's group when the copy has made
+ * objects objects so far and that is dense enough), all zero; NULL with
+ * *err. */
+static rgn_noinline uint32_t *leaf_new(struct fwd *f, size_t i, size_t objects, int *err)
 {
-	uint32_t k = f->nleaves;
+	uint32_t k = f->nleaves, n = 1;
+	size_t end;
 
-	if (k == f->nowner) {
+	if (f->ntop <= GROUPS_MAX_TOP && objects >= (size_t)k * LEAF_DENSE)
+		n = LEAF_GROUP;
+	if (k + n > f->nowner) {
 		uint32_t cap = k ? 2 * k : 256;
-		uint32_t *v = realloc(f->owner, cap * sizeof(*v));
+		uint32_t *v;
 
-		if (!v) {
+		if (cap < k + n)
+			cap = k + n;
+		if (!(v = realloc(f->owner, cap * sizeof(*v)))) {
 			*err = ENOMEM;
 			return NULL;
 		}
 		f->owner = v;
 		f->nowner = cap;
 	}
-	if ((*err = rgn_resv_commit(&f->m.leaves, ((size_t)k + 1) * LEAF_BYTES)) != 0)
+	end = ((size_t)k + n) * LEAF_BYTES;
+	if ((*err = rgn_resv_commit(&f->m.leaves, end)) != 0)
 		return NULL;
-	f->owner[k] = (uint32_t)i;
-	f->nleaves++;
-	f->top[i] = k * LEAF_SLOTS + TOP_LEAF;
-	/* kept leaves are cleared a batch at a time, as the batch's first is
-	 * handed out (leaves go out in order; a batch lies in one commit step) */
-	if (k % LEAF_BATCH == 0 && (size_t)k * LEAF_BYTES < f->m.dirty) {
-		size_t n = f->m.dirty - (size_t)k * LEAF_BYTES;
+	/* kept leaves are cleared a batch at a time, before any of the batch
+	 * is handed out (leaves go out in order; a batch lies in one commit
+	 * step) */
+	if (end > f->clean && f->clean < f->m.dirty) {
+		size_t to = end > f->clean + LEAF_BATCH * LEAF_BYTES ? end
+		                                                     : f->clean + LEAF_BATCH * LEAF_BYTES;
 
-		memset(fwd_leaf(f, f->top[i]), 0, n < LEAF_BATCH * LEAF_BYTES ? n : LEAF_BATCH * LEAF_BYTES);
+		if (to > f->m.dirty)
+			to = f->m.dirty;
+		memset((char *)fwd_leaf(f, TOP_LEAF) + f->clean, 0, to - f->clean);
+		f->clean = to;
 	}
+	if (n == 1) {
+		f->owner[k] = (uint32_t)i;
+		f->top[i] = k * LEAF_SLOTS + TOP_LEAF;
+	} else {
+		/* the window's entries that may take a leaf: those without
+		 * one, in scope; the others' places stay unused (their owner
+		 * is i, reset twice) */
+		size_t w = i & ~(size_t)(LEAF_GROUP - 1);
+
+		for (uint32_t j = 0; j < n; j++) {
+			size_t x = w + j;
+			bool take = x == i || (x < f->ntop && f->top[x] <= TOP_SCOPE &&
+			                       (!f->scoped || f->top[x] == TOP_SCOPE));
+
+			f->owner[k + j] = (uint32_t)(take ? x : i);
+			if (take)
+				f->top[x] = (k + j) * LEAF_SLOTS + TOP_LEAF;
+		}
+	}
+	f->nleaves = k + n;
 	return fwd_leaf(f, f->top[i]);
 }
 
@@ -506,7 +567,7 @@ static rgn_noinline rgn_ref copy_one(rgn_tracer *t, rgn_ref ref, const char *p, 
 
 		if (f->top[i] == 0 && f->scoped)
 			return ref; /* another region's: stays as it is */
-		leaf = leaf_new(f, i, &err);
+		leaf = leaf_new(f, i, t->objects, &err);
 		if (!leaf) {
 			fail(t, err);
 			return 0;
@@ -723,7 +784,7 @@ static rgn_always_inline bool hot_visit(struct hot *h, rgn_ref *field, const rgn
 		int err;
 
 		if ((top == 0 && h->f->scoped) || ref < h->rlo ||
-		    !(slot = leaf_new(h->f, TOP_OF(ref), &err)))
+		    !(slot = leaf_new(h->f, TOP_OF(ref), h->objects, &err)))
 			return false;
 		slot += SLOT_OF(ref);
 	}

@@ -640,6 +640,60 @@ START_TEST(test_copy_trim)
 }
 END_TEST
 
+/* A dense source large enough that the table hands out its leaves in
+ * groups (windows of 32 KiB), its blocks interleaved with another
+ * region's: a scoped copy leaves the other's objects alone although they
+ * share the source's windows, an unscoped one copies both, and a scoped
+ * copy of the other region after them finds the table clean. */
+START_TEST(test_copy_grouped_leaves)
+{
+	enum { N = 20000 };
+	rgn_options one = { .chunk_max = RGN_BLOCK_SIZE };
+	rgn_region *a = rgn_new_with(NULL, &one), *b = rgn_new_with(NULL, &one);
+	rgn_region *d1 = rgn_new(NULL), *d2 = rgn_new(NULL), *d3 = rgn_new(NULL);
+	rgn_copy_options only = { .flags = RGN_COPY_ONLY_SRC }, all = { 0 };
+	rgn_ref head = 0, r, bhead;
+	const struct node *n;
+	size_t count = 0;
+
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	/* a's list, each node naming one of b's, allocated in turns */
+	for (uint32_t i = 0; i < N; i++) {
+		rgn_ref x = mknode(b, 0, 0, 0, 1000000 + i);
+
+		head = mknode(a, head, x, 0, i);
+	}
+	r = head;
+	ck_assert_int_eq(rgn_copy(d1, a, &r, 1, &node_layout, &only), 0);
+	ck_assert_uint_eq(only.objects, N);
+	for (rgn_ref x = r, y = head; x; x = n->left, y = ((const struct node *)at(a, y))->left) {
+		n = at(d1, x);
+		ck_assert_uint_eq(n->value, N - 1 - count);
+		ck_assert_uint_eq(n->right, ((const struct node *)at(a, y))->right); /* b's still */
+		count++;
+	}
+	ck_assert_uint_eq(count, N);
+	r = head;
+	ck_assert_int_eq(rgn_copy(d2, a, &r, 1, &node_layout, &all), 0);
+	ck_assert_uint_eq(all.objects, 2 * N);
+	n = at(d2, r);
+	ck_assert_uint_eq(((const struct node *)at(d2, n->right))->value, 1000000 + N - 1);
+	/* b's own nodes, scoped: none of a's was left marked copied */
+	bhead = ((const struct node *)at(a, head))->right;
+	r = bhead;
+	ck_assert_int_eq(rgn_copy(d3, b, &r, 1, &node_layout, &only), 0);
+	ck_assert_uint_eq(only.objects, 1);
+	ck_assert_uint_ne(r, bhead);
+	ck_assert_uint_eq(((const struct node *)at(d3, r))->value, 1000000 + N - 1);
+	rgn_destroy(a);
+	rgn_destroy(b);
+	rgn_destroy(d1);
+	rgn_destroy(d2);
+	rgn_destroy(d3);
+}
+END_TEST
+
 /* ---- compaction --------------------------------------------------------------------- */
 
 static int cleanup_log[8], ncleanup;
@@ -1011,6 +1065,7 @@ Suite *suite_copy(void)
 	tcase_add_test(tc, test_copy_enomem);
 	tcase_add_test(tc, test_copy_only_src);
 	tcase_add_test(tc, test_copy_reused_table);
+	tcase_add_test(tc, test_copy_grouped_leaves);
 	tcase_add_test(tc, test_copy_trim);
 #if RGN_DEBUG >= 1
 	tcase_add_test_raise_signal(tc, test_copy_debug_destroyed, SIGABRT);
