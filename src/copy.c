@@ -332,8 +332,9 @@ static rgn_noinline uint32_t *leaf_new(struct fwd *f, size_t i, size_t objects, 
 	if ((*err = rgn_resv_commit(&f->m.leaves, end)) != 0)
 		return NULL;
 	/* kept leaves are cleared a batch at a time, before any of the batch
-	 * is handed out (leaves go out in order; a batch lies in one commit
-	 * step) */
+	 * is handed out (leaves go out in order; below m.dirty they are
+	 * still committed, since a kept table is uncommitted only down to
+	 * FWD_KEEP and m.dirty is cut to it) */
 	if (end > f->clean && f->clean < f->m.dirty) {
 		size_t to = end > f->clean + LEAF_BATCH * LEAF_BYTES ? end
 		                                                     : f->clean + LEAF_BATCH * LEAF_BYTES;
