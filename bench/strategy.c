@@ -876,8 +876,10 @@ static rgn_ref rec_new(rgn_region *r, uint64_t fill)
 	return rgn_ref_in(r, x);
 }
 
-/* Garbage of the records' shape: a record and its payload, never linked. */
-static void garbage(rgn_region *r, size_t records)
+/* Garbage of the records' shape: a record and its payload, never linked;
+ * their addresses stored from keep on (if not NULL), and keep's end
+ * returned. */
+static void **garbage(rgn_region *r, size_t records, void **keep)
 {
 	for (size_t i = 0; i < records; i++) {
 		char *a = rgn_alloc(r, 8), *b = rgn_alloc(r, PAYLOAD);
@@ -885,7 +887,12 @@ static void garbage(rgn_region *r, size_t records)
 		if (!a || !b)
 			die("alloc");
 		a[0] = b[0] = b[PAYLOAD - 1] = 1;
+		if (keep) {
+			*keep++ = a;
+			*keep++ = b;
+		}
 	}
+	return keep;
 }
 
 /* Every record and every word of its payload, in list order. */
@@ -972,28 +979,12 @@ static rgn_region *compact_region(int contig)
 	return make(contig, 32 * GiB, RGN_RELEASE_UNMAP, NULL);
 }
 
-/* A heap region's garbage: made as garbage() makes it, and freed one by
- * one once the graph is built (freed at once, the next record would take
- * its place), so that nine tenths of every page is free and no page is
- * empty. */
-static void **heap_garbage(rgn_region *r, void **g, size_t records)
-{
-	for (size_t i = 0; i < records; i++) {
-		char *a = rgn_alloc(r, 8), *b = rgn_alloc(r, PAYLOAD);
-
-		if (!a || !b)
-			die("alloc");
-		a[0] = b[0] = b[PAYLOAD - 1] = 1;
-		*g++ = a;
-		*g++ = b;
-	}
-	return g;
-}
-
 /* One compaction of n live records with `waste` records' worth of garbage
  * after each one (case "once": 9; "dense": 0, nothing to give back, what
  * the copy itself costs), in a block, contiguous or heap region (kind 0,
- * 1, 2); the heap region's garbage is freed before the compaction. */
+ * 1, 2).  The heap region's garbage is freed one by one once the graph
+ * is built (freed at once, the next record would take its place), so
+ * that nine tenths of every page is free and no page is empty. */
 static void compact_once(const char *cas, int kind, int round, size_t n, size_t waste)
 {
 	static const char *const says[] = { "blocks", "contig", "heap" };
@@ -1021,10 +1012,7 @@ static void compact_once(const char *cas, int kind, int round, size_t n, size_t 
 		else
 			head = x;
 		tail = x;
-		if (gar)
-			g = heap_garbage(r, g, waste);
-		else
-			garbage(r, waste);
+		g = garbage(r, waste, g);
 	}
 	if (gar) {
 		for (void **p = gar; p < g; p++)
@@ -1095,7 +1083,7 @@ static void compact_churn(int contig, int every, int round, size_t n, int steps)
 				memset(d, step, PAYLOAD);
 				x->data = rgn_ref_in(r, d);
 			}
-		garbage(r, n * 8 / 10);
+		garbage(r, n * 8 / 10, NULL);
 		if (every && step % every == every - 1) {
 			double c0 = now_ns();
 

@@ -421,8 +421,8 @@ static void heap_spans(const rgn_region *r, void (*fn)(void *, uint32_t, uint32_
 static bool heap_replace(rgn_region *r, rgn_region *t)
 {
 	struct rgn_heap_region *h = H(r), *c = H(t);
-	uint32_t chunk_max = h->chunk_max;
 
+	rgn_assert(c->chunk_max == h->chunk_max); /* made like r */
 	chunk_trim(c);
 	heap_free_all(h);
 	h->id = c->id;
@@ -430,7 +430,7 @@ static bool heap_replace(rgn_region *r, rgn_region *t)
 	h->carve = c->carve;
 	h->chunk_end = c->chunk_end;
 	h->nchunks = c->nchunks;
-	h->next_chunk = c->next_chunk < chunk_max ? c->next_chunk : chunk_max;
+	h->next_chunk = c->next_chunk;
 	h->large = c->large;
 	h->nlarge = c->nlarge;
 	h->blocks = c->blocks; /* the own block counted in both */
