@@ -1220,6 +1220,12 @@ RGN_API int rgn_image_seal(int fd);
  *                fields are traced after refs and the tail
  *   size_of      the object's whole size in bytes, when size and the tail
  *                cannot say it (NULL: size + count * elem)
+ *   align        where a copy starts: 0 (or up to 8) at a granule, as
+ *                every allocation; else a power of two up to 4096, the
+ *                copy then starts at a multiple of it in the destination
+ *                and in an image (an object placed with
+ *                rgn_alloc_aligned keeps its alignment only through a
+ *                layout that says it); the padding is zeroed
  *
  * The table is what a compiler would emit for each type of a language
  * runtime: static, const, read only during the copy.  A reference is a
@@ -1244,6 +1250,7 @@ struct rgn_layout {
 	const rgn_layout        *tail_to;
 	void                   (*trace)(rgn_tracer *t, void *copy);
 	size_t                 (*size_of)(const void *obj);
+	uint32_t                 align;
 };
 
 /* Inside a layout's trace callback: the reference field *field of the

@@ -414,6 +414,31 @@ static inline char *dest_alloc(struct dest *d, size_t n)
 	return dest_slow(d, n);
 }
 
+/* n bytes at a multiple of align (a power of two above 8, at most a
+ * page, as an image keeps it): padding in the current chunk, or the region's own aligned
+ * allocation.  The padding between the last copy and this one is zeroed:
+ * it may hold a reused reservation's old bytes, and an image writes it. */
+static rgn_noinline char *dest_alloc_aligned(struct dest *d, size_t n, size_t align)
+{
+	char *old = d->cur;
+	char *p = (char *)(((uintptr_t)old + align - 1) & ~(uintptr_t)(align - 1));
+
+	if (p < old || p > d->end || (size_t)(d->end - p) < n) {
+		d->r->bump.cur = old;
+		p = rgn_alloc_aligned(d->r, n, align);
+		d->cur = d->r->bump.cur;
+		d->end = d->r->bump.end;
+		if (!p)
+			return NULL;
+		if (!(p > old && (size_t)(p - old) < align))
+			return p; /* elsewhere: nothing of ours before it */
+	} else {
+		d->cur = p + n;
+	}
+	memset(old, 0, (size_t)(p - old));
+	return p;
+}
+
 /* ---- the tracer ---------------------------------------------------------------------- */
 
 /*
@@ -455,7 +480,8 @@ static rgn_noinline void fail(rgn_tracer *t, int err)
 /* A layout is checked where it is met: its fields inside the fixed part. */
 static bool layout_ok(const rgn_layout *l)
 {
-	if (!l || l->size == 0 || l->tail > RGN_TAIL_REFS || (l->nrefs && !l->refs))
+	if (!l || l->size == 0 || l->tail > RGN_TAIL_REFS || (l->nrefs && !l->refs) ||
+	    l->align > 4096 || (l->align & (l->align - 1)))
 		return false;
 	for (uint32_t i = 0; i < l->nrefs; i++)
 		if (l->refs[i] % 4 || (uint64_t)l->refs[i] + 4 > l->size)
@@ -613,7 +639,7 @@ static rgn_noinline rgn_ref copy_one(rgn_tracer *t, rgn_ref ref, const char *p, 
 	if (t->space && rgn_dbg_block_free(p + n - 1))
 		dbg_free_ref(t, p);
 #endif
-	copy = dest_alloc(&t->d, n);
+	copy = l->align > 8 ? dest_alloc_aligned(&t->d, n, l->align) : dest_alloc(&t->d, n);
 	if (rgn_unlikely(!copy)) {
 		fail(t, errno ? errno : ENOMEM);
 		return 0;
@@ -716,10 +742,12 @@ struct hot {
 };
 
 /* Copied here, every field visited here: sized by its table, no trace
- * callback, no tail of references, every target's layout in the table. */
+ * callback, no tail of references, every target's layout in the table,
+ * a granule's alignment. */
 static inline const rgn_layout *plain(const rgn_layout *l)
 {
-	return l && (l->to || !l->nrefs) && !l->size_of && !l->trace && l->tail != RGN_TAIL_REFS
+	return l && (l->to || !l->nrefs) && !l->size_of && !l->trace &&
+	               l->tail != RGN_TAIL_REFS && l->align <= 8
 	               ? l : NULL;
 }
 

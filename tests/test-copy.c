@@ -283,6 +283,160 @@ START_TEST(test_copy_backends)
 }
 END_TEST
 
+/* ---- aligned objects ------------------------------------------------------------------------ */
+
+/* 56 bytes that want 64: a list whose cells each name a string, so that
+ * every cell's copy follows an odd-sized one. */
+struct vec {
+	rgn_ref next, name;
+	double  v[6];
+};
+
+static const uint32_t vec_refs[] = { offsetof(struct vec, next), offsetof(struct vec, name) };
+static const rgn_layout vec_layout;
+static const rgn_layout *const vec_to[] = { &vec_layout, &str_layout };
+static const rgn_layout vec_layout = {
+	.size = sizeof(struct vec),
+	.nrefs = 2,
+	.refs = vec_refs,
+	.to = vec_to,
+	.align = 64,
+};
+
+enum { VECS = 200 };
+
+static rgn_ref vec_list(rgn_region *r)
+{
+	rgn_ref head = 0;
+
+	for (int i = VECS; i-- > 0;) {
+		char name[32];
+		rgn_ref nm;
+		struct vec *v;
+
+		snprintf(name, sizeof name, "v%d%.*s", i, i % 13, "abcdefghijklm");
+		nm = mkstr(r, name);
+		v = rgn_alloc_aligned(r, sizeof(*v), 64);
+		ck_assert_ptr_nonnull(v);
+		v->next = head;
+		v->name = nm;
+		for (int k = 0; k < 6; k++)
+			v->v[k] = i * 10 + k + 0.5;
+		head = rgn_ref_in(r, v);
+	}
+	return head;
+}
+
+struct span {
+	uintptr_t lo, hi;
+};
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The list at head, decoded from base: every cell at a multiple of 64,
+ * the same values and names as the source's; the copies' byte ranges
+ * into sp (2 * VECS). */
+static void vec_check(const char *base, rgn_ref head, struct span *sp)
+{
+	int i = 0;
+
+	for (rgn_ref x = head; x; i++) {
+		const struct vec *v = (const void *)(base + ((size_t)x << 3));
+		const struct str *nm = (const void *)(base + ((size_t)v->name << 3));
+		char name[32];
+
+		ck_assert_int_lt(i, VECS);
+		ck_assert_uint_eq((uintptr_t)v % 64, 0);
+		snprintf(name, sizeof name, "v%d%.*s", i, i % 13, "abcdefghijklm");
+		ck_assert_uint_eq(nm->len, strlen(name));
+		ck_assert(memcmp(nm->bytes, name, nm->len) == 0);
+		for (int k = 0; k < 6; k++)
+			ck_assert(v->v[k] == i * 10 + k + 0.5);
+		sp[2 * i] = (struct span){ (uintptr_t)v, (uintptr_t)v + sizeof(*v) };
+		sp[2 * i + 1] = (struct span){ (uintptr_t)nm, (uintptr_t)nm + sizeof(*nm) + nm->len };
+		x = v->next;
+	}
+	ck_assert_int_eq(i, VECS);
+}
+
+/* Between the copies in [lo, hi), packed into one range, nothing but
+ * zeros (the padding; an object's own rounding is zeroed by the copy). */
+static void gaps_zero(struct span *sp, size_t n)
+{
+	qsort(sp, n, sizeof(*sp), span_cmp);
+	for (size_t i = 1; i < n; i++) {
+		ck_assert_uint_ge(sp[i].lo, sp[i - 1].hi);
+		for (uintptr_t a = sp[i - 1].hi; a < sp[i].lo; a++)
+			ck_assert_uint_eq(*(const unsigned char *)a, 0);
+	}
+}
+
+/* A layout's align: every backend into every backend, compaction, an
+ * image; the padding zero even where the destination's memory held other
+ * bytes (a contiguous region reset over a fill).  Bad alignments are
+ * EINVAL. */
+START_TEST(test_copy_aligned)
+{
+	static const rgn_backend b[] = { RGN_BACKEND_BLOCKS, RGN_BACKEND_CONTIG, RGN_BACKEND_HEAP };
+	struct span sp[2 * VECS];
+
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			for (unsigned order = 0; order < 2; order++) {
+				rgn_region *s = region_of(b[i]), *d = region_of(b[j]);
+				rgn_copy_options o = { .order = order };
+				rgn_ref head = vec_list(s), h2 = head;
+				void *fill = rgn_alloc(d, 64 * 1024);
+
+				ck_assert_ptr_nonnull(fill);
+				memset(fill, 0xab, 64 * 1024);
+				rgn_reset(d);
+				ck_assert_int_eq(rgn_copy(d, s, &h2, 1, &vec_layout, &o), 0);
+				ck_assert_uint_eq(o.objects, 2 * VECS);
+				vec_check(rgn_ptr_in(d, 0), h2, sp);
+				if (b[j] == RGN_BACKEND_CONTIG)
+					gaps_zero(sp, 2 * VECS);
+				vec_check(rgn_ptr_in(s, 0), head, sp); /* untouched */
+				ck_assert_int_eq(rgn_compact(s, &head, 1, &vec_layout, NULL), 0);
+				vec_check(rgn_ptr_in(s, 0), head, sp);
+				rgn_destroy(s);
+				rgn_destroy(d);
+			}
+	{
+		rgn_region *s = rgn_new(NULL);
+		rgn_ref head = vec_list(s), iroot;
+		int fd = tst_tmpfile_fd();
+		rgn_image *img;
+		rgn_layout bad = vec_layout;
+
+		ck_assert_int_eq(rgn_image_write_graph(s, fd, head, &vec_layout, NULL), 0);
+		img = rgn_image_open(fd, &iroot);
+		ck_assert_ptr_nonnull(img);
+		vec_check(rgn_image_ptr(img, 0), iroot, sp);
+		gaps_zero(sp, 2 * VECS);
+		rgn_image_close(img);
+		close(fd);
+		for (int k = 0; k < 3; k++) {
+			rgn_region *d = rgn_new(NULL);
+			rgn_ref h2 = head;
+
+			bad.align = k == 0 ? 3 : k == 1 ? 8192 : 96;
+			errno = 0;
+			ck_assert_int_eq(rgn_copy(d, s, &h2, 1, &bad, NULL), -1);
+			ck_assert_int_eq(errno, EINVAL);
+			ck_assert_uint_eq(h2, head);
+			rgn_destroy(d);
+		}
+		rgn_destroy(s);
+	}
+}
+END_TEST
+
 /* Depth-first puts each object's targets after it and then the first
  * one's subgraph; breadth-first goes level by level. */
 START_TEST(test_copy_order)
@@ -1059,6 +1213,7 @@ Suite *suite_copy(void)
 	TCase *tc = tcase_create("copy");
 
 	tcase_add_test(tc, test_copy_backends);
+	tcase_add_test(tc, test_copy_aligned);
 	tcase_add_test(tc, test_copy_order);
 	tcase_add_test(tc, test_copy_tagged);
 	tcase_add_test(tc, test_copy_errors);
