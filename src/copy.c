@@ -391,13 +391,15 @@ static inline void dest_sync(struct dest *d)
 	d->r->bump.cur = d->cur;
 }
 
-/* n bytes (a multiple of 8) the current chunk cannot give. */
-static rgn_noinline char *dest_slow(struct dest *d, size_t n)
+/* n bytes (a multiple of 8) at a multiple of align (8, or a power of
+ * two up to a page) that the current chunk cannot give: the region's own
+ * allocation. */
+static rgn_noinline char *dest_slow(struct dest *d, size_t n, size_t align)
 {
 	char *p;
 
 	d->r->bump.cur = d->cur;
-	p = rgn_alloc(d->r, n);
+	p = rgn_alloc_aligned(d->r, n, align);
 	d->cur = d->r->bump.cur;
 	d->end = d->r->bump.end;
 	return p;
@@ -411,30 +413,22 @@ static inline char *dest_alloc(struct dest *d, size_t n)
 		d->cur = p + n;
 		return p;
 	}
-	return dest_slow(d, n);
+	return dest_slow(d, n, 8);
 }
 
 /* n bytes at a multiple of align (a power of two above 8, at most a
- * page, as an image keeps it): padding in the current chunk, or the region's own aligned
- * allocation.  The padding between the last copy and this one is zeroed:
- * it may hold a reused reservation's old bytes, and an image writes it. */
+ * page, as an image keeps it).  The padding between the last copy and
+ * this one is zeroed: it may hold a reused reservation's old bytes, and
+ * an image writes it. */
 static rgn_noinline char *dest_alloc_aligned(struct dest *d, size_t n, size_t align)
 {
 	char *old = d->cur;
 	char *p = (char *)(((uintptr_t)old + align - 1) & ~(uintptr_t)(align - 1));
 
-	if (p < old || p > d->end || (size_t)(d->end - p) < n) {
-		d->r->bump.cur = old;
-		p = rgn_alloc_aligned(d->r, n, align);
-		d->cur = d->r->bump.cur;
-		d->end = d->r->bump.end;
-		if (!p)
-			return NULL;
-		if (!(p > old && (size_t)(p - old) < align))
-			return p; /* elsewhere: nothing of ours before it */
-	} else {
+	if (p <= d->end && (size_t)(d->end - p) >= n)
 		d->cur = p + n;
-	}
+	else if (!(p = dest_slow(d, n, align)) || !(p > old && (size_t)(p - old) < align))
+		return p; /* NULL, or elsewhere: nothing of ours before it */
 	memset(old, 0, (size_t)(p - old));
 	return p;
 }
