@@ -497,13 +497,14 @@ def report_serial(d):
                      fmt(m("build_write_ns_per_object")),
                      fmt(m("build_write_ns_per_byte")),
                      fmt(m("write_ms")),
+                     fmt(m("again_ms")),
                      fmt(m("open_traverse_ms")),
                      fmt(m("open_ms")),
                      fmt(m("trusted_open_traverse_ms")),
                      ("agrees" if ok and len(every) == 1 else "DIFFERS")))
     lines += md_table(["format", "sharing", "objects written", "duplicated",
                        "output (MiB)", "build+write (ns/object)",
-                       "build+write (ns/byte)", "write alone (ms)",
+                       "build+write (ns/byte)", "write alone (ms)", "write again (ms)",
                        "open+traverse (ms)", "of which open (ms)",
                        "trusted open+traverse (ms)", "checksum"], rows)
     notes = []
@@ -512,6 +513,16 @@ def report_serial(d):
     elif every:
         notes.append("The checksums DIFFER: %s." % ", ".join(
             "%s 0x%016x" % (f, v) for f in fmts for v in sorted(sums[f])))
+    if d.median("graph", "rgn-contig", "again_ms") is not None:
+        notes.append("Write again: the same write made a second time at once, "
+                     "into another memfd (for the traced rows the whole call: "
+                     "copy and write), so that the kernel has read the "
+                     "message's pages once before; on some virtual machines "
+                     "its first read of a page the program has just written "
+                     "traps to the hypervisor, and the first write then costs "
+                     "several times the second.  Which state a first write "
+                     "finds depends on the machine and on what ran before it, "
+                     "so the goal below compares the two second writes.")
     v = d.median("graph", "flatbuffers", "verify_ms")
     if v is not None:
         notes.append("FlatBuffers' Verifier, run once per round outside the timed "
@@ -570,7 +581,16 @@ def serial_goals(d, objects):
         return "PASS" if ok else "MISS"
     alone = m("rgn-trace", "copy_alone_ns_per_object")
     raw_o = m("rgn-contig", "build_write_ns_per_object")
-    if alone is not None:
+    again = {f: m(f, "again_ms") for f in ("rgn-trace", "rgn-contig")}
+    if alone is not None and None not in again.values():
+        per = 1e6 / objects
+        rows = [("tracing copy with sharing at most 10 ns per object",
+                 "the copy alone %s ns; copied and written as an image %s ns, "
+                 "%s written again (the raw write of the same bytes alone: %s "
+                 "ns, %s again)" %
+                 (fmt(alone), fmt(tr), fmt(again["rgn-trace"] * per), fmt(raw_o),
+                  fmt(again["rgn-contig"] * per)), verdict(alone <= 10))]
+    elif alone is not None:
         rows = [("tracing copy with sharing at most 10 ns per object",
                  "the copy alone %s ns; copied and written as an image %s ns "
                  "(the raw write of the same bytes alone: %s ns)" %
@@ -579,7 +599,17 @@ def serial_goals(d, objects):
         rows = [("tracing copy with sharing at most 10 ns per object",
                  "%s ns" % fmt(tr), verdict(tr <= 10))]
     raw, trb = m("rgn-contig", "build_write_ns_per_byte"), m("rgn-trace", "build_write_ns_per_byte")
-    if raw and trb:
+    raw2, trb2 = m("rgn-contig", "again_ns_per_byte"), m("rgn-trace", "again_ns_per_byte")
+    if raw2 and trb2 and raw and trb:
+        # like for like: both second calls, the pages read by the kernel
+        # once (the traced image's sink is kept warm between calls; the
+        # raw row's pages were just written by the build)
+        rows.append(("within 2x the contiguous raw write per byte",
+                     "written again: %s against %s ns/byte, %sx (first writes: %s "
+                     "against %s, %sx)" % (fmt(trb2), fmt(raw2), fmt(trb2 / raw2),
+                                           fmt(trb), fmt(raw), fmt(trb / raw)),
+                     verdict(trb2 <= 2 * raw2)))
+    elif raw and trb:
         rows.append(("within 2x the contiguous raw write per byte",
                      "%s against %s ns/byte: %sx" % (fmt(trb), fmt(raw), fmt(trb / raw)),
                      verdict(trb <= 2 * raw)))

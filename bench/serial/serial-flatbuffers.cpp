@@ -46,19 +46,6 @@ void mark(const Node *n, const uint8_t *base, struct serial_seen *seen)
 		mark(r, base, seen);
 }
 
-int fb_write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 } // namespace
 
 extern "C" int serial_flatbuffers(const struct graph *g, int fd, int check,
@@ -82,11 +69,12 @@ extern "C" int serial_flatbuffers(const struct graph *g, int fd, int check,
 	}
 	serial_fb::FinishNodeBuffer(b, node[0]);
 	t1 = now_ns();
-	if (fb_write_all(fd, b.GetBufferPointer(), b.GetSize()) != 0) {
+	if (serial_write_all(fd, b.GetBufferPointer(), b.GetSize()) != 0) {
 		perror("bench-serial: flatbuffers: write");
 		return -1;
 	}
 	t2 = now_ns();
+	res->again_ns = serial_write_again(b.GetBufferPointer(), b.GetSize());
 	size_t size = b.GetSize();
 	void *map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {

@@ -140,7 +140,6 @@ static int round_msgpack(const struct graph *g, int fd, int check, int inplace,
 	msgpack_packer pk;
 	uint64_t made;
 	size_t size, off = 0;
-	const char *p;
 	void *map;
 	int rc = 0;
 
@@ -155,18 +154,13 @@ static int round_msgpack(const struct graph *g, int fd, int check, int inplace,
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	made = pack(&pk, g, 0);
 	t1 = now_ns();
-	for (p = sb.data, size = sb.size; size;) {
-		ssize_t w = write(fd, p, size);
-
-		if (w < 0) {
-			perror("bench-serial: msgpack: write");
-			msgpack_sbuffer_destroy(&sb);
-			return -1;
-		}
-		p += w;
-		size -= (size_t)w;
+	if (serial_write_all(fd, sb.data, sb.size) != 0) {
+		perror("bench-serial: msgpack: write");
+		msgpack_sbuffer_destroy(&sb);
+		return -1;
 	}
 	t2 = now_ns();
+	res->again_ns = serial_write_again(sb.data, sb.size);
 	size = sb.size;
 	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {

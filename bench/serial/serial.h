@@ -27,6 +27,10 @@ struct serial_result {
 	double untimed_ns;    /* work left out of the figures (rgn: building) */
 	double copy_ns;       /* rgn's tracing copy alone, into warm memory,
 	                         timed apart (0: not measured) */
+	double again_ns;      /* the write (for rgn's traced rows the whole
+	                         timed call) made again into another file,
+	                         the message's pages read by the kernel once
+	                         by then (0: not measured) */
 	double trusted_open_ns, trusted_traverse_ns;
 	                      /* rgn: opened again without the body's
 	                         checksum, and walked (0: not measured) */
@@ -45,6 +49,21 @@ typedef int serial_round_fn(const struct graph *g, int fd, int check,
 
 serial_round_fn serial_capnp, serial_flatbuffers, serial_msgpack_unpack,
 	serial_msgpack_inplace;
+
+/* An empty memfd: the file a round writes to, and again_ns's second
+ * one.  An fd, or -1 after a message. */
+int serial_memfd(void);
+
+/* n bytes from p written to fd, however many write calls it takes.  0 or
+ * -1 (errno). */
+int serial_write_all(int fd, const void *p, size_t n);
+
+/* The same n bytes written again into a memfd of their own, timed: ns, or
+ * 0 after a message.  On some virtual machines the kernel's first read
+ * of a page the program has just written costs a trap to the hypervisor
+ * (an 18 MB write from fresh pages measured 29 ms there, 2-4 ms from the
+ * same pages again), so every row says both. */
+double serial_write_again(const void *p, size_t n);
 
 /* A set of indexes (offsets / granule): distinct nodes reached. */
 struct serial_seen {
