@@ -1039,6 +1039,11 @@ int rgn_copy_as(const char *fn, rgn_region *dst, const rgn_region *src, rgn_ref 
 	err = tracer_init(&t, fn, src, o);
 	if (err)
 		goto out;
+	/* never NULL in a drain, which takes pointers into it */
+	if (!t.work && !work_grow(&t)) {
+		err = ENOMEM;
+		goto done;
+	}
 	/* references left as they are must mean the same in dst */
 	if (t.f.scoped && dst->bump.base != t.sbase) {
 		err = EINVAL;

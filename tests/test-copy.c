@@ -600,6 +600,18 @@ START_TEST(test_copy_errors)
 	struct node *n;
 
 	du = used_of(d);
+	/* a null root (first, while the process may have no work array):
+	 * nothing copied, the root still 0 */
+	ck_assert_int_eq(rgn_copy(d, s, &(rgn_ref){ 0 }, 1, &node_layout, NULL), 0);
+	{
+		rgn_ref none = 0;
+		rgn_copy_options o = { 0 };
+
+		ck_assert_int_eq(rgn_copy(d, s, &none, 1, &node_layout, &o), 0);
+		ck_assert_uint_eq(none, 0);
+		ck_assert_uint_eq(o.objects, 0);
+		ck_assert_uint_eq(used_of(d), du);
+	}
 	errno = 0;
 	ck_assert_int_eq(rgn_copy(NULL, s, &r2, 1, &node_layout, NULL), -1);
 	ck_assert_int_eq(errno, EINVAL);

@@ -9,13 +9,17 @@
  *     the space ("other") holds some objects, whether the roots' layout is
  *     read from a tag, whether layout_of is given, whether the space is
  *     filled up first (ENOMEM), and which of image and compaction follow;
- *   - up to 384 objects of six kinds: node (three references: a node, a
+ *   - up to 384 objects of seven kinds: node (three references: a node, a
  *     tagged object, a string), string (a byte tail counted by a field
  *     past the first granule), vector (a tail of node references), and
- *     three tagged kinds found through layout_of: a vector of tagged
+ *     four tagged kinds found through layout_of: a vector of tagged
  *     objects, a "union" whose reference a trace callback follows when its
- *     flag says so, and a box holding a vector (its tag may name an
- *     invalid layout: EINVAL, or none);
+ *     flag says so, a box holding a vector (its tag may name an invalid
+ *     layout: EINVAL, or none), and an aligned object (a node, a tagged
+ *     object, a byte tail) whose tag names a layout with align 16, 64 or
+ *     4096, or one the copy must refuse with EINVAL (24: not a power of
+ *     two; 8192: past a page); the source may place it at that alignment
+ *     too, which the copy keeps only because the layout says so;
  *   - every reference field: mostly an object of the kind it names (so
  *     sharing and cycles), sometimes 0, sometimes garbage: far outside any
  *     memory, in the guard page, into the middle of an object, an object
@@ -37,11 +41,17 @@
  *     graph: each source object paired with exactly one copy, outside the
  *     source, the same bytes but for references, references to the pairs
  *     (or unchanged out of RGN_COPY_ONLY_SRC's scope), the rounding
- *     zeroed, no two copies overlapping, opts.objects and opts.bytes as
- *     counted; into a contiguous region or an image, each copy right after
- *     the one before in the order's sequence (breadth-first: oldest copy
- *     first, its fields in order; depth-first: newest first, fields last
- *     to first);
+ *     zeroed, each at a multiple of its layout's alignment, no two copies
+ *     overlapping, opts.objects and opts.bytes as counted (the copies'
+ *     sizes rounded to 8, not the padding an alignment puts before them);
+ *     into a contiguous region or an image, each copy right after the one
+ *     before in the order's sequence (breadth-first: oldest copy first,
+ *     its fields in order; depth-first: newest first, fields last to
+ *     first), where right after is the end of the one before rounded up to
+ *     the copy's alignment and the padding between is zero; a contiguous
+ *     region grows by the copies and their padding alone (before the
+ *     first: less than its alignment, zero), and an image ends where its
+ *     last copy does;
  *   - always: every object's bytes are unchanged, and on failure the roots
  *     and the destination's used bytes are as they were;
  *   - rgn_image_write_graph: the same through an image, opened and walked;
@@ -82,12 +92,13 @@
 
 /* ---- the objects and their layouts ------------------------------------------------------ */
 
-enum { K_NODE, K_STR, K_VEC, K_TVEC, K_UNION, K_BOX, NKIND };
+enum { K_NODE, K_STR, K_VEC, K_TVEC, K_UNION, K_BOX, K_ALIGN, NKIND };
 
 #define T_TVEC  0x7a650001u
 #define T_UNION 0x7a650002u
 #define T_BOX   0x7a650003u
 #define T_BAD   0x7a650004u    /* names a layout with a field past its end */
+#define T_ALIGN 0x7a650010u    /* + the index in al_l: an aligned object */
 
 struct node {
 	rgn_ref  next, tagged, name;
@@ -114,6 +125,12 @@ struct onion {
 struct box {
 	uint32_t tag;
 	rgn_ref  vec;
+};
+struct aligned {
+	uint32_t tag;
+	uint32_t len;             /* bytes in the tail */
+	rgn_ref  node, tagged;
+	char     bytes[];
 };
 
 static const rgn_layout node_l, str_l, vec_l, tvec_l, union_l, box_l, bad_l;
@@ -144,6 +161,31 @@ static const rgn_layout box_l = { .size = sizeof(struct box), .nrefs = 1, .refs 
 static const uint32_t bad_refs[] = { 8 };
 static const rgn_layout bad_l = { .size = 8, .nrefs = 1, .refs = bad_refs };
 
+/* The aligned kind: one shape, a layout per alignment.  The last two
+ * alignments are ones the copy refuses (EINVAL): not a power of two, and
+ * past a page. */
+static const uint32_t al_refs[] = { offsetof(struct aligned, node),
+	                            offsetof(struct aligned, tagged) };
+static const rgn_layout *const al_to[] = { &node_l, NULL };
+#define AL_LAYOUT(a) { .size = offsetof(struct aligned, bytes), .nrefs = 2, .refs = al_refs, \
+	               .to = al_to, .tail = RGN_TAIL_BYTES,                                     \
+	               .count_at = offsetof(struct aligned, len), .elem = 1, .align = (a) }
+enum { AL_16, AL_64, AL_4096, AL_24, AL_8192, NAL };
+static const rgn_layout al_l[NAL] = { AL_LAYOUT(16), AL_LAYOUT(64), AL_LAYOUT(4096),
+	                              AL_LAYOUT(24), AL_LAYOUT(8192) };
+
+/* A layout the copy must refuse where it meets it. */
+static bool layout_bad(const rgn_layout *l)
+{
+	return l == &bad_l || l == &al_l[AL_24] || l == &al_l[AL_8192];
+}
+
+/* Where a copy of layout l starts: a multiple of this. */
+static size_t align_of(const rgn_layout *l)
+{
+	return l->align > 8 ? l->align : 8;
+}
+
 static const rgn_layout *tag_layout(uint32_t tag)
 {
 	switch (tag) {
@@ -151,7 +193,7 @@ static const rgn_layout *tag_layout(uint32_t tag)
 	case T_UNION: return &union_l;
 	case T_BOX: return &box_l;
 	case T_BAD: return &bad_l;
-	default: return NULL;
+	default: return tag - T_ALIGN < NAL ? &al_l[tag - T_ALIGN] : NULL;
 	}
 }
 
@@ -165,13 +207,14 @@ static const rgn_layout *layout_of(const void *obj, void *arg)
 }
 
 /* An object built here: where, how big (n: rounded to 8, the extent that
- * is read), of which kind, in which region (0 src, 1 other), and where
- * its bytes are in the snapshot. */
+ * is read), of which kind and layout, in which region (0 src, 1 other),
+ * and where its bytes are in the snapshot. */
 struct obj {
-	char    *p;
-	uint32_t size, n;
-	uint8_t  kind, reg;
-	size_t   snap;
+	char             *p;
+	uint32_t          size, n;
+	uint8_t           kind, reg;
+	const rgn_layout *l;
+	size_t            snap;
 };
 
 static struct obj O[MAX_OBJ];
@@ -325,7 +368,7 @@ static MODEL bool walk_ref(rgn_ref ref, const rgn_layout *want, uint32_t *loc)
 	/* as copy_one: the layout, its check, the fixed part, the size */
 	if (!l)
 		l = S.use_layout_of ? tag_layout(get32(p)) : NULL;
-	if (!l || l == &bad_l) {
+	if (!l || layout_bad(l)) {
 		err = E_INVAL;
 		l = NULL;
 	} else if ((size_t)(S.hi - p) < l->size) {
@@ -437,6 +480,16 @@ static MODEL bool settle(bool scoped)
 
 /* ---- checking a copy against the walk --------------------------------------------------- */
 
+/* FUZZ_COPY_STATS set: how the calls ended, and how many aligned copies
+ * were checked, printed at exit (to see that a corpus reaches successes,
+ * each error and the aligned layouts). */
+static unsigned long nstat[8];
+static void print_stats(void)
+{
+	fprintf(stderr, "ok-checked %lu ok-ambiguous %lu fault %lu inval %lu nomem %lu "
+	        "aligned-copies %lu\n", nstat[0], nstat[1], nstat[2], nstat[3], nstat[4], nstat[5]);
+}
+
 struct chk {
 	const char *what;
 	const rgn_region *cr;      /* the copy's region, or NULL: an image */
@@ -539,6 +592,11 @@ static MODEL void pair(rgn_ref s, rgn_ref c)
 	cp = copy_at(c);
 	if (!C.cr)
 		CHECK((size_t)c * 8 + v->n <= C.climit, "%s: copy past the image's end", C.what);
+	/* at its layout's alignment: in memory, or in the image's bytes */
+	CHECK(((C.cr ? (uintptr_t)cp : (uintptr_t)c << 3) & (align_of(v->l) - 1)) == 0,
+	      "%s: copy %u not at a multiple of %zu", C.what, c, align_of(v->l));
+	if (v->l->align > 8)
+		nstat[5]++;
 	/* a copy is new memory, not a source object left in place (a
 	 * contiguous region compacted takes its old addresses back) */
 	if (C.fresh)
@@ -596,7 +654,8 @@ static MODEL void check_graph(const char *what, const rgn_region *cr, const char
  * image), each lies right after the one copied before it, in the order the
  * copy visits fields: breadth-first takes copies oldest first and their
  * fields in order (fixed, tail, traced); depth-first takes the newest and
- * its fields last to first. */
+ * its fields last to first.  "Right after" is the end of the one before
+ * rounded up to the copy's alignment, the bytes between zero. */
 static struct {
 	int      seq[MAX_SIM], nseq;
 	int      work[MAX_SIM], head, nwork;
@@ -604,6 +663,22 @@ static struct {
 	uint32_t off[20000];      /* a tail of 64 KiB of references, and more */
 	int      noff;
 } Q;
+
+/* The padding from p to the next multiple of align: of the address in a
+ * region, of the offset in an image. */
+static size_t pad_to(const char *p, size_t align)
+{
+	uintptr_t at = C.cr ? (uintptr_t)p : (uintptr_t)(p - C.cbase);
+
+	return (size_t)-at & (align - 1);
+}
+
+/* The n bytes of padding at p are zero. */
+static MODEL void check_zero(const char *what, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		CHECK(p[i] == 0, "%s: padding byte %zu of %zu before a copy is %d", what, i, n, p[i]);
+}
 
 static bool collect(void *ctx, uint32_t off, const rgn_layout *to)
 {
@@ -656,10 +731,33 @@ static MODEL void check_order(const char *what, const rgn_ref *sroots, int n, bo
 	CHECK(Q.nseq == C.npairs, "%s: %d copies in order, %d paired", what, Q.nseq, C.npairs);
 	for (int i = 1; i < Q.nseq; i++) {
 		const struct sv *a = &W.v[Q.seq[i - 1]], *b = &W.v[Q.seq[i]];
-		CHECK(copy_at(b->copy) == copy_at(a->copy) + a->n,
-		      "%s: %s copy %d of %d not right after the one before", what,
-		      breadth ? "breadth-first" : "depth-first", i, Q.nseq);
+		const char *end = copy_at(a->copy) + a->n;
+		size_t pad = pad_to(end, align_of(b->l));
+		CHECK(copy_at(b->copy) == end + pad,
+		      "%s: %s copy %d of %d not right after the one before (%zu bytes of "
+		      "padding for %zu, %td)", what, breadth ? "breadth-first" : "depth-first", i,
+		      Q.nseq, pad, align_of(b->l), copy_at(b->copy) - end);
+		check_zero(what, end, pad);
 	}
+}
+
+/* After check_order: the bytes from the sequence's first copy to the end
+ * of its last (0 when it is empty), where the first starts and its
+ * alignment. */
+static MODEL size_t seq_span(const char **first, size_t *align)
+{
+	const struct sv *a, *z;
+
+	if (!Q.nseq) {
+		*first = NULL;
+		*align = 8;
+		return 0;
+	}
+	a = &W.v[Q.seq[0]];
+	z = &W.v[Q.seq[Q.nseq - 1]];
+	*first = copy_at(a->copy);
+	*align = align_of(a->l);
+	return (size_t)(copy_at(z->copy) + z->n - *first);
 }
 
 /* Every object's bytes as they were. */
@@ -671,15 +769,6 @@ static MODEL void check_source(const char *what, bool skip_src)
 		CHECK(memcmp(O[i].p, snap + O[i].snap, O[i].n) == 0,
 		      "%s: object %d of the source was written", what, i);
 	}
-}
-
-/* FUZZ_COPY_STATS set: how the calls ended, printed at exit (to see that
- * a corpus reaches successes and each error). */
-static unsigned long nstat[8];
-static void print_stats(void)
-{
-	fprintf(stderr, "ok-checked %lu ok-ambiguous %lu fault %lu inval %lu nomem %lu\n",
-	        nstat[0], nstat[1], nstat[2], nstat[3], nstat[4]);
 }
 
 /* A call that returned rc: the error it may fail with, or must. */
@@ -735,15 +824,16 @@ static MODEL void fill(char *p, size_t n)
 		p[i] = (char)rnd();
 }
 
-/* A new object of size bytes filled from the generator, registered. */
-static char *add_obj(int kind, int reg, uint32_t size)
+/* A new object of size bytes filled from the generator, registered; at a
+ * multiple of align (8: wherever the region puts it). */
+static char *add_obj(int kind, const rgn_layout *l, int reg, uint32_t size, size_t align)
 {
-	char *p = rgn_alloc(reg ? S.other : S.src, size);
+	char *p = rgn_alloc_aligned(reg ? S.other : S.src, size, align);
 
 	if (!p)
 		return NULL;
 	O[nobj] = (struct obj){ .p = p, .size = size, .n = (size + 7) & ~7u, .kind = (uint8_t)kind,
-	                        .reg = (uint8_t)reg };
+	                        .reg = (uint8_t)reg, .l = l };
 	memset(p, 0, O[nobj].n);
 	fill(p, size);
 	bykind[kind][nbykind[kind]++] = nobj;
@@ -754,7 +844,7 @@ static char *add_obj(int kind, int reg, uint32_t size)
 /* A string of len bytes in src. */
 static bool add_str(uint32_t len)
 {
-	char *p = add_obj(K_STR, 0, (uint32_t)offsetof(struct str, bytes) + len);
+	char *p = add_obj(K_STR, &str_l, 0, (uint32_t)offsetof(struct str, bytes) + len, 8);
 
 	if (p)
 		memcpy(p + offsetof(struct str, len), &len, 4);
@@ -764,39 +854,61 @@ static bool add_str(uint32_t len)
 /* An object of kind k, its sizes from the input; false when none fits. */
 static bool build(struct in *in)
 {
+	/* the aligned kind's layouts, by how's bits 0-2: mostly good ones */
+	static const uint8_t al_of[8] = { AL_16, AL_16, AL_16, AL_64, AL_64, AL_4096, AL_24,
+		                          AL_8192 };
 	uint8_t k = u8(in), how = u8(in);
 	int kind = (k & 0x7f) % NKIND, reg = S.other && (k & 0x80) ? 1 : 0;
 	uint32_t count = 0, size, tag = 0;
+	const rgn_layout *l;
+	size_t align = 8;
 	char *p;
 
 	switch (kind) {
 	case K_STR:
 		count = (how & 0xc0) == 0xc0 ? u16(in) : how;
 		size = (uint32_t)offsetof(struct str, bytes) + count;
+		l = &str_l;
 		break;
 	case K_VEC:
 		count = how % 64;
 		size = sizeof(struct vec) + 4 * count;
+		l = &vec_l;
 		break;
 	case K_TVEC:
 		count = how % 64;
 		size = sizeof(struct tvec) + 4 * count;
 		tag = T_TVEC;
+		l = &tvec_l;
 		break;
-	case K_NODE: size = sizeof(struct node); break;
-	case K_UNION: size = sizeof(struct onion); tag = T_UNION; break;
-	default:
+	case K_NODE: size = sizeof(struct node); l = &node_l; break;
+	case K_UNION: size = sizeof(struct onion); tag = T_UNION; l = &union_l; break;
+	case K_BOX:
 		size = sizeof(struct box);
 		tag = (how & 0xf0) == 0xf0 ? T_BAD : (how & 0xf0) == 0xe0 ? 0 : T_BOX;
+		l = &box_l;
+		break;
+	default:
+		/* its tail's length follows; bit 3: the source object is placed
+		 * at the alignment too (the copy must keep it only because the
+		 * layout says so) */
+		count = u8(in);
+		size = (uint32_t)offsetof(struct aligned, bytes) + count;
+		tag = T_ALIGN + al_of[how & 7];
+		l = &al_l[al_of[how & 7]];
+		if ((how & 8) && !layout_bad(l))
+			align = l->align;
 		break;
 	}
-	p = add_obj(kind, reg, size);
+	p = add_obj(kind, l, reg, size, align);
 	if (!p)
 		return false;
 	if (tag)
 		memcpy(p, &tag, 4);
 	if (kind == K_STR)
 		memcpy(p + offsetof(struct str, len), &count, 4);
+	if (kind == K_ALIGN)
+		memcpy(p + offsetof(struct aligned, len), &count, 4);
 	if (kind == K_VEC)
 		memcpy(p, &count, 4);
 	if (kind == K_TVEC)
@@ -813,7 +925,7 @@ static bool build(struct in *in)
 static rgn_ref pick_ref(struct in *in, const rgn_layout *want)
 {
 	uint8_t sel = u8(in), i = u8(in);
-	int kinds[3], nk = 0;
+	int kinds[4], nk = 0;
 
 	if (sel < 170) {
 		if (want == &node_l)
@@ -826,6 +938,7 @@ static rgn_ref pick_ref(struct in *in, const rgn_layout *want)
 			kinds[nk++] = K_TVEC;
 			kinds[nk++] = K_UNION;
 			kinds[nk++] = K_BOX;
+			kinds[nk++] = K_ALIGN;
 		}
 		for (int t = 0; t < nk; t++) {
 			int kd = kinds[(i + t) % nk];
@@ -904,8 +1017,21 @@ static void do_copy(unsigned order, bool only, bool bare)
 		return;
 	check_graph("rgn_copy", S.dst, NULL, 0, S.roots, r, S.nroots, bare ? NULL : &o);
 	/* (opts NULL: breadth-first, the default) */
-	if (S.db == RGN_BACKEND_CONTIG)
+	if (S.db == RGN_BACKEND_CONTIG) {
+		/* the region grew by the copies and the padding before each:
+		 * the first one's from where the bump was, less than its
+		 * alignment and zeroed (opts.bytes counts none of it) */
+		const char *first;
+		size_t align, grew = used_of(S.dst) - du, span;
+
 		check_order("rgn_copy", S.roots, S.nroots, bare || order == RGN_COPY_BREADTH);
+		span = seq_span(&first, &align);
+		CHECK(grew >= span && grew - span < align,
+		      "rgn_copy: dst grew by %zu bytes for copies that span %zu (aligned to %zu)",
+		      grew, span, align);
+		if (first)
+			check_zero("rgn_copy", first - (grew - span), grew - span);
+	}
 }
 
 static void do_image(unsigned order)
@@ -952,9 +1078,17 @@ static void do_image(unsigned order)
 		return;
 	}
 	if (!W.ambiguous) {
-		check_graph("rgn_image_write_graph", NULL, rgn_image_ptr(img, 0), rgn_image_size(img),
-		            &root, &iroot, 1, &o);
+		const char *base = rgn_image_ptr(img, 0), *first;
+		size_t size = rgn_image_size(img), align, span;
+
+		check_graph("rgn_image_write_graph", NULL, base, size, &root, &iroot, 1, &o);
 		check_order("rgn_image_write_graph", &root, 1, order == RGN_COPY_BREADTH);
+		/* the image ends where the last copy does: its padding is all
+		 * before copies */
+		span = seq_span(&first, &align);
+		CHECK((size_t)(first - base) + span == size,
+		      "rgn_image_write_graph: the last copy ends at %zu of %zu bytes",
+		      (size_t)(first - base) + span, size);
 	}
 	rgn_image_close(img);
 }
@@ -1075,9 +1209,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	qsort(sorted, (size_t)nobj, sizeof(int), by_addr);
 	/* every reference field, then the counts made wrong */
 	for (int i = 0; i < nobj; i++) {
-		const rgn_layout *l = O[i].kind == K_NODE ? &node_l : O[i].kind == K_STR ? &str_l :
-		                      O[i].kind == K_VEC ? &vec_l : O[i].kind == K_TVEC ? &tvec_l :
-		                      O[i].kind == K_UNION ? &union_l : &box_l;
+		const rgn_layout *l = O[i].l;
 		uint32_t count = count_of(l, O[i].p);
 		for (uint32_t k = 0; k < l->nrefs; k++) {
 			rgn_ref r = pick_ref(&in, l->to[k]);

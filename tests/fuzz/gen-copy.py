@@ -13,20 +13,26 @@
 #        destination reservation; also seeds the byte generator
 #   u16  more of the generator's seed, u16 objects - 1
 #   per object: kind (0 node, 1 string, 2 vector, 3 tagged vector,
-#        4 union, 5 box; +128: in the second region), how (a string's
-#        length, a vector's count % 64, a union's flag in bit 0, a box's tag
-#        0xf0: invalid layout, 0xe0: unknown), for long strings a u16
+#        4 union, 5 box, 6 aligned; +128: in the second region), how (a
+#        string's length, a vector's count % 64, a union's flag in bit 0, a
+#        box's tag 0xf0: invalid layout, 0xe0: unknown; an aligned object's
+#        alignment in bits 0-2: 0-2 16, 3-4 64, 5 4096, 6 24 and 7 8192
+#        (both EINVAL), bit 3: allocated at it in the source too), for long
+#        strings a u16, for an aligned object its tail's length (a byte)
 #   per reference field: selector and index (selector < 170 an object of
 #        the right kind, < 195 null, < 210 far outside, < 220 the guard
 #        page, < 245 into an object (one more byte: the granule), else a
-#        bit flipped); per counted object one byte (0xf?: huge, 0xe?: over)
+#        bit flipped); per counted object (string, vector, tagged vector,
+#        aligned) one byte (0xf?: huge, 0xe?: over)
+#   (an aligned object: a tag, its length, a node and a tagged object,
+#   the tail's bytes; a tagged reference may name one)
 #   the number of roots - 1, and each root as a reference field.
 # Run: python3 tests/fuzz/gen-copy.py tests/fuzz/corpus-copy
 import random
 import struct
 import sys
 
-NREFS = {0: 3, 5: 1}
+NREFS = {0: 3, 5: 1, 6: 2}
 
 
 def program(sb, db, depth, only, flags, objs, garbage=0.0, over=None, roots=2, seed=1,
@@ -39,6 +45,8 @@ def program(sb, db, depth, only, flags, objs, garbage=0.0, over=None, roots=2, s
         if kind & 0x7f == 1 and how > 0xff:
             out[-1] = 0xc0
             out += struct.pack('<H', how)
+        if kind & 0x7f == 6:       # how's second byte: the tail's length
+            out.append(how >> 8)
 
     def ref():
         if rnd.random() < garbage:
@@ -58,7 +66,7 @@ def program(sb, db, depth, only, flags, objs, garbage=0.0, over=None, roots=2, s
             n = how & 1
         for _ in range(n):
             out += ref()
-        if k in (1, 2, 3):
+        if k in (1, 2, 3, 6):
             out.append(over if over is not None and i == len(objs) - 1 else 0)
     out.append(roots - 1)
     for _ in range(roots):
@@ -66,18 +74,24 @@ def program(sb, db, depth, only, flags, objs, garbage=0.0, over=None, roots=2, s
     return bytes(out)
 
 
-def mix(n, seed, kinds=(0, 0, 0, 1, 1, 2, 3, 4, 5), other=False):
+def mix(n, seed, kinds=(0, 0, 0, 1, 1, 2, 3, 4, 5), other=False, aligns=(0, 3, 5)):
     rnd = random.Random(seed)
     objs = []
     for _ in range(n):
         k = rnd.choice(kinds)
-        how = {0: 0, 1: rnd.randrange(40), 2: rnd.randrange(1, 8), 3: rnd.randrange(1, 8),
-               4: rnd.randrange(2) | 2, 5: 0}[k]
+        if k == 6:
+            # an alignment from aligns, half of them placed at it in the
+            # source, a tail of up to 60 bytes
+            how = rnd.choice(aligns) | rnd.randrange(2) << 3 | rnd.randrange(61) << 8
+        else:
+            how = {0: 0, 1: rnd.randrange(40), 2: rnd.randrange(1, 8), 3: rnd.randrange(1, 8),
+                   4: rnd.randrange(2) | 2, 5: 0}[k]
         objs.append((k | (0x80 if other and rnd.random() < 0.3 else 0), how))
     return objs
 
 
 B, C, H = 0, 1, 2
+ALIGNED = (0, 0, 1, 3, 4, 5, 6, 6, 6)     # nodes, strings, tagged kinds: aligned the most
 IMAGE, COMPACT, NOLAYOUT, HOG, TAGGED, OTHER = 1, 2, 0x0c, 0x30, 0x40, 0x80
 SEEDS = {
     'blocks-blocks-breadth-shared': program(B, B, 0, 0, IMAGE | COMPACT, mix(60, 1, (0, 0, 1))),
@@ -100,6 +114,26 @@ SEEDS = {
                                         seed=14),
     'contig-contig-end-at-step': program(C, C, 0, 0, OTHER | IMAGE, mix(50, 15, (0, 0, 1)),
                                          garbage=0.2, pad=3, seed=15),
+    'blocks-contig-aligned': program(B, C, 0, 0, TAGGED | IMAGE, mix(80, 16, ALIGNED),
+                                     seed=16),
+    'heap-contig-aligned-depth': program(H, C, 1, 0, TAGGED | IMAGE | COMPACT,
+                                         mix(80, 17, ALIGNED), seed=17),
+    'contig-contig-aligned-compact': program(C, C, 0, 0, IMAGE | COMPACT,
+                                             mix(100, 18, ALIGNED), seed=18),
+    'contig-blocks-aligned-depth': program(C, B, 1, 0, TAGGED | COMPACT,
+                                           mix(60, 19, ALIGNED, aligns=(2, 5)), seed=19),
+    'blocks-heap-aligned-page': program(B, H, 0, 0, TAGGED | IMAGE | COMPACT,
+                                        mix(40, 26, ALIGNED, aligns=(5,)), seed=26),
+    'heap-heap-aligned-only-src': program(H, H, 1, 1, OTHER | TAGGED,
+                                          mix(60, 22, ALIGNED, other=True), seed=22),
+    'contig-contig-aligned-garbage': program(C, C, 1, 0, TAGGED | IMAGE,
+                                             mix(60, 39, ALIGNED), garbage=0.03, seed=39),
+    'heap-contig-aligned-root': program(H, C, 0, 0, TAGGED | IMAGE, mix(40, 24, ALIGNED),
+                                        seed=24),
+    'blocks-blocks-bad-align-24': program(B, B, 0, 0, TAGGED | IMAGE | COMPACT,
+                                          mix(30, 24, ALIGNED, aligns=(0, 3, 6)), seed=24),
+    'heap-contig-bad-align-8192': program(H, C, 1, 0, TAGGED | IMAGE,
+                                          mix(30, 26, ALIGNED, aligns=(0, 3, 7)), seed=26),
 }
 
 if __name__ == '__main__':
