@@ -1159,6 +1159,9 @@ RGN_API int rgn_compact(rgn_region *r, rgn_ref *roots, size_t nroots,
 	}
 	if (!err && r->cleanups)
 		cl = cleanups_into(t, r->cleanups, &err);
+	/* the copy back into a contiguous r cannot fail once r has room */
+	if (!err && r->backend == RGN_BACKEND_CONTIG)
+		err = rgn_contig_room_for(r, t);
 	if (err) {
 		rgn_destroy(t);
 		errno = err;

@@ -929,6 +929,44 @@ static void compact_one(rgn_backend b)
 	ck_assert_int_eq(cleanup_log[1], 1);
 }
 
+/* Alignment padding can make a compacted graph larger than the memory it
+ * came from: 64 cells of 16 bytes packed in a contiguous region's first
+ * commit step come back a page apart, so r's read-write part must grow
+ * before the copy goes back into it. */
+START_TEST(test_compact_aligned_grows)
+{
+	static const uint32_t cell_refs[] = { 0 };
+	static rgn_layout cell;
+	static const rgn_layout *const cell_to[] = { &cell };
+	rgn_region *r = region_of(RGN_BACKEND_CONTIG);
+	rgn_ref head = 0, ref;
+	size_t before;
+	uint32_t n = 0;
+
+	cell = (rgn_layout){ .size = 16, .nrefs = 1, .refs = cell_refs, .to = cell_to,
+	                     .align = 4096 };
+	for (uint32_t i = 0; i < 64; i++) {
+		uint32_t *c = rgn_alloc(r, 16);
+
+		ck_assert_ptr_nonnull(c);
+		c[0] = head;
+		c[1] = i;
+		head = rgn_ref_in(r, c);
+	}
+	before = used_of(r);
+	ck_assert_uint_lt(before, 64 * 1024); /* the first commit step */
+	ck_assert_int_eq(rgn_compact(r, &head, 1, &cell, NULL), 0);
+	ck_assert_uint_ge(used_of(r), 63 * 4096 + 16);
+	for (ref = head; ref; ref = ((uint32_t *)rgn_ptr_in(r, ref))[0], n++) {
+		ck_assert_uint_eq((uintptr_t)rgn_ptr_in(r, ref) % 4096, 0);
+		ck_assert_uint_eq(((uint32_t *)rgn_ptr_in(r, ref))[1], 63 - n);
+	}
+	ck_assert_uint_eq(n, 64);
+	ck_assert_ptr_nonnull(rgn_alloc(r, 64));
+	rgn_destroy(r);
+}
+END_TEST
+
 START_TEST(test_compact_blocks)
 {
 	compact_one(RGN_BACKEND_BLOCKS);
@@ -1240,6 +1278,7 @@ Suite *suite_copy(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("compact");
 	tcase_add_test(tc, test_compact_blocks);
+	tcase_add_test(tc, test_compact_aligned_grows);
 	tcase_add_test(tc, test_compact_contig);
 	tcase_add_test(tc, test_compact_heap);
 	tcase_add_test(tc, test_compact_heap_frees);

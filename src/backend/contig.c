@@ -487,10 +487,21 @@ size_t rgn_contig_reserve_of(const rgn_region *r)
 	return CC(r)->resv.size;
 }
 
+/* Compaction's copy t of r (below) fits in r's read-write part: it may
+ * not yet, since a copy's alignment padding can make it larger than what
+ * it was copied from.  Committed now if it must be: 0 or an errno, r's
+ * bytes unchanged either way. */
+int rgn_contig_room_for(rgn_region *r, const rgn_region *t)
+{
+	size_t need = (size_t)(t->bump.cur - t->bump.base);
+
+	return need <= (size_t)(r->bump.end - r->bump.base) ? 0 : commit(C(r), need);
+}
+
 /* Compaction: t (a contiguous region made for it, whose objects start at
  * the same offset as r's) holds the copy with references relative to its
  * base, so the bytes mean the same at the same offsets of r.  They fit in
- * r's read-write part (r held at least as much before), so this cannot
+ * r's read-write part (rgn_contig_room_for made sure), so this cannot
  * fail; the pages above what r keeps go back as a reset gives them. */
 static bool contig_replace(rgn_region *r, rgn_region *t)
 {

@@ -27,6 +27,10 @@ rgn_hidden int rgn_contig_used_range(const rgn_region *r, const char **base,
 /* A live contiguous region's reservation size. */
 rgn_hidden size_t rgn_contig_reserve_of(const rgn_region *r);
 
+/* r's read-write part made to hold t's used bytes (t: r's compacted copy,
+ * at the same offsets): 0 or an errno, r unchanged on an error. */
+rgn_hidden int rgn_contig_room_for(rgn_region *r, const rgn_region *t);
+
 rgn_hidden extern const struct rgn_backend_ops rgn_contig_backend;
 
 #endif /* RGN_BACKEND_CONTIG_H */
