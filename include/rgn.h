@@ -1219,7 +1219,8 @@ RGN_API int rgn_image_seal(int fd);
  *                rgn_trace once for each reference field in it;  its
  *                fields are traced after refs and the tail
  *   size_of      the object's whole size in bytes, when size and the tail
- *                cannot say it (NULL: size + count * elem)
+ *                cannot say it (NULL: size + count * elem); at least size,
+ *                and the tail too for RGN_TAIL_REFS (less: EINVAL)
  *   align        where a copy starts: 0 (or up to 8) at a granule, as
  *                every allocation; else a power of two up to 4096, the
  *                copy then starts at a multiple of it in the destination

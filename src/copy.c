@@ -622,11 +622,22 @@ static rgn_noinline rgn_ref copy_one(rgn_tracer *t, rgn_ref ref, const char *p, 
 		memcpy(&count, p + l->count_at, sizeof(count));
 		size += (size_t)count * (l->tail == RGN_TAIL_REFS ? 4 : l->elem);
 	}
-	if (rgn_unlikely(l->size_of != NULL))
-		size = l->size_of(p);
+	if (rgn_unlikely(l->size_of != NULL)) {
+		size_t whole = l->size_of(p);
+
+		/* the fields the table names lie inside what is copied (the
+		 * scan rewrites them there): a smaller size is a bad one */
+		if (whole < (l->tail == RGN_TAIL_REFS ? size : l->size)) {
+			fail(t, EINVAL);
+			return 0;
+		}
+		size = whole;
+	}
+	/* (size >= l->size >= 1, and cannot wrap: 32-bit count times 32-bit
+	 * elem, plus a 32-bit size) */
 	n = rgn_round8(size);
-	if (rgn_unlikely(size == 0 || n > (size_t)(f->hi - p))) {
-		fail(t, size ? EFAULT : EINVAL);
+	if (rgn_unlikely(n > (size_t)(f->hi - p))) {
+		fail(t, EFAULT);
 		return 0;
 	}
 #if RGN_DEBUG >= 1

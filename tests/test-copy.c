@@ -653,6 +653,81 @@ START_TEST(test_copy_errors)
 }
 END_TEST
 
+/* A size_of that leaves out fields its table names would have the scan
+ * rewrite them past the copy's end: EINVAL, whatever the call. */
+struct sized {
+	uint32_t whole;   /* what size_of says */
+	uint32_t count;   /* references in the tail (the tail layout) */
+	rgn_ref  next;
+	uint32_t pad;
+	rgn_ref  item[];
+};
+
+static size_t sized_size(const void *obj)
+{
+	return ((const struct sized *)obj)->whole;
+}
+
+static const uint32_t sized_refs[] = { offsetof(struct sized, next) };
+static const rgn_layout sized_l;
+static const rgn_layout *const sized_to[] = { &sized_l };
+static const rgn_layout sized_l = { .size = sizeof(struct sized), .nrefs = 1, .refs = sized_refs,
+	                            .to = sized_to, .size_of = sized_size };
+static const rgn_layout sized_tail_l = { .size = sizeof(struct sized), .tail = RGN_TAIL_REFS,
+	                                 .count_at = offsetof(struct sized, count),
+	                                 .tail_to = &sized_l, .size_of = sized_size };
+
+START_TEST(test_copy_size_of)
+{
+	rgn_region *s = rgn_new(NULL), *d = rgn_new(NULL);
+	struct sized *a = rgn_alloc(s, sizeof(*a) + 8), *b = rgn_alloc(s, sizeof(*b));
+	rgn_ref ra = rgn_ref_in(s, a), root;
+	size_t du = used_of(d);
+
+	*a = (struct sized){ .whole = sizeof(*a) + 8, .next = rgn_ref_in(s, b) };
+	*b = (struct sized){ .whole = sizeof(*b) };
+	/* a whole size past the fixed part is copied whole */
+	root = ra;
+	ck_assert_int_eq(rgn_copy(d, s, &root, 1, &sized_l, NULL), 0);
+	ck_assert_uint_eq(((struct sized *)rgn_ptr_in(d, root))->whole, sizeof(*a) + 8);
+	du = used_of(d);
+	/* the second object's size leaves out its reference, then says 0 */
+	for (uint32_t w = 0; w < 2; w++) {
+		b->whole = w ? 8 : 0;
+		root = ra;
+		errno = 0;
+		ck_assert_int_eq(rgn_copy(d, s, &root, 1, &sized_l, NULL), -1);
+		ck_assert_int_eq(errno, EINVAL);
+		ck_assert_uint_eq(root, ra);
+		ck_assert_uint_eq(used_of(d), du);
+	}
+	/* a tail of two references the size leaves out, then one */
+	b->whole = sizeof(*b);
+	a->count = 2;
+	a->item[0] = a->item[1] = rgn_ref_in(s, b);
+	for (uint32_t w = 0; w < 2; w++) {
+		a->whole = (uint32_t)sizeof(*a) + 4 * w;
+		root = ra;
+		errno = 0;
+		ck_assert_int_eq(rgn_copy(d, s, &root, 1, &sized_tail_l, NULL), -1);
+		ck_assert_int_eq(errno, EINVAL);
+		ck_assert_uint_eq(used_of(d), du);
+	}
+	a->whole = (uint32_t)sizeof(*a) + 8;
+	root = ra;
+	ck_assert_int_eq(rgn_copy(d, s, &root, 1, &sized_tail_l, NULL), 0);
+	{
+		const struct sized *c = rgn_ptr_in(d, root);
+
+		ck_assert_uint_eq(c->item[0], c->item[1]);
+		ck_assert_uint_ne(c->item[0], rgn_ref_in(s, b));
+		ck_assert_uint_eq(((const struct sized *)rgn_ptr_in(d, c->item[0]))->whole, sizeof(*b));
+	}
+	rgn_destroy(s);
+	rgn_destroy(d);
+}
+END_TEST
+
 /* Out of memory half-way through: ENOMEM, the destination as it was, the
  * source intact; then the same copy succeeds once memory is back. */
 START_TEST(test_copy_enomem)
@@ -1267,6 +1342,7 @@ Suite *suite_copy(void)
 	tcase_add_test(tc, test_copy_order);
 	tcase_add_test(tc, test_copy_tagged);
 	tcase_add_test(tc, test_copy_errors);
+	tcase_add_test(tc, test_copy_size_of);
 	tcase_add_test(tc, test_copy_enomem);
 	tcase_add_test(tc, test_copy_only_src);
 	tcase_add_test(tc, test_copy_reused_table);
