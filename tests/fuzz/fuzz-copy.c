@@ -9,17 +9,24 @@
  *     the space ("other") holds some objects, whether the roots' layout is
  *     read from a tag, whether layout_of is given, whether the space is
  *     filled up first (ENOMEM), and which of image and compaction follow;
- *   - up to 384 objects of seven kinds: node (three references: a node, a
+ *   - up to 384 objects of eight kinds: node (three references: a node, a
  *     tagged object, a string), string (a byte tail counted by a field
  *     past the first granule), vector (a tail of node references), and
- *     four tagged kinds found through layout_of: a vector of tagged
+ *     five tagged kinds found through layout_of: a vector of tagged
  *     objects, a "union" whose reference a trace callback follows when its
  *     flag says so, a box holding a vector (its tag may name an invalid
  *     layout: EINVAL, or none), and an aligned object (a node, a tagged
  *     object, a byte tail) whose tag names a layout with align 16, 64 or
  *     4096, or one the copy must refuse with EINVAL (24: not a power of
  *     two; 8192: past a page); the source may place it at that alignment
- *     too, which the copy keeps only because the layout says so;
+ *     too, which the copy keeps only because the layout says so; and a
+ *     sized object (a node, a tagged object, plain bytes; a variant adds
+ *     a tail of node references) whose layout's size_of reads its whole
+ *     size from a field: the input makes it exact, less than the object
+ *     but no less than its fields and tail, up to 64 bytes past its end
+ *     (the copy takes the bytes after it, which must then be objects built
+ *     here, each starting where the one before ends), or less than the
+ *     fixed part or the tail of references, or 0 (both EINVAL);
  *   - every reference field: mostly an object of the kind it names (so
  *     sharing and cycles), sometimes 0, sometimes garbage: far outside any
  *     memory, in the guard page, into the middle of an object, an object
@@ -28,11 +35,14 @@
  *
  * The model walks the source as the copy will, reading the same bytes with
  * the same layouts (a garbage reference into an object reads what is there
- * as an object).  Whatever it would read must lie inside the objects built
- * here, or be refused with EFAULT by the range checks before it is read: a
- * reference field that would make the copy read other memory (a free
- * block, with nothing to say what it holds; debug builds abort there and
- * ASan reports it) is set to 0 before the call.  The walk gives, per
+ * as an object) and sizing each object as the copy does (the fixed part
+ * past the source's end: EFAULT; then the tail's count; then size_of, less
+ * than the fields it must hold: EINVAL; then the size rounded to 8 past
+ * the end: EFAULT).  Whatever it would read must lie inside the objects
+ * built here, or be refused with EFAULT by the range checks before it is
+ * read: a reference field that would make the copy read other memory (a
+ * free block, with nothing to say what it holds; debug builds abort there
+ * and ASan reports it) is set to 0 before the call.  The walk gives, per
  * address, the object the copy must make (or that it is ambiguous: one
  * address reached as two layouts, where the order decides), the errors it
  * must meet (EFAULT, EINVAL), and its object and byte counts.  Then:
@@ -92,12 +102,14 @@
 
 /* ---- the objects and their layouts ------------------------------------------------------ */
 
-enum { K_NODE, K_STR, K_VEC, K_TVEC, K_UNION, K_BOX, K_ALIGN, NKIND };
+enum { K_NODE, K_STR, K_VEC, K_TVEC, K_UNION, K_BOX, K_ALIGN, K_SIZED, NKIND };
 
 #define T_TVEC  0x7a650001u
 #define T_UNION 0x7a650002u
 #define T_BOX   0x7a650003u
 #define T_BAD   0x7a650004u    /* names a layout with a field past its end */
+#define T_SIZED 0x7a650005u    /* a sized object without a tail */
+#define T_SIZED_TAIL 0x7a650006u /* a sized object with a tail of node references */
 #define T_ALIGN 0x7a650010u    /* + the index in al_l: an aligned object */
 
 struct node {
@@ -131,6 +143,17 @@ struct aligned {
 	uint32_t len;             /* bytes in the tail */
 	rgn_ref  node, tagged;
 	char     bytes[];
+};
+/* A sized object's whole size is a field, whole (what size_of returns);
+ * past its fields and tail its bytes are plain data.  whole may also say
+ * less than was allocated, or more (the copy then takes the bytes after
+ * it), or less than the fields the table names (EINVAL). */
+struct sized {
+	uint32_t tag;
+	uint32_t whole;
+	rgn_ref  node, tagged;
+	uint32_t count;           /* references in the tail (the tail variant) */
+	rgn_ref  item[];
 };
 
 static const rgn_layout node_l, str_l, vec_l, tvec_l, union_l, box_l, bad_l;
@@ -174,6 +197,26 @@ enum { AL_16, AL_64, AL_4096, AL_24, AL_8192, NAL };
 static const rgn_layout al_l[NAL] = { AL_LAYOUT(16), AL_LAYOUT(64), AL_LAYOUT(4096),
 	                              AL_LAYOUT(24), AL_LAYOUT(8192) };
 
+/* The sized kind: a node and a tagged object in the fixed part; the tail
+ * variant adds references to nodes counted by a field. */
+static size_t sized_size(const void *obj)
+{
+	uint32_t whole;
+
+	memcpy(&whole, (const char *)obj + offsetof(struct sized, whole), 4);
+	return whole;
+}
+
+static const uint32_t sz_refs[] = { offsetof(struct sized, node),
+	                            offsetof(struct sized, tagged) };
+static const rgn_layout *const sz_to[] = { &node_l, NULL };
+static const rgn_layout sz_l = { .size = sizeof(struct sized), .nrefs = 2, .refs = sz_refs,
+	                         .to = sz_to, .size_of = sized_size };
+static const rgn_layout szt_l = { .size = sizeof(struct sized), .nrefs = 2, .refs = sz_refs,
+	                          .to = sz_to, .tail = RGN_TAIL_REFS,
+	                          .count_at = offsetof(struct sized, count), .tail_to = &node_l,
+	                          .size_of = sized_size };
+
 /* A layout the copy must refuse where it meets it. */
 static bool layout_bad(const rgn_layout *l)
 {
@@ -193,6 +236,8 @@ static const rgn_layout *tag_layout(uint32_t tag)
 	case T_UNION: return &union_l;
 	case T_BOX: return &box_l;
 	case T_BAD: return &bad_l;
+	case T_SIZED: return &sz_l;
+	case T_SIZED_TAIL: return &szt_l;
 	default: return tag - T_ALIGN < NAL ? &al_l[tag - T_ALIGN] : NULL;
 	}
 }
@@ -340,6 +385,23 @@ static bool inside(int o, const char *p, size_t n)
 	return o >= 0 && n <= (size_t)(O[o].p + O[o].n - p);
 }
 
+/* Is [p, p + n) inside object o and the objects right after it, each
+ * starting where the one before ends?  (A size_of larger than its object
+ * reads on into its neighbours; the bytes of such a run are consecutive in
+ * the snapshot too.) */
+static MODEL bool covered(int o, const char *p, size_t n)
+{
+	while (!inside(o, p, n)) {
+		const char *end = O[o].p + O[o].n;
+		int next = find(end);
+
+		if (next < 0 || O[next].p != end || (S.contig_src && O[next].reg != 0))
+			return false;
+		o = next;
+	}
+	return true;
+}
+
 /* The field *loc (in an object built here, or a root) holds ref, naming
  * an object of layout want (NULL: its tag's).  false: the walk stops
  * (W.fix set, or the walk is too big). */
@@ -380,10 +442,24 @@ static MODEL bool walk_ref(rgn_ref ref, const rgn_layout *want, uint32_t *loc)
 	} else {
 		size = l->size + (size_t)count_of(l, p) *
 		       (l->tail == RGN_TAIL_REFS ? 4 : l->tail == RGN_TAIL_BYTES ? l->elem : 0);
-		if (((size + 7) & ~(size_t)7) > (size_t)(S.hi - p)) {
+		if (l->size_of) {
+			/* the whole size replaces it, but may not leave out the
+			 * fixed part or a tail of references */
+			size_t whole = l->size_of(p);
+			if (whole < (l->tail == RGN_TAIL_REFS ? size : l->size))
+				err = E_INVAL;
+			size = whole;
+		}
+		if (err) {
+			l = NULL;
+		} else if (((size + 7) & ~(size_t)7) > (size_t)(S.hi - p)) {
 			err = E_FAULT;
 			l = NULL;
-		} else if (!inside(o, p, (size + 7) & ~(size_t)7)) {
+		} else if (l->size_of ? !covered(o, p, (size + 7) & ~(size_t)7) :
+		                        !inside(o, p, (size + 7) & ~(size_t)7)) {
+			/* (only what size_of says may run on: other
+			 * layouts are held to one object, so that older
+			 * inputs are repaired as they were) */
 			W.fix = loc;
 			return false;
 		}
@@ -480,14 +556,16 @@ static MODEL bool settle(bool scoped)
 
 /* ---- checking a copy against the walk --------------------------------------------------- */
 
-/* FUZZ_COPY_STATS set: how the calls ended, and how many aligned copies
- * were checked, printed at exit (to see that a corpus reaches successes,
- * each error and the aligned layouts). */
+/* FUZZ_COPY_STATS set: how the calls ended, and how many aligned and
+ * sized copies were checked (and of the sized, how many took bytes past
+ * their object), printed at exit (to see that a corpus reaches successes,
+ * each error, the aligned layouts and size_of). */
 static unsigned long nstat[8];
 static void print_stats(void)
 {
 	fprintf(stderr, "ok-checked %lu ok-ambiguous %lu fault %lu inval %lu nomem %lu "
-	        "aligned-copies %lu\n", nstat[0], nstat[1], nstat[2], nstat[3], nstat[4], nstat[5]);
+	        "aligned-copies %lu sized-copies %lu sized-past-end %lu\n", nstat[0], nstat[1],
+	        nstat[2], nstat[3], nstat[4], nstat[5], nstat[6], nstat[7]);
 }
 
 struct chk {
@@ -597,6 +675,11 @@ static MODEL void pair(rgn_ref s, rgn_ref c)
 	      "%s: copy %u not at a multiple of %zu", C.what, c, align_of(v->l));
 	if (v->l->align > 8)
 		nstat[5]++;
+	if (v->l->size_of) {
+		nstat[6]++;
+		if (!inside(v->o, v->p, v->n))
+			nstat[7]++;
+	}
 	/* a copy is new memory, not a source object left in place (a
 	 * contiguous region compacted takes its old addresses back) */
 	if (C.fresh)
@@ -858,8 +941,11 @@ static bool build(struct in *in)
 	static const uint8_t al_of[8] = { AL_16, AL_16, AL_16, AL_64, AL_64, AL_4096, AL_24,
 		                          AL_8192 };
 	uint8_t k = u8(in), how = u8(in);
-	int kind = (k & 0x7f) % NKIND, reg = S.other && (k & 0x80) ? 1 : 0;
-	uint32_t count = 0, size, tag = 0;
+	/* kinds 0x70 and up are the sized one; the others are read modulo 7,
+	 * as before it was added (older inputs build what they did) */
+	int kind = (k & 0x7f) >= 0x70 ? K_SIZED : (k & 0x7f) % K_SIZED;
+	int reg = S.other && (k & 0x80) ? 1 : 0;
+	uint32_t count = 0, size, tag = 0, whole = 0;
 	const rgn_layout *l;
 	size_t align = 8;
 	char *p;
@@ -888,6 +974,26 @@ static bool build(struct in *in)
 		tag = (how & 0xf0) == 0xf0 ? T_BAD : (how & 0xf0) == 0xe0 ? 0 : T_BOX;
 		l = &box_l;
 		break;
+	case K_SIZED: {
+		/* bit 0 the tail variant, bits 4-7 its count; two bytes follow:
+		 * the plain bytes after the fields, and what bits 1-3 make of the
+		 * whole size */
+		uint32_t extra = u8(in), y = u8(in), need;
+		count = how & 1 ? how >> 4 : 0;
+		need = (uint32_t)sizeof(struct sized) + 4 * count;
+		size = need + extra;
+		switch ((how >> 1) & 7) {
+		case 3: whole = need + y % (extra + 1); break;    /* at most the allocation */
+		case 4:
+		case 5: whole = size + 1 + y % 64; break;         /* past its end */
+		case 6: whole = y % need; break;                  /* too small: EINVAL */
+		case 7: whole = 0; break;                         /* EINVAL */
+		default: whole = size; break;
+		}
+		tag = how & 1 ? T_SIZED_TAIL : T_SIZED;
+		l = how & 1 ? &szt_l : &sz_l;
+		break;
+	}
 	default:
 		/* its tail's length follows; bit 3: the source object is placed
 		 * at the alignment too (the copy must keep it only because the
@@ -913,6 +1019,11 @@ static bool build(struct in *in)
 		memcpy(p, &count, 4);
 	if (kind == K_TVEC)
 		memcpy(p + 4, &count, 4);
+	if (kind == K_SIZED) {
+		memcpy(p + offsetof(struct sized, whole), &whole, 4);
+		if (l == &szt_l)
+			memcpy(p + offsetof(struct sized, count), &count, 4);
+	}
 	if (kind == K_UNION) {
 		uint32_t r = how & 1;
 		memcpy(p + 4, &r, 4);
@@ -925,7 +1036,7 @@ static bool build(struct in *in)
 static rgn_ref pick_ref(struct in *in, const rgn_layout *want)
 {
 	uint8_t sel = u8(in), i = u8(in);
-	int kinds[4], nk = 0;
+	int kinds[5], nk = 0;
 
 	if (sel < 170) {
 		if (want == &node_l)
@@ -939,6 +1050,10 @@ static rgn_ref pick_ref(struct in *in, const rgn_layout *want)
 			kinds[nk++] = K_UNION;
 			kinds[nk++] = K_BOX;
 			kinds[nk++] = K_ALIGN;
+			/* (only when there are some: an input without them
+			 * picks as it did before the kind was added) */
+			if (nbykind[K_SIZED])
+				kinds[nk++] = K_SIZED;
 		}
 		for (int t = 0; t < nk; t++) {
 			int kd = kinds[(i + t) % nk];
@@ -1255,11 +1370,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		teardown(NULL);
 		return 0;
 	}
-	/* the snapshot */
+	/* the snapshot, in address order (what a size_of reads past its
+	 * object is then right after it there too) */
 	snap_bytes = 0;
 	for (int i = 0; i < nobj; i++) {
-		O[i].snap = snap_bytes;
-		snap_bytes += O[i].n;
+		O[sorted[i]].snap = snap_bytes;
+		snap_bytes += O[sorted[i]].n;
 	}
 	snap = malloc(snap_bytes);
 	CHECK(snap != NULL, "malloc");

@@ -13,26 +13,38 @@
 #        destination reservation; also seeds the byte generator
 #   u16  more of the generator's seed, u16 objects - 1
 #   per object: kind (0 node, 1 string, 2 vector, 3 tagged vector,
-#        4 union, 5 box, 6 aligned; +128: in the second region), how (a
-#        string's length, a vector's count % 64, a union's flag in bit 0, a
-#        box's tag 0xf0: invalid layout, 0xe0: unknown; an aligned object's
+#        4 union, 5 box, 6 aligned, 0x70 sized (0x70-0x7f all are; below
+#        that modulo 7); +128: in the second region), how (a string's
+#        length, a vector's count % 64, a union's flag in bit 0, a box's
+#        tag 0xf0: invalid layout, 0xe0: unknown; an aligned object's
 #        alignment in bits 0-2: 0-2 16, 3-4 64, 5 4096, 6 24 and 7 8192
-#        (both EINVAL), bit 3: allocated at it in the source too), for long
-#        strings a u16, for an aligned object its tail's length (a byte)
+#        (both EINVAL), bit 3: allocated at it in the source too; a sized
+#        object's variant in bit 0 (1: a tail of node references, their
+#        count in bits 4-7) and its whole size in bits 1-3, see below),
+#        for long strings a u16, for an aligned object its tail's length
+#        (a byte), for a sized object two bytes: extra, plain bytes after
+#        its fields and tail, and y, for the whole size
 #   per reference field: selector and index (selector < 170 an object of
 #        the right kind, < 195 null, < 210 far outside, < 220 the guard
 #        page, < 245 into an object (one more byte: the granule), else a
 #        bit flipped); per counted object (string, vector, tagged vector,
-#        aligned) one byte (0xf?: huge, 0xe?: over)
+#        aligned, sized with a tail) one byte (0xf?: huge, 0xe?: over)
 #   (an aligned object: a tag, its length, a node and a tagged object,
 #   the tail's bytes; a tagged reference may name one)
+#   (a sized object, tagged: a tag, whole (what the layout's size_of
+#   returns), a node, a tagged object, a count (the tail variant's), the
+#   tail's references, extra bytes; need = 20 + 4 * count, the object
+#   need + extra bytes; whole by how's bits 1-3: 0-2 exactly that, 3
+#   need + y % (extra + 1) (no more than the object), 4-5 1 + y % 64 past
+#   its end (the copy reads on into what follows), 6 y % need and 7 zero
+#   (both less than the fields: EINVAL))
 #   the number of roots - 1, and each root as a reference field.
 # Run: python3 tests/fuzz/gen-copy.py tests/fuzz/corpus-copy
 import random
 import struct
 import sys
 
-NREFS = {0: 3, 5: 1, 6: 2}
+NREFS = {0: 3, 5: 1, 6: 2, 0x70: 2}
 
 
 def program(sb, db, depth, only, flags, objs, garbage=0.0, over=None, roots=2, seed=1,
@@ -47,6 +59,8 @@ def program(sb, db, depth, only, flags, objs, garbage=0.0, over=None, roots=2, s
             out += struct.pack('<H', how)
         if kind & 0x7f == 6:       # how's second byte: the tail's length
             out.append(how >> 8)
+        if kind & 0x7f == 0x70:    # how's second and third bytes: extra and y
+            out += bytes([how >> 8 & 0xff, how >> 16 & 0xff])
 
     def ref():
         if rnd.random() < garbage:
@@ -64,9 +78,11 @@ def program(sb, db, depth, only, flags, objs, garbage=0.0, over=None, roots=2, s
             n = how % 64
         if k == 4:
             n = how & 1
+        if k == 0x70 and how & 1:
+            n += how >> 4 & 15
         for _ in range(n):
             out += ref()
-        if k in (1, 2, 3, 6):
+        if k in (1, 2, 3, 6) or (k == 0x70 and how & 1):
             out.append(over if over is not None and i == len(objs) - 1 else 0)
     out.append(roots - 1)
     for _ in range(roots):
@@ -74,12 +90,19 @@ def program(sb, db, depth, only, flags, objs, garbage=0.0, over=None, roots=2, s
     return bytes(out)
 
 
-def mix(n, seed, kinds=(0, 0, 0, 1, 1, 2, 3, 4, 5), other=False, aligns=(0, 3, 5)):
+def mix(n, seed, kinds=(0, 0, 0, 1, 1, 2, 3, 4, 5), other=False, aligns=(0, 3, 5),
+        wholes=(0, 3, 4)):
     rnd = random.Random(seed)
     objs = []
     for _ in range(n):
         k = rnd.choice(kinds)
-        if k == 6:
+        if k == 7:
+            # kind 0x70: either variant (up to 15 references in the tail),
+            # the whole size by a mode from wholes, up to 40 extra bytes
+            how = (rnd.randrange(2) | rnd.choice(wholes) << 1 | rnd.randrange(16) << 4 |
+                   rnd.randrange(41) << 8 | rnd.randrange(256) << 16)
+            k = 0x70
+        elif k == 6:
             # an alignment from aligns, half of them placed at it in the
             # source, a tail of up to 60 bytes
             how = rnd.choice(aligns) | rnd.randrange(2) << 3 | rnd.randrange(61) << 8
@@ -92,6 +115,7 @@ def mix(n, seed, kinds=(0, 0, 0, 1, 1, 2, 3, 4, 5), other=False, aligns=(0, 3, 5
 
 B, C, H = 0, 1, 2
 ALIGNED = (0, 0, 1, 3, 4, 5, 6, 6, 6)     # nodes, strings, tagged kinds: aligned the most
+SIZED = (0, 0, 1, 3, 7, 7, 7)             # nodes, strings, tagged vectors: sized the most
 IMAGE, COMPACT, NOLAYOUT, HOG, TAGGED, OTHER = 1, 2, 0x0c, 0x30, 0x40, 0x80
 SEEDS = {
     'blocks-blocks-breadth-shared': program(B, B, 0, 0, IMAGE | COMPACT, mix(60, 1, (0, 0, 1))),
@@ -134,6 +158,24 @@ SEEDS = {
                                           mix(30, 24, ALIGNED, aligns=(0, 3, 6)), seed=24),
     'heap-contig-bad-align-8192': program(H, C, 1, 0, TAGGED | IMAGE,
                                           mix(30, 26, ALIGNED, aligns=(0, 3, 7)), seed=26),
+    'blocks-blocks-sized': program(B, B, 0, 0, TAGGED | IMAGE, mix(60, 40, SIZED), seed=40),
+    'heap-contig-sized-depth': program(H, C, 1, 0, TAGGED | IMAGE, mix(60, 41, SIZED),
+                                       seed=41),
+    'contig-heap-sized-compact': program(C, H, 0, 0, TAGGED | COMPACT, mix(60, 42, SIZED),
+                                         seed=42),
+    'contig-contig-sized-image': program(C, C, 1, 0, TAGGED | IMAGE | COMPACT,
+                                         mix(80, 43, SIZED), seed=43),
+    'blocks-heap-sized-too-small': program(B, H, 0, 0, TAGGED | IMAGE,
+                                           mix(30, 44, SIZED, wholes=(0, 6)), seed=44),
+    'heap-blocks-sized-zero': program(H, B, 1, 0, TAGGED | COMPACT,
+                                      mix(30, 45, SIZED, wholes=(0, 7)), seed=45),
+    # whole between the fixed part and the end of its 15 references: EINVAL
+    'heap-heap-sized-short-tail': program(H, H, 0, 0, TAGGED,
+                                          mix(10, 47, (0, 3)) + [(0x70, 0xfd | 50 << 16)] * 6,
+                                          seed=47),
+    'blocks-contig-sized-huge-count': program(B, C, 0, 0, TAGGED,
+                                              mix(20, 46, SIZED) + [(0x70, 0x31 | 8 << 8)],
+                                              over=0xff, seed=46),
 }
 
 if __name__ == '__main__':
