@@ -462,6 +462,8 @@ struct rgn_tracer {
 	bool              breadth;
 	bool              space;    /* the source is the space's blocks */
 	const char       *fn;       /* the public call, for debug messages */
+	char             *in_lo, *in_hi; /* inside a trace callback: the copy
+	                             it was given; rgn_trace's fields lie here */
 	const rgn_layout *ok[2];    /* layouts checked lately */
 };
 
@@ -688,6 +690,8 @@ static inline void visit(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
 
 RGN_API void rgn_trace(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
 {
+	uintptr_t at = (uintptr_t)field, lo, hi;
+
 	if (!t || !field) {
 		if (t)
 			fail(t, EINVAL);
@@ -695,7 +699,40 @@ RGN_API void rgn_trace(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
 	}
 	if (t->err)
 		return;
+	/* a field of the copy being traced, and nothing else: anywhere else
+	 * (the source, which must stay as it was, another object, a local)
+	 * would be rewritten */
+	lo = (uintptr_t)t->in_lo;
+	hi = (uintptr_t)t->in_hi;
+	if (at < lo || at > hi || hi - at < sizeof(*field) || at % sizeof(*field)) {
+		fail(t, EINVAL);
+		return;
+	}
 	visit(t, field, to);
+}
+
+/* A trace callback's turn: the copy's bytes, as its layout sizes them
+ * (size_of asked of the copy: only references differ from the source),
+ * are where its rgn_trace calls may point. */
+static rgn_noinline void trace_call(rgn_tracer *t, char *copy, const rgn_layout *l)
+{
+	size_t size = l->size;
+	uint32_t count;
+
+	if (l->tail != RGN_TAIL_NONE) {
+		memcpy(&count, copy + l->count_at, sizeof(count));
+		size += (size_t)count * (l->tail == RGN_TAIL_REFS ? 4 : l->elem);
+	}
+	if (l->size_of) {
+		size_t whole = l->size_of(copy);
+
+		if (whole > size)
+			size = whole;
+	}
+	t->in_lo = copy;
+	t->in_hi = copy + size;
+	l->trace(t, copy);
+	t->in_lo = t->in_hi = NULL;
 }
 
 /* Visit every reference field of a copy: in order, or last to first. */
@@ -708,7 +745,7 @@ static inline void scan(rgn_tracer *t, char *copy, const rgn_layout *l, bool bac
 		memcpy(&count, copy + l->count_at, sizeof(count));
 	if (backwards) {
 		if (l->trace)
-			l->trace(t, copy);
+			trace_call(t, copy, l);
 		for (uint32_t k = count; k-- > 0;)
 			visit(t, tail + k, l->tail_to);
 		for (uint32_t k = l->nrefs; k-- > 0;)
@@ -719,7 +756,7 @@ static inline void scan(rgn_tracer *t, char *copy, const rgn_layout *l, bool bac
 		for (uint32_t k = 0; k < count; k++)
 			visit(t, tail + k, l->tail_to);
 		if (l->trace)
-			l->trace(t, copy);
+			trace_call(t, copy, l);
 	}
 }
 

@@ -586,6 +586,71 @@ START_TEST(test_copy_tagged)
 }
 END_TEST
 
+/* A trace callback may name the fields of the copy it is given and
+ * nothing else: a field elsewhere would be rewritten in place (the
+ * source, which must stay as it was, a local, the next object), so it is
+ * EINVAL and the copy fails as a whole. */
+enum { STRAY_NONE, STRAY_SOURCE, STRAY_LOCAL, STRAY_PAST, STRAY_ODD, STRAY_INSIDE };
+static int stray;
+static struct onion *stray_src;
+
+static void stray_trace(rgn_tracer *t, void *copy)
+{
+	struct onion *o = copy;
+	rgn_ref local = o->u;
+
+	switch (stray) {
+	case STRAY_SOURCE: rgn_trace(t, &stray_src->u, NULL); break;
+	case STRAY_LOCAL:  rgn_trace(t, &local, NULL); break;
+	case STRAY_PAST:   rgn_trace(t, (rgn_ref *)(void *)(o + 1), NULL); break;
+	case STRAY_ODD:    rgn_trace(t, (rgn_ref *)(void *)((char *)&o->u + 2), NULL); break;
+	case STRAY_INSIDE: rgn_trace(t, &o->pad, NULL); /* fall through */
+	default:           rgn_trace(t, &o->u, NULL); break;
+	}
+}
+
+static const rgn_layout stray_l = { .size = sizeof(struct onion), .trace = stray_trace };
+
+START_TEST(test_copy_trace_outside)
+{
+	rgn_region *s = rgn_new(NULL), *d = rgn_new(NULL);
+	rgn_copy_options o = { .layout_of = kind_of };
+	rgn_ref target = mkleaf(s, 41), root, r2;
+	struct onion *src = rgn_alloc(s, 2 * sizeof(*src));
+	const struct onion *c;
+
+	/* two in a row, so that past the first is the second's bytes */
+	src[0] = (struct onion){ K_UNION, true, target, 0 };
+	src[1] = (struct onion){ K_UNION, true, target, 0 };
+	root = rgn_ref_in(s, src);
+	stray_src = src;
+	for (stray = STRAY_SOURCE; stray <= STRAY_ODD; stray++) {
+		size_t du = used_of(d);
+
+		r2 = root;
+		errno = 0;
+		ck_assert_int_eq(rgn_copy(d, s, &r2, 1, &stray_l, &o), -1);
+		ck_assert_int_eq(errno, EINVAL);
+		ck_assert_uint_eq(r2, root);
+		ck_assert_uint_eq(used_of(d), du);
+		ck_assert_uint_eq(src[0].u, target); /* the source as it was */
+		ck_assert_uint_eq(src[1].u, target);
+	}
+	/* the copy's own fields, a reference or 0 (pad), are fine */
+	stray = STRAY_INSIDE;
+	r2 = root;
+	ck_assert_int_eq(rgn_copy(d, s, &r2, 1, &stray_l, &o), 0);
+	ck_assert_uint_eq(o.objects, 2);
+	c = at(d, r2);
+	ck_assert_uint_eq(((const struct leaf *)at(d, c->u))->value, 41);
+	ck_assert_uint_eq(c->pad, 0);
+	ck_assert_uint_eq(src[0].u, target);
+	stray = STRAY_NONE;
+	rgn_destroy(s);
+	rgn_destroy(d);
+}
+END_TEST
+
 /* ---- errors: nothing changes ------------------------------------------------------------- */
 
 START_TEST(test_copy_errors)
@@ -1341,6 +1406,7 @@ Suite *suite_copy(void)
 	tcase_add_test(tc, test_copy_aligned);
 	tcase_add_test(tc, test_copy_order);
 	tcase_add_test(tc, test_copy_tagged);
+	tcase_add_test(tc, test_copy_trace_outside);
 	tcase_add_test(tc, test_copy_errors);
 	tcase_add_test(tc, test_copy_size_of);
 	tcase_add_test(tc, test_copy_enomem);
