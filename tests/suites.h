@@ -394,6 +394,17 @@ static inline size_t tst_maps_lines(void)
 }
 #endif
 
+/* p's address as a number the compiler cannot tie back to p.  A test
+ * that asserts a realloc kept its object in place compares these: told
+ * q == p, clang may use p where q is written and then size q's new bytes
+ * by p's old allocation (its object-size check reports a store past it). */
+static inline uintptr_t tst_addr(const void *p)
+{
+	volatile uintptr_t a = (uintptr_t)p;
+
+	return a;
+}
+
 static inline void tst_fill(void *p, size_t n, unsigned seed)
 {
 	unsigned char *c = p;

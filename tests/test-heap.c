@@ -165,7 +165,7 @@ START_TEST(test_heap_realloc)
 	p = rgn_realloc(r, q, 5000, 200 * KiB);
 	ck_assert(tst_verify(p, 5000, 2));
 	q = rgn_realloc(r, p, 200 * KiB, 100 * KiB); /* a span shrinks in place */
-	ck_assert_ptr_eq(q, p);
+	ck_assert_uint_eq(tst_addr(q), tst_addr(p));
 	ck_assert_uint_eq(rgn_usable_size(r, q), 100 * KiB);
 	p = rgn_realloc(r, q, 100 * KiB, 3000);
 	ck_assert_ptr_ne(p, q);
@@ -190,7 +190,7 @@ START_TEST(test_heap_realloc_span_in_place)
 	p = rgn_alloc(r, 64 * KiB);
 	tst_fill(p, 64 * KiB, 3);
 	q = rgn_realloc(r, p, 64 * KiB, 256 * KiB);
-	ck_assert_ptr_eq(q, p); /* the blocks after it were never carved */
+	ck_assert_uint_eq(tst_addr(q), tst_addr(p)); /* the blocks after it were never carved */
 	ck_assert_uint_eq(rgn_usable_size(r, q), 256 * KiB);
 	ck_assert(tst_verify(q, 64 * KiB, 3));
 	q[256 * KiB - 1] = 1;
