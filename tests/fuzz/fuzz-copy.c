@@ -14,7 +14,8 @@
  *     past the first granule), vector (a tail of node references), and
  *     five tagged kinds found through layout_of: a vector of tagged
  *     objects, a "union" whose reference a trace callback follows when its
- *     flag says so, a box holding a vector (its tag may name an invalid
+ *     flag says so (or names a field outside the copy, past it or a
+ *     local: EINVAL), a box holding a vector (its tag may name an invalid
  *     layout: EINVAL, or none), and an aligned object (a node, a tagged
  *     object, a byte tail) whose tag names a layout with align 16, 64 or
  *     4096, or one the copy must refuse with EINVAL (24: not a power of
@@ -158,11 +159,27 @@ struct sized {
 
 static const rgn_layout node_l, str_l, vec_l, tvec_l, union_l, box_l, bad_l;
 
+/* A union's flag past 1 makes its trace callback misuse rgn_trace with a
+ * field outside the copy it was given: the bytes just past it, or a
+ * local.  Either is EINVAL, and nothing may be written there. */
+#define UNION_STRAY_PAST  2u
+#define UNION_STRAY_LOCAL 3u
+
+static bool union_stray(uint32_t is_ref)
+{
+	return is_ref == UNION_STRAY_PAST || is_ref == UNION_STRAY_LOCAL;
+}
+
 static void union_trace(rgn_tracer *t, void *copy)
 {
 	struct onion *o = copy;
+	rgn_ref local = o->u;
 
-	if (o->is_ref)
+	if (o->is_ref == UNION_STRAY_PAST)
+		rgn_trace(t, (rgn_ref *)(void *)(o + 1), &node_l);
+	else if (o->is_ref == UNION_STRAY_LOCAL)
+		rgn_trace(t, &local, &node_l);
+	else if (o->is_ref)
 		rgn_trace(t, &o->u, &node_l);
 }
 
@@ -506,7 +523,8 @@ static MODEL bool each_field(const rgn_layout *l, const char *p, field_fn *fn, v
 	for (uint32_t k = 0; k < count; k++)
 		if (!fn(ctx, l->size + 4 * k, l->tail_to))
 			return false;
-	if (l == &union_l && get32(p + offsetof(struct onion, is_ref)))
+	if (l == &union_l && get32(p + offsetof(struct onion, is_ref)) &&
+	    !union_stray(get32(p + offsetof(struct onion, is_ref))))
 		return fn(ctx, offsetof(struct onion, u), &node_l);
 	return true;
 }
@@ -534,6 +552,9 @@ static MODEL bool walk(bool scoped)
 			return false;
 		while (W.nstack) {
 			struct sv *v = &W.v[W.stack[--W.nstack]];
+			if (v->l == &union_l &&
+			    union_stray(get32(v->p + offsetof(struct onion, is_ref))))
+				W.errs |= E_INVAL;    /* its callback's stray field */
 			if (!each_field(v->l, v->p, walk_field, (void *)(uintptr_t)v->p))
 				return false;
 		}
@@ -1025,7 +1046,8 @@ static bool build(struct in *in)
 			memcpy(p + offsetof(struct sized, count), &count, 4);
 	}
 	if (kind == K_UNION) {
-		uint32_t r = how & 1;
+		/* how 0xf0-0xff: a stray field (past the copy, a local) */
+		uint32_t r = (how & 0xf0) == 0xf0 ? UNION_STRAY_PAST + (how & 1) : how & 1u;
 		memcpy(p + 4, &r, 4);
 	}
 	return true;

@@ -15,7 +15,9 @@
 #   per object: kind (0 node, 1 string, 2 vector, 3 tagged vector,
 #        4 union, 5 box, 6 aligned, 0x70 sized (0x70-0x7f all are; below
 #        that modulo 7); +128: in the second region), how (a string's
-#        length, a vector's count % 64, a union's flag in bit 0, a box's
+#        length, a vector's count % 64, a union's flag in bit 0 (how 0xf0
+#        and up: its trace callback names a field past the copy, bit 0
+#        set: a local, both EINVAL), a box's
 #        tag 0xf0: invalid layout, 0xe0: unknown; an aligned object's
 #        alignment in bits 0-2: 0-2 16, 3-4 64, 5 4096, 6 24 and 7 8192
 #        (both EINVAL), bit 3: allocated at it in the source too; a sized
@@ -173,6 +175,11 @@ SEEDS = {
     'heap-heap-sized-short-tail': program(H, H, 0, 0, TAGGED,
                                           mix(10, 47, (0, 3)) + [(0x70, 0xfd | 50 << 16)] * 6,
                                           seed=47),
+    # a union whose trace callback names a field outside its copy: EINVAL
+    'blocks-contig-union-stray-past': program(B, C, 0, 0, TAGGED | IMAGE,
+                                              mix(30, 52) + [(4, 0xf0)] * 4, seed=52),
+    'heap-heap-union-stray-local': program(H, H, 1, 0, TAGGED | COMPACT,
+                                           mix(30, 49) + [(4, 0xf1)] * 4, seed=49),
     'blocks-contig-sized-huge-count': program(B, C, 0, 0, TAGGED,
                                               mix(20, 46, SIZED) + [(0x70, 0x31 | 8 << 8)],
                                               over=0xff, seed=46),
