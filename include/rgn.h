@@ -1259,8 +1259,9 @@ struct rgn_layout {
  * layout_of).  The target is copied if it has not been (once, however many
  * references reach it) and *field is rewritten to the copy's reference.
  * field must lie in the copy the callback was given (its fixed part and
- * tail, or what size_of says of the copy), 4-byte aligned: anywhere else
- * (the source, a local) is EINVAL and is not written.  An error (ENOMEM,
+ * tail, or what size_of says of the copy), 4-byte aligned, and not be one
+ * the layout's table names (the scan rewrites those): anything else (the
+ * source, a local, a table's field) is EINVAL and is not written.  An error (ENOMEM,
  * a bad reference) is kept in t: the copy fails after the callback
  * returns. */
 RGN_API void rgn_trace(rgn_tracer *t, rgn_ref *field, const rgn_layout *to);

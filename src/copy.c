@@ -464,6 +464,8 @@ struct rgn_tracer {
 	const char       *fn;       /* the public call, for debug messages */
 	char             *in_lo, *in_hi; /* inside a trace callback: the copy
 	                             it was given; rgn_trace's fields lie here */
+	const rgn_layout *in_l;     /* and its layout, whose table's fields
+	                             are the scan's, not the callback's */
 	const rgn_layout *ok[2];    /* layouts checked lately */
 };
 
@@ -688,9 +690,20 @@ static inline void visit(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
 	*field = copy_one(t, ref, p, slot, to);
 }
 
+/* Is the field at offset off of a copy of layout l one its table names
+ * (a fixed reference, or one of the tail's count)? */
+static bool table_field(const rgn_layout *l, uintptr_t off, uint32_t count)
+{
+	for (uint32_t k = 0; k < l->nrefs; k++)
+		if (l->refs[k] == off)
+			return true;
+	return l->tail == RGN_TAIL_REFS && off >= l->size && off - l->size < (uintptr_t)count * 4;
+}
+
 RGN_API void rgn_trace(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
 {
 	uintptr_t at = (uintptr_t)field, lo, hi;
+	uint32_t count = 0;
 
 	if (!t || !field) {
 		if (t)
@@ -705,6 +718,14 @@ RGN_API void rgn_trace(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
 	lo = (uintptr_t)t->in_lo;
 	hi = (uintptr_t)t->in_hi;
 	if (at < lo || at > hi || hi - at < sizeof(*field) || at % sizeof(*field)) {
+		fail(t, EINVAL);
+		return;
+	}
+	/* nor one the table names: the scan rewrites those, and a second
+	 * rewrite would read a copy's reference as the source's */
+	if (t->in_l->tail == RGN_TAIL_REFS)
+		memcpy(&count, t->in_lo + t->in_l->count_at, sizeof(count));
+	if (table_field(t->in_l, at - lo, count)) {
 		fail(t, EINVAL);
 		return;
 	}
@@ -731,8 +752,10 @@ static rgn_noinline void trace_call(rgn_tracer *t, char *copy, const rgn_layout 
 	}
 	t->in_lo = copy;
 	t->in_hi = copy + size;
+	t->in_l = l;
 	l->trace(t, copy);
 	t->in_lo = t->in_hi = NULL;
+	t->in_l = NULL;
 }
 
 /* Visit every reference field of a copy: in order, or last to first. */

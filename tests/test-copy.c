@@ -588,9 +588,10 @@ END_TEST
 
 /* A trace callback may name the fields of the copy it is given and
  * nothing else: a field elsewhere would be rewritten in place (the
- * source, which must stay as it was, a local, the next object), so it is
- * EINVAL and the copy fails as a whole. */
-enum { STRAY_NONE, STRAY_SOURCE, STRAY_LOCAL, STRAY_PAST, STRAY_ODD, STRAY_INSIDE };
+ * source, which must stay as it was, a local, the next object), and one
+ * its layout's table names would be rewritten twice, so each is EINVAL
+ * and the copy fails as a whole. */
+enum { STRAY_NONE, STRAY_SOURCE, STRAY_LOCAL, STRAY_PAST, STRAY_ODD, STRAY_TABLE, STRAY_INSIDE };
 static int stray;
 static struct onion *stray_src;
 
@@ -604,12 +605,19 @@ static void stray_trace(rgn_tracer *t, void *copy)
 	case STRAY_LOCAL:  rgn_trace(t, &local, NULL); break;
 	case STRAY_PAST:   rgn_trace(t, (rgn_ref *)(void *)(o + 1), NULL); break;
 	case STRAY_ODD:    rgn_trace(t, (rgn_ref *)(void *)((char *)&o->u + 2), NULL); break;
+	case STRAY_TABLE:  rgn_trace(t, &o->pad, NULL); break;
 	case STRAY_INSIDE: rgn_trace(t, &o->pad, NULL); /* fall through */
 	default:           rgn_trace(t, &o->u, NULL); break;
 	}
 }
 
 static const rgn_layout stray_l = { .size = sizeof(struct onion), .trace = stray_trace };
+/* the same, with the last word a reference its table names (a leaf) */
+static const uint32_t stray_refs[] = { offsetof(struct onion, pad) };
+static const rgn_layout *const stray_to[] = { &leaf_l };
+static const rgn_layout stray_table_l = { .size = sizeof(struct onion), .nrefs = 1,
+	                                  .refs = stray_refs, .to = stray_to,
+	                                  .trace = stray_trace };
 
 START_TEST(test_copy_trace_outside)
 {
@@ -635,6 +643,28 @@ START_TEST(test_copy_trace_outside)
 		ck_assert_uint_eq(used_of(d), du);
 		ck_assert_uint_eq(src[0].u, target); /* the source as it was */
 		ck_assert_uint_eq(src[1].u, target);
+	}
+	/* a field the table names, traced too */
+	{
+		struct onion *two = rgn_alloc(s, sizeof(*two));
+		rgn_ref leaf2 = mkleaf(s, 42), r3 = rgn_ref_in(s, two);
+		size_t du = used_of(d);
+
+		*two = (struct onion){ K_UNION, true, target, leaf2 };
+		stray = STRAY_TABLE;
+		errno = 0;
+		ck_assert_int_eq(rgn_copy(d, s, &r3, 1, &stray_table_l, &o), -1);
+		ck_assert_int_eq(errno, EINVAL);
+		ck_assert_uint_eq(r3, rgn_ref_in(s, two));
+		ck_assert_uint_eq(used_of(d), du);
+		ck_assert_uint_eq(two->pad, leaf2);
+		/* the callback's field and the table's, each once: both good */
+		stray = STRAY_NONE;
+		ck_assert_int_eq(rgn_copy(d, s, &r3, 1, &stray_table_l, &o), 0);
+		ck_assert_uint_eq(o.objects, 3);
+		c = at(d, r3);
+		ck_assert_uint_eq(((const struct leaf *)at(d, c->u))->value, 41);
+		ck_assert_uint_eq(((const struct leaf *)at(d, c->pad))->value, 42);
 	}
 	/* the copy's own fields, a reference or 0 (pad), are fine */
 	stray = STRAY_INSIDE;
