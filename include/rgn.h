@@ -1324,7 +1324,10 @@ typedef struct rgn_copy_options {
  *           instead, naming it
  *   ENOMEM  dst or the forwarding table could not grow (the OOM handler
  *           is called first)
- * dst is written as by rgn_alloc: a cursor may not be open on it.
+ * dst is written as by rgn_alloc: a cursor may not be open on it.  The
+ * layouts' callbacks (layout_of, size_of, trace) may allocate in dst
+ * themselves: the copies go on after what they took (and on an error it
+ * goes with them, but in a heap destination, where it stays).
  */
 RGN_API int rgn_copy(rgn_region *dst, const rgn_region *src, rgn_ref *roots, size_t nroots,
                      const rgn_layout *root_layout, rgn_copy_options *opts);

@@ -391,6 +391,20 @@ static inline void dest_sync(struct dest *d)
 	d->r->bump.cur = d->cur;
 }
 
+/* Around a caller's callback (layout_of, size_of, trace), which may
+ * allocate in the destination: the bump is the region's while it runs,
+ * and the copy goes on after what it took. */
+static inline void dest_lend(struct dest *d)
+{
+	d->r->bump.cur = d->cur;
+}
+
+static inline void dest_resume(struct dest *d)
+{
+	d->cur = d->r->bump.cur;
+	d->end = d->r->bump.end;
+}
+
 /* n bytes (a multiple of 8) at a multiple of align (8, or a power of
  * two up to a page) that the current chunk cannot give: the region's own
  * allocation. */
@@ -609,7 +623,12 @@ static rgn_noinline rgn_ref copy_one(rgn_tracer *t, rgn_ref ref, const char *p, 
 #endif
 	/* its layout, its size, and room for it */
 	if (rgn_unlikely(!l)) {
-		l = t->layout_of ? t->layout_of(p, t->arg) : NULL;
+		l = NULL;
+		if (t->layout_of) {
+			dest_lend(&t->d);
+			l = t->layout_of(p, t->arg);
+			dest_resume(&t->d);
+		}
 		if (!l) {
 			fail(t, EINVAL);
 			return 0;
@@ -627,7 +646,11 @@ static rgn_noinline rgn_ref copy_one(rgn_tracer *t, rgn_ref ref, const char *p, 
 		size += (size_t)count * (l->tail == RGN_TAIL_REFS ? 4 : l->elem);
 	}
 	if (rgn_unlikely(l->size_of != NULL)) {
-		size_t whole = l->size_of(p);
+		size_t whole;
+
+		dest_lend(&t->d);
+		whole = l->size_of(p);
+		dest_resume(&t->d);
 
 		/* the fields the table names lie inside what is copied (the
 		 * scan rewrites them there): a smaller size is a bad one */
@@ -729,7 +752,10 @@ RGN_API void rgn_trace(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
 		fail(t, EINVAL);
 		return;
 	}
+	/* the bump is the region's during the callback (trace_call) */
+	dest_resume(&t->d);
 	visit(t, field, to);
+	dest_lend(&t->d);
 }
 
 /* A trace callback's turn: the copy's bytes, as its layout sizes them
@@ -744,6 +770,7 @@ static rgn_noinline void trace_call(rgn_tracer *t, char *copy, const rgn_layout 
 		memcpy(&count, copy + l->count_at, sizeof(count));
 		size += (size_t)count * (l->tail == RGN_TAIL_REFS ? 4 : l->elem);
 	}
+	dest_lend(&t->d);
 	if (l->size_of) {
 		size_t whole = l->size_of(copy);
 
@@ -754,6 +781,7 @@ static rgn_noinline void trace_call(rgn_tracer *t, char *copy, const rgn_layout 
 	t->in_hi = copy + size;
 	t->in_l = l;
 	l->trace(t, copy);
+	dest_resume(&t->d);
 	t->in_lo = t->in_hi = NULL;
 	t->in_l = NULL;
 }

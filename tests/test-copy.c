@@ -681,6 +681,82 @@ START_TEST(test_copy_trace_outside)
 }
 END_TEST
 
+/* The callbacks may allocate in the destination (a runtime making side
+ * objects as it copies): the copy's own bump goes on after what they
+ * took, so neither overwrites the other. */
+static rgn_region *side_dst;
+static unsigned char *side[64];
+static int nside;
+
+static void *side_alloc(void)
+{
+	unsigned char *p = rgn_alloc(side_dst, 24);
+
+	ck_assert_ptr_nonnull(p);
+	memset(p, 0xab, 24);
+	ck_assert_int_lt(nside, 64);
+	side[nside++] = p;
+	return p;
+}
+
+static void side_trace(rgn_tracer *t, void *copy)
+{
+	struct onion *o = copy;
+
+	side_alloc();
+	if (o->is_ref)
+		rgn_trace(t, &o->u, NULL);
+}
+
+static const rgn_layout side_onion_l = { .size = sizeof(struct onion), .trace = side_trace };
+
+static const rgn_layout *side_kind_of(const void *obj, void *arg)
+{
+	(void)arg;
+	side_alloc();
+	return *(const uint32_t *)obj == K_UNION ? &side_onion_l : kind_of(obj, NULL);
+}
+
+START_TEST(test_copy_callback_allocates)
+{
+	static const int backends[] = { RGN_BACKEND_BLOCKS, RGN_BACKEND_CONTIG, RGN_BACKEND_HEAP };
+	rgn_region *s = rgn_new(NULL);
+	rgn_ref chain = mkleaf(s, 1000), root;
+
+	/* a chain of 20 unions, each naming the one before, the first a leaf */
+	for (uint32_t i = 0; i < 20; i++)
+		chain = mkonion(s, true, chain);
+	for (size_t b = 0; b < sizeof(backends) / sizeof(backends[0]); b++) {
+		rgn_options ro = { .backend = backends[b] };
+		rgn_copy_options o = { .layout_of = side_kind_of };
+		rgn_region *d = rgn_new_with(NULL, &ro);
+		rgn_ref at_ref;
+
+		ck_assert_ptr_nonnull(d);
+		side_dst = d;
+		nside = 0;
+		root = chain;
+		ck_assert_int_eq(rgn_copy(d, s, &root, 1, NULL, &o), 0);
+		ck_assert_uint_eq(o.objects, 21);
+		ck_assert_int_eq(nside, 21 + 20); /* layout_of per object, trace per union */
+		at_ref = root;
+		for (uint32_t i = 0; i < 20; i++) {
+			const struct onion *c = at(d, at_ref);
+
+			ck_assert_uint_eq(c->kind, K_UNION);
+			ck_assert_uint_eq(c->is_ref, 1);
+			at_ref = c->u;
+		}
+		ck_assert_uint_eq(((const struct leaf *)at(d, at_ref))->value, 1000);
+		for (int i = 0; i < nside; i++)
+			for (int k = 0; k < 24; k++)
+				ck_assert_uint_eq(side[i][k], 0xab);
+		rgn_destroy(d);
+	}
+	rgn_destroy(s);
+}
+END_TEST
+
 /* ---- errors: nothing changes ------------------------------------------------------------- */
 
 START_TEST(test_copy_errors)
@@ -1437,6 +1513,7 @@ Suite *suite_copy(void)
 	tcase_add_test(tc, test_copy_order);
 	tcase_add_test(tc, test_copy_tagged);
 	tcase_add_test(tc, test_copy_trace_outside);
+	tcase_add_test(tc, test_copy_callback_allocates);
 	tcase_add_test(tc, test_copy_errors);
 	tcase_add_test(tc, test_copy_size_of);
 	tcase_add_test(tc, test_copy_enomem);
