@@ -385,20 +385,16 @@ static void dest_region(struct dest *d, rgn_region *r)
 	d->vbase = (uintptr_t)r->bump.base;
 }
 
-/* Put the bump back in the region (before any call that uses it). */
+/* Put the bump back in the region (before any call that uses it: the
+ * region's slow path, or a caller's callback, layout_of, size_of or
+ * trace, which may allocate in the destination). */
 static inline void dest_sync(struct dest *d)
 {
 	d->r->bump.cur = d->cur;
 }
 
-/* Around a caller's callback (layout_of, size_of, trace), which may
- * allocate in the destination: the bump is the region's while it runs,
- * and the copy goes on after what it took. */
-static inline void dest_lend(struct dest *d)
-{
-	d->r->bump.cur = d->cur;
-}
-
+/* Take the bump up again after such a call: the copy goes on after what
+ * it took. */
 static inline void dest_resume(struct dest *d)
 {
 	d->cur = d->r->bump.cur;
@@ -548,6 +544,18 @@ static inline bool work_add(rgn_tracer *t, char *copy, const rgn_layout *l)
 	return true;
 }
 
+/* The bytes of the object at p (a source object, or its copy) that its
+ * layout's table says: the fixed part and the tail. */
+static size_t table_size(const rgn_layout *l, const char *p)
+{
+	uint32_t count;
+
+	if (l->tail == RGN_TAIL_NONE)
+		return l->size;
+	memcpy(&count, p + l->count_at, sizeof(count));
+	return l->size + (size_t)count * (l->tail == RGN_TAIL_REFS ? 4 : l->elem);
+}
+
 /* Copy an object of size bytes, n = size rounded up to 8 (the source's
  * rounding is readable: allocations are whole granules); up to 64 bytes
  * as a head and a tail of fixed sizes that may overlap (no loop); the
@@ -597,7 +605,6 @@ static rgn_noinline rgn_ref copy_one(rgn_tracer *t, rgn_ref ref, const char *p, 
 {
 	struct fwd *f = &t->f;
 	size_t size, n;
-	uint32_t count = 0;
 	char *copy;
 	rgn_ref nref;
 
@@ -625,7 +632,7 @@ static rgn_noinline rgn_ref copy_one(rgn_tracer *t, rgn_ref ref, const char *p, 
 	if (rgn_unlikely(!l)) {
 		l = NULL;
 		if (t->layout_of) {
-			dest_lend(&t->d);
+			dest_sync(&t->d);
 			l = t->layout_of(p, t->arg);
 			dest_resume(&t->d);
 		}
@@ -640,15 +647,11 @@ static rgn_noinline rgn_ref copy_one(rgn_tracer *t, rgn_ref ref, const char *p, 
 		fail(t, EFAULT);
 		return 0;
 	}
-	size = l->size;
-	if (l->tail != RGN_TAIL_NONE) {
-		memcpy(&count, p + l->count_at, sizeof(count));
-		size += (size_t)count * (l->tail == RGN_TAIL_REFS ? 4 : l->elem);
-	}
+	size = table_size(l, p);
 	if (rgn_unlikely(l->size_of != NULL)) {
 		size_t whole;
 
-		dest_lend(&t->d);
+		dest_sync(&t->d);
 		whole = l->size_of(p);
 		dest_resume(&t->d);
 
@@ -713,20 +716,19 @@ static inline void visit(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
 	*field = copy_one(t, ref, p, slot, to);
 }
 
-/* Is the field at offset off of a copy of layout l one its table names
- * (a fixed reference, or one of the tail's count)? */
-static bool table_field(const rgn_layout *l, uintptr_t off, uint32_t count)
+/* Is the field at offset off of copy, of layout l, one its table names
+ * (a fixed reference, or one of a tail of references)? */
+static bool table_field(const rgn_layout *l, const char *copy, uintptr_t off)
 {
 	for (uint32_t k = 0; k < l->nrefs; k++)
 		if (l->refs[k] == off)
 			return true;
-	return l->tail == RGN_TAIL_REFS && off >= l->size && off - l->size < (uintptr_t)count * 4;
+	return l->tail == RGN_TAIL_REFS && off >= l->size && off < table_size(l, copy);
 }
 
 RGN_API void rgn_trace(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
 {
 	uintptr_t at = (uintptr_t)field, lo, hi;
-	uint32_t count = 0;
 
 	if (!t || !field) {
 		if (t)
@@ -746,16 +748,14 @@ RGN_API void rgn_trace(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
 	}
 	/* nor one the table names: the scan rewrites those, and a second
 	 * rewrite would read a copy's reference as the source's */
-	if (t->in_l->tail == RGN_TAIL_REFS)
-		memcpy(&count, t->in_lo + t->in_l->count_at, sizeof(count));
-	if (table_field(t->in_l, at - lo, count)) {
+	if (table_field(t->in_l, t->in_lo, at - lo)) {
 		fail(t, EINVAL);
 		return;
 	}
 	/* the bump is the region's during the callback (trace_call) */
 	dest_resume(&t->d);
 	visit(t, field, to);
-	dest_lend(&t->d);
+	dest_sync(&t->d);
 }
 
 /* A trace callback's turn: the copy's bytes, as its layout sizes them
@@ -763,14 +763,9 @@ RGN_API void rgn_trace(rgn_tracer *t, rgn_ref *field, const rgn_layout *to)
  * are where its rgn_trace calls may point. */
 static rgn_noinline void trace_call(rgn_tracer *t, char *copy, const rgn_layout *l)
 {
-	size_t size = l->size;
-	uint32_t count;
+	size_t size = table_size(l, copy);
 
-	if (l->tail != RGN_TAIL_NONE) {
-		memcpy(&count, copy + l->count_at, sizeof(count));
-		size += (size_t)count * (l->tail == RGN_TAIL_REFS ? 4 : l->elem);
-	}
-	dest_lend(&t->d);
+	dest_sync(&t->d);
 	if (l->size_of) {
 		size_t whole = l->size_of(copy);
 
