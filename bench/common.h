@@ -18,6 +18,15 @@ static inline uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* CPU time of the whole process, every thread (CLOCK_PROCESS_CPUTIME_ID) */
+static inline uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 /* splitmix64: small, fast, and the same sequence everywhere */
 struct bench_rng {
 	uint64_t s;

@@ -1277,7 +1277,10 @@ typedef struct rgn_copy_options {
 	unsigned order;
 	/* RGN_COPY_ONLY_SRC: copy only objects of the source region itself;
 	 * references to objects outside it stay as they are (they must then
-	 * mean the same in the destination: both regions of the shared space). */
+	 * mean the same in the destination: both regions of the shared space).
+	 * RGN_COPY_OVERLAP (rgn_image_write_graph, breadth-first; ignored
+	 * elsewhere): write the image on a second thread while the copy goes
+	 * on, each part as soon as the copy is done with it (DESIGN.md 16). */
 	unsigned flags;
 	/* The layout of an object a table leaves open (a NULL in to or
 	 * tail_to, or a NULL root layout): read from its bytes (a tag), in
@@ -1293,6 +1296,7 @@ typedef struct rgn_copy_options {
 #define RGN_COPY_BREADTH  0u
 #define RGN_COPY_DEPTH    1u
 #define RGN_COPY_ONLY_SRC 1u
+#define RGN_COPY_OVERLAP  2u
 
 /*
  * Copy the objects reachable from roots[0 .. nroots-1] (each of layout

@@ -477,12 +477,21 @@ struct rgn_tracer {
 	const rgn_layout *in_l;     /* and its layout, whose table's fields
 	                             are the scan's, not the callback's */
 	const rgn_layout *ok[2];    /* layouts checked lately */
+	const struct rgn_copy_watch *watch; /* or NULL (copy.h) */
+	const char       *watch_at; /* the next pass when the scan reaches it */
 };
 
 static rgn_noinline void fail(rgn_tracer *t, int err)
 {
 	if (!t->err)
 		t->err = err;
+}
+
+/* The scan has reached the copy at done: every byte below it is final. */
+static rgn_noinline void watch_pass(rgn_tracer *t, const char *done)
+{
+	t->watch_at = done + t->watch->step;
+	t->watch->pass(t->watch->arg, done);
 }
 
 /* A layout is checked where it is met: its fields inside the fixed part. */
@@ -827,6 +836,7 @@ struct hot {
 	size_t            objects;
 	const rgn_layout *plain0, *plain1; /* t->ok's plain ones, never NULL */
 	struct fwd       *f;             /* for new leaves */
+	const char       *watch_at;      /* t's */
 };
 
 /* Copied here, every field visited here: sized by its table, no trace
@@ -852,7 +862,7 @@ static rgn_always_inline void hot_load(struct hot *h, rgn_tracer *t)
 		.work = t->work, .rd = t->work + t->head, .wr = t->work + t->nwork,
 		.wend = t->work + t->cap, .objects = t->objects,
 		.plain0 = plain(t->ok[0]), .plain1 = plain(t->ok[1]),
-		.f = &t->f,
+		.f = &t->f, .watch_at = t->watch_at,
 	};
 	/* never NULL, so that a NULL layout matches neither */
 	if (!h->plain0)
@@ -967,8 +977,10 @@ static rgn_always_inline bool hot_visit(struct hot *h, rgn_ref *field, const rgn
 /* Take copies off the work and visit their fields until none is left:
  * breadth-first the oldest, in field order; depth-first the newest, last
  * field first.  Layouts of two and three fields (a pair, a node) are
- * unrolled. */
-static rgn_always_inline void drain(rgn_tracer *t, bool breadth)
+ * unrolled.  watched (breadth-first into a reservation): the watch is
+ * told as the copies taken pass its next point, everything below them
+ * final. */
+static rgn_always_inline void drain(rgn_tracer *t, bool breadth, bool watched)
 {
 	struct hot h;
 
@@ -976,6 +988,12 @@ static rgn_always_inline void drain(rgn_tracer *t, bool breadth)
 	while (breadth ? h.rd < h.wr : h.wr > h.work) {
 		struct todo w = breadth ? *h.rd++ : *--h.wr;
 		const rgn_layout *l = w.l;
+
+		if (watched && rgn_unlikely(w.copy >= h.watch_at)) {
+			hot_store(&h, t);
+			watch_pass(t, w.copy);
+			hot_load(&h, t);
+		}
 
 		if (rgn_likely(l == h.plain0 || l == h.plain1)) {
 			/* (read once: the stores below may alias the table) */
@@ -1012,12 +1030,17 @@ out:
 
 static void drain_depth(rgn_tracer *t)
 {
-	drain(t, false);
+	drain(t, false, false);
 }
 
 static void drain_breadth(rgn_tracer *t)
 {
-	drain(t, true);
+	drain(t, true, false);
+}
+
+static void drain_watched(rgn_tracer *t)
+{
+	drain(t, true, true);
 }
 
 /* ---- the copy ---------------------------------------------------------------------- */
@@ -1046,7 +1069,8 @@ static int source_of(const rgn_region *src, const char **base, const char **lo,
 
 static bool options_ok(const rgn_copy_options *o)
 {
-	return !o || (o->order <= RGN_COPY_DEPTH && (o->flags & ~RGN_COPY_ONLY_SRC) == 0);
+	return !o || (o->order <= RGN_COPY_DEPTH &&
+	              (o->flags & ~(RGN_COPY_ONLY_SRC | RGN_COPY_OVERLAP)) == 0);
 }
 
 /* Set up t to copy from src; the destination is the caller's to set. */
@@ -1109,7 +1133,9 @@ static int trace_roots(rgn_tracer *t, rgn_ref *out, const rgn_ref *roots, size_t
 	for (size_t i = 0; i < n && !t->err; i++) {
 		out[i] = roots[i];
 		visit(t, &out[i], l);
-		if (t->breadth)
+		if (t->watch)
+			drain_watched(t);
+		else if (t->breadth)
 			drain_breadth(t);
 		else
 			drain_depth(t);
@@ -1118,7 +1144,8 @@ static int trace_roots(rgn_tracer *t, rgn_ref *out, const rgn_ref *roots, size_t
 }
 
 int rgn_copy_as(const char *fn, rgn_region *dst, const rgn_region *src, rgn_ref *roots,
-                size_t nroots, const rgn_layout *l, rgn_copy_options *o)
+                size_t nroots, const rgn_layout *l, rgn_copy_options *o,
+                const struct rgn_copy_watch *watch)
 {
 	rgn_tracer t;
 	rgn_ref small[8], *out = small;
@@ -1146,9 +1173,16 @@ int rgn_copy_as(const char *fn, rgn_region *dst, const rgn_region *src, rgn_ref 
 	if (!heap)
 		m = rgn_save(dst);
 	dest_region(&t.d, dst);
+	/* a reservation's copies lie in the order breadth-first scans them */
+	if (watch && t.breadth && dst->backend == RGN_BACKEND_CONTIG) {
+		t.watch = watch;
+		t.watch_at = t.d.cur + watch->step;
+	}
 	err = trace_roots(&t, out, roots, nroots, l);
 	dest_sync(&t.d);
 	if (err) {
+		if (t.watch)
+			watch->stop(watch->arg);
 		if (heap) {
 			/* every copy made goes back */
 			for (uint32_t k = 0; k < t.f.nleaves; k++) {
@@ -1191,7 +1225,7 @@ RGN_API int rgn_copy(rgn_region *dst, const rgn_region *src, rgn_ref *roots, siz
 	int err = args_check(dst, roots, nroots, opts);
 
 	if (!err)
-		err = rgn_copy_as("rgn_copy", dst, src, roots, nroots, root_layout, opts);
+		err = rgn_copy_as("rgn_copy", dst, src, roots, nroots, root_layout, opts, NULL);
 	if (err) {
 		errno = err;
 		return -1;
@@ -1249,7 +1283,7 @@ RGN_API int rgn_compact(rgn_region *r, rgn_ref *roots, size_t nroots,
 		if (opts)
 			o = *opts;
 		o.flags |= RGN_COPY_ONLY_SRC; /* (a reservation is its own scope) */
-		err = rgn_copy_as("rgn_compact", t, r, roots, nroots, root_layout, &o);
+		err = rgn_copy_as("rgn_compact", t, r, roots, nroots, root_layout, &o, NULL);
 	}
 	if (!err && r->cleanups)
 		cl = cleanups_into(t, r->cleanups, &err);

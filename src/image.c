@@ -51,6 +51,8 @@
 #include "os/os.h"
 #include "os/port.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #if RGN_HAVE_MEMFD
@@ -202,27 +204,48 @@ static void head_fill(struct image_head *h, uint64_t used, rgn_ref root, uint64_
 /* The image holds the region's bytes as they are: each object's rounding
  * to 8 bytes, fields never written.  Memcheck would report the writev for
  * those undefined bytes, which is by design here; under valgrind the
- * objects are checked to be addressable (a real fault of rgn's), and
- * reports are off for this one system call. */
-static int image_write_all(int fd, struct rgn_os_buf *iov)
+ * objects (the last of the n buffers) are checked to be addressable (a
+ * real fault of rgn's), and reports are off for this one system call. */
+static int image_write_all(int fd, struct rgn_os_buf *iov, int n)
 {
 #ifdef RGN_VG_HOOKS
 	if (rgn_vg_running) {
 		int err;
 
-		(void)VALGRIND_CHECK_MEM_IS_ADDRESSABLE(iov[2].p, iov[2].n);
+		(void)VALGRIND_CHECK_MEM_IS_ADDRESSABLE(iov[n - 1].p, iov[n - 1].n);
 		VALGRIND_DISABLE_ERROR_REPORTING;
-		err = rgn_os_write_all(fd, iov, 3);
+		err = rgn_os_write_all(fd, iov, n);
 		VALGRIND_ENABLE_ERROR_REPORTING;
 		return err;
 	}
 #endif
-	return rgn_os_write_all(fd, iov, 3);
+	return rgn_os_write_all(fd, iov, n);
 }
+
+/* The same for n bytes at p (the last part of an image, or a header
+ * summing such bytes), written at offset off. */
+static int image_write_at(int fd, const char *p, size_t n, uint64_t off)
+{
+#ifdef RGN_VG_HOOKS
+	if (rgn_vg_running) {
+		int err;
+
+		(void)VALGRIND_CHECK_MEM_IS_ADDRESSABLE(p, n);
+		VALGRIND_DISABLE_ERROR_REPORTING;
+		err = rgn_os_write_at(fd, p, n, off);
+		VALGRIND_ENABLE_ERROR_REPORTING;
+		return err;
+	}
+#endif
+	return rgn_os_write_at(fd, p, n, off);
+}
+
+/* What takes the header's place until it is written, and the region
+ * header's bytes */
+static const char zeros[RGN_CONTIG_GUARD];
 
 RGN_API int rgn_image_write(const rgn_region *r, int fd, rgn_ref root)
 {
-	static const char zeros[RGN_CONTIG_GUARD];
 	union {
 		struct image_head h;
 		char page[RGN_CONTIG_GUARD];
@@ -256,12 +279,165 @@ RGN_API int rgn_image_write(const rgn_region *r, int fd, rgn_ref root)
 	iov[0] = (struct rgn_os_buf){ head.page, sizeof(head.page) };
 	iov[1] = (struct rgn_os_buf){ zeros, skip };
 	iov[2] = (struct rgn_os_buf){ base + hdr + skip, used - hdr - skip };
-	err = image_write_all(fd, iov);
+	err = image_write_all(fd, iov, 3);
 	if (err) {
 		errno = err;
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The image written while the copy goes on (RGN_COPY_OVERLAP): the copy
+ * tells what is final every OVERLAP_STEP bytes (copy.h's watch), and once
+ * OVERLAP_START bytes are, a writer thread takes them: zeros where the
+ * header goes, the region header's zeros, then each final piece, summed
+ * and written as it comes, so that the kernel's copy and the checksum run
+ * beside the copy instead of after it.  The scan moves fastest at the
+ * end (the last level makes no new copies), so the writer is behind when
+ * the copy ends: the main thread then writes the second half of what is
+ * left itself, at its offset, while the writer writes the first half and
+ * sums both.  The header goes last, at the file's first byte
+ * (rgn_os_write_at): until then the file starts with zeros, and a failed
+ * call leaves nothing rgn_image_open takes.  A small
+ * image, or a file that cannot be written at an offset (a pipe, a socket,
+ * appending), is written after the copy as without the flag.
+ */
+#define OVERLAP_STEP  ((size_t)256 << 10)
+#define OVERLAP_START ((size_t)1 << 20)
+#define OVERLAP_SPLIT ((size_t)512 << 10)  /* left at the end: shared */
+
+struct overlap {
+	pthread_mutex_t lock;
+	pthread_cond_t  more;
+	const char     *done;      /* final below (lock) */
+	const char     *taken;     /* the writer has taken up to here (lock) */
+	const char     *split;     /* the main thread writes from here (lock;
+	                              NULL: none) */
+	bool            end;       /* done is the image's end (lock) */
+	bool            stop;      /* leave now, read nothing more (lock) */
+	int             err;       /* the writer's (read after the join) */
+	bool            started, failed; /* the main thread's */
+	pthread_t       th;
+	int             fd;
+	uint64_t        off0;      /* the file offset of the sink's base */
+	const char     *base;
+	size_t          skip;      /* the region header's bytes */
+	const char     *from;      /* written up to here (the writer's) */
+	struct body     body;      /* the writer's */
+};
+
+static void *overlap_writer(void *arg)
+{
+	struct overlap *w = arg;
+	struct rgn_os_buf iov[2] = { { zeros, sizeof(zeros) }, { zeros, w->skip } };
+	int err = rgn_os_write_all(w->fd, iov, 2);
+
+	body_init(&w->body);
+	body_zeros(&w->body, w->skip);
+	while (!err) {
+		const char *to, *split, *mine;
+
+		pthread_mutex_lock(&w->lock);
+		while (w->done == w->from && !w->end && !w->stop)
+			pthread_cond_wait(&w->more, &w->lock);
+		to = w->stop ? w->from : w->done;
+		w->taken = to;
+		split = w->split; /* (never below from: set at taken or above) */
+		pthread_mutex_unlock(&w->lock);
+		if (to == w->from)
+			break; /* stopped, or the end reached */
+		body_words(&w->body, w->from, (size_t)(to - w->from));
+		/* summed whole; from split on the main thread writes it */
+		mine = split && split < to ? split : to;
+		if (mine > w->from) {
+			iov[0] = (struct rgn_os_buf){ w->from, (size_t)(mine - w->from) };
+			err = image_write_all(w->fd, iov, 1);
+		}
+		w->from = to;
+	}
+	w->err = err;
+	return NULL;
+}
+
+/* The writer, started with every signal blocked (they are the caller's
+ * threads' to take): 0 or an errno value. */
+static int overlap_start(struct overlap *w)
+{
+	int err;
+#if RGN_HAVE_SIGNALS
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+#endif
+	err = pthread_create(&w->th, NULL, overlap_writer, w);
+#if RGN_HAVE_SIGNALS
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+#endif
+	return err;
+}
+
+static void overlap_pass(void *arg, const char *done)
+{
+	struct overlap *w = arg;
+
+	if (w->failed)
+		return;
+	if (!w->started) {
+		if ((size_t)(done - w->from) < OVERLAP_START)
+			return;
+		w->done = done;
+		if (overlap_start(w) != 0) {
+			w->failed = true; /* written after the copy */
+			return;
+		}
+		w->started = true;
+		return;
+	}
+	pthread_mutex_lock(&w->lock);
+	w->done = done;
+	pthread_cond_signal(&w->more);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* The last word to the writer (the image's end, or stop), the second
+ * half of what it has not taken written here, and the join: 0 or the
+ * first error. */
+static int overlap_end(struct overlap *w, const char *end)
+{
+	const char *split = NULL;
+	int err = 0;
+
+	if (!w->started)
+		return 0;
+	pthread_mutex_lock(&w->lock);
+	if (end) {
+		w->done = end;
+		if ((size_t)(end - w->taken) >= OVERLAP_SPLIT)
+			w->split = split = w->taken + (((size_t)(end - w->taken) / 2) & ~(size_t)7);
+	} else {
+		w->stop = true;
+	}
+	w->end = true;
+	pthread_cond_signal(&w->more);
+	pthread_mutex_unlock(&w->lock);
+	if (split)
+		err = image_write_at(w->fd, split, (size_t)(end - split),
+		                     w->off0 + (uint64_t)(split - w->base));
+	pthread_join(w->th, NULL);
+	w->started = false;
+	if (w->err)
+		err = w->err;
+	/* the file's position after the image, as a plain write leaves it */
+	if (!err && split)
+		err = rgn_os_file_seek(w->fd, w->off0 + (uint64_t)(end - w->base));
+	return err;
+}
+
+static void overlap_stop(void *arg)
+{
+	(void)overlap_end(arg, NULL);
 }
 
 /* The copy goes into a contiguous region of its own, laid out as the
@@ -277,6 +453,13 @@ RGN_API int rgn_image_write_graph(const rgn_region *src, int fd, rgn_ref root,
 {
 	rgn_options ro = { .backend = RGN_BACKEND_CONTIG, .reserve = RGN_CONTIG_MAX,
 	                   .retain = IMAGE_SINK_RETAIN };
+	struct overlap w = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	                     .more = PTHREAD_COND_INITIALIZER, .fd = fd };
+	struct rgn_copy_watch watch = { overlap_pass, overlap_stop, &w, OVERLAP_STEP };
+	bool overlap = opts && (opts->flags & RGN_COPY_OVERLAP);
+	const char *base;
+	size_t objects, used;
+	uint64_t off0 = 0;
 	rgn_region *sink;
 	rgn_ref nroot = root;
 	int err;
@@ -289,9 +472,39 @@ RGN_API int rgn_image_write_graph(const rgn_region *src, int fd, rgn_ref root,
 	sink = rgn_new_with(NULL, &ro);
 	if (!sink)
 		return -1;
-	err = rgn_copy_as("rgn_image_write_graph", sink, src, &nroot, 1, root_layout, opts);
-	if (!err && rgn_image_write(sink, fd, nroot) != 0)
+	if (overlap && (opts->order != RGN_COPY_BREADTH || rgn_os_file_offset(fd, &off0) != 0))
+		overlap = false;
+	if (overlap) {
+		(void)rgn_contig_used_range(sink, &base, &objects, &used);
+		w.from = w.done = w.taken = base + objects;
+		w.base = base;
+		w.off0 = off0;
+		w.skip = objects - RGN_CONTIG_GUARD;
+	}
+	err = rgn_copy_as("rgn_image_write_graph", sink, src, &nroot, 1, root_layout, opts,
+	                  overlap ? &watch : NULL);
+	if (err) {
+		(void)overlap_end(&w, NULL);
+	} else if (w.started) {
+		union {
+			struct image_head h;
+			char page[RGN_CONTIG_GUARD];
+		} head;
+
+		(void)rgn_contig_used_range(sink, &base, &objects, &used);
+		err = overlap_end(&w, base + used);
+		if (!err) {
+			memset(&head, 0, sizeof(head));
+			head_fill(&head.h, used, nroot, body_end(&w.body, used - RGN_CONTIG_GUARD));
+			/* (its checksum counts bytes never written: the
+			 * objects' rounding, for memcheck undefined too) */
+			err = image_write_at(fd, head.page, sizeof(head.page), off0);
+		}
+	} else if (rgn_image_write(sink, fd, nroot) != 0) {
 		err = errno;
+	}
+	pthread_cond_destroy(&w.more);
+	pthread_mutex_destroy(&w.lock);
 	rgn_destroy(sink);
 	if (err) {
 		errno = err;

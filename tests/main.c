@@ -92,6 +92,7 @@ int main(void)
 	srunner_add_suite(sr, suite_heap());
 	srunner_add_suite(sr, suite_cursor());
 	srunner_add_suite(sr, suite_copy());
+	srunner_add_suite(sr, suite_overlap());
 #if TST_POSIX
 	srunner_add_suite(sr, suite_share());
 #endif

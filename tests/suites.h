@@ -165,6 +165,7 @@ Suite *suite_check(void);
 Suite *suite_heap(void);
 Suite *suite_cursor(void);
 Suite *suite_copy(void);
+Suite *suite_overlap(void);
 Suite *suite_fault(void);
 Suite *suite_share(void);
 

@@ -1487,6 +1487,252 @@ START_TEST(test_image_graph_errors)
 }
 END_TEST
 
+
+/* ---- the image written beside the copy (RGN_COPY_OVERLAP) ------------------------------ */
+
+/* A complete binary tree of n nodes in heap order (node i's children are
+ * 2i+1 and 2i+2), each named by one of 997 strings of 1 to 40 bytes:
+ * some 4 MiB of copies for n = 1 << 18, so that the writer starts and is
+ * told of many pieces.  Built in r, which must hold it; the root. */
+static rgn_ref big_tree(rgn_region *r, uint32_t n)
+{
+	rgn_ref *refs = malloc(n * sizeof(*refs)), names[997], root;
+	char buf[48];
+
+	ck_assert_ptr_nonnull(refs);
+	for (uint32_t j = 0; j < 997; j++) {
+		snprintf(buf, sizeof buf, "%.*s", (int)(1 + j % 40),
+		         "s-0123456789abcdefghijklmnopqrstuvwxyz-0123456789");
+		names[j] = mkstr(r, buf);
+	}
+	for (uint32_t i = 0; i < n; i++)
+		refs[i] = mknode(r, 0, 0, names[i % 997], i);
+	for (uint32_t i = 0; i < n; i++) {
+		struct node *p = at(r, refs[i]);
+
+		if (2 * (uint64_t)i + 1 < n)
+			p->left = refs[2 * i + 1];
+		if (2 * (uint64_t)i + 2 < n)
+			p->right = refs[2 * i + 2];
+	}
+	root = refs[0];
+	free(refs);
+	return root;
+}
+
+/* A chain of links (left: the next link, name: a string) whose last
+ * link's right is an array of references to 100,000 strings of their own
+ * (some 4.6 MiB): the scan walks the chain (1.6 MiB of copies and more)
+ * and then takes the array last, which copies every string and leaves
+ * nothing after it to scan.  So the writer has started, and has taken
+ * nothing past the array when the copy ends: the main thread always
+ * writes the second half of the strings itself. */
+struct arr {
+	uint32_t n, pad;
+	rgn_ref  item[];
+};
+
+static const rgn_layout arr_layout = {
+	.size = offsetof(struct arr, item),
+	.tail = RGN_TAIL_REFS,
+	.count_at = offsetof(struct arr, n),
+	.tail_to = &str_layout,
+};
+static const rgn_layout link_layout;
+static const rgn_layout *const link_to[] = { &link_layout, &arr_layout, &str_layout };
+static const rgn_layout link_layout = {
+	.size = sizeof(struct node),
+	.nrefs = 3,
+	.refs = node_refs,
+	.to = link_to,
+};
+
+static rgn_ref chain_then_burst(rgn_region *r)
+{
+	enum { LINKS = 100000, ITEMS = 100000 };
+	struct arr *a = rgn_alloc(r, sizeof(*a) + ITEMS * sizeof(rgn_ref));
+	rgn_ref next = 0, name = mkstr(r, "link");
+	char buf[48];
+
+	ck_assert_ptr_nonnull(a);
+	a->n = ITEMS;
+	for (uint32_t i = 0; i < ITEMS; i++) {
+		snprintf(buf, sizeof buf, "item %u of the burst at the end", i);
+		a->item[i] = mkstr(r, buf);
+	}
+	for (uint32_t i = 0; i < LINKS; i++)
+		next = mknode(r, next, i ? 0 : rgn_ref_in(r, a), name, i);
+	return next;
+}
+
+/* The file's bytes from off on (its end), read without moving it. */
+static char *file_bytes(int fd, off_t off, size_t *n)
+{
+	struct stat st;
+	char *p;
+	size_t got = 0;
+
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_ge(st.st_size, off);
+	*n = (size_t)(st.st_size - off);
+	p = malloc(*n + 1);
+	ck_assert_ptr_nonnull(p);
+	while (got < *n) {
+		ssize_t k = pread(fd, p + got, *n - got, off + (off_t)got);
+
+		ck_assert_int_gt(k, 0);
+		got += (size_t)k;
+	}
+	return p;
+}
+
+/* An image written with the flag is the same file as one written
+ * without it: breadth-first into a file at offset 0 and after a prefix
+ * (which stays, and the position ends after the image), the tree and the
+ * chain whose end the main thread writes, appending and depth-first
+ * (written after the copy), a graph too small for a thread. */
+START_TEST(test_overlap_same_bytes)
+{
+	rgn_region *r = rgn_new(NULL), *small = rgn_new(NULL);
+	size_t unique, n0, n1;
+	rgn_ref root = big_tree(r, 1u << 18), sroot = graph(small, &unique), iroot;
+	rgn_ref chain = chain_then_burst(r);
+	static const char prefix[100] = "not an image";
+	const struct {
+		rgn_region *r;
+		rgn_ref root;
+		const rgn_layout *l;
+		unsigned order, pre, append;
+	} cases[] = {
+		{ r, root, &node_layout, RGN_COPY_BREADTH, 0, 0 },
+		{ r, root, &node_layout, RGN_COPY_BREADTH, 1, 0 },
+		{ r, chain, &link_layout, RGN_COPY_BREADTH, 0, 0 },
+		{ r, chain, &link_layout, RGN_COPY_BREADTH, 1, 0 },
+#ifndef _WIN32 /* (no fcntl there; every file is written after the copy) */
+		{ r, root, &node_layout, RGN_COPY_BREADTH, 1, 1 },
+#endif
+		{ r, root, &node_layout, RGN_COPY_DEPTH, 0, 0 },
+		{ small, sroot, &node_layout, RGN_COPY_BREADTH, 0, 0 },
+	};
+
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		int plain = tmpfd(), fd = tmpfd();
+		off_t at0 = cases[k].pre ? (off_t)sizeof(prefix) : 0;
+		char *a, *b;
+		rgn_image *img;
+
+		ck_assert_int_eq(rgn_image_write_graph(cases[k].r, plain, cases[k].root, cases[k].l,
+		                                       &(rgn_copy_options){ .order = cases[k].order }),
+		                 0);
+#ifndef _WIN32
+		if (cases[k].append)
+			ck_assert_int_eq(fcntl(fd, F_SETFL, O_APPEND), 0);
+#endif
+		if (cases[k].pre)
+			ck_assert_int_eq(write(fd, prefix, sizeof(prefix)), (ssize_t)sizeof(prefix));
+		ck_assert_int_eq(rgn_image_write_graph(cases[k].r, fd, cases[k].root, cases[k].l,
+		                                       &(rgn_copy_options){
+		                                               .order = cases[k].order,
+		                                               .flags = RGN_COPY_OVERLAP }),
+		                 0);
+		a = file_bytes(plain, 0, &n0);
+		b = file_bytes(fd, at0, &n1);
+		ck_assert_uint_eq(n1, n0);
+		ck_assert_msg(memcmp(a, b, n0) == 0, "case %zu: the files differ", k);
+		ck_assert_int_eq(lseek(fd, 0, SEEK_CUR), at0 + (off_t)n0);
+		if (cases[k].pre) {
+			char *p = file_bytes(fd, 0, &n1);
+
+			ck_assert_int_eq(memcmp(p, prefix, sizeof(prefix)), 0);
+			free(p);
+		} else {
+			img = rgn_image_open(fd, &iroot);
+			ck_assert_ptr_nonnull(img);
+			rgn_image_close(img);
+		}
+		free(a);
+		free(b);
+		close(plain);
+		close(fd);
+	}
+	rgn_destroy(small);
+	rgn_destroy(r);
+}
+END_TEST
+
+/* A copy that fails after the writer started: the error, and a file that
+ * does not open (its first page is still the zeros standing for the
+ * header). */
+START_TEST(test_overlap_copy_fails)
+{
+	rgn_region *r = rgn_new(NULL);
+	uint32_t n = 1u << 18;
+	rgn_ref root = big_tree(r, n), bad = root;
+	int fd = tmpfd();
+	rgn_image *img;
+	struct stat st;
+
+	/* the last node breadth-first: the rightmost of the deepest level */
+	for (uint32_t i = 0; 2 * (uint64_t)i + 2 < n; i = 2 * i + 2)
+		bad = ((struct node *)at(r, bad))->right;
+	((struct node *)at(r, bad))->name = 0xfffffff0u;
+	errno = 0;
+	ck_assert_int_eq(rgn_image_write_graph(r, fd, root, &node_layout,
+	                                       &(rgn_copy_options){ .flags = RGN_COPY_OVERLAP }),
+	                 -1);
+	ck_assert_int_eq(errno, EFAULT);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+#ifndef _WIN32
+	/* the writer had begun (a file that cannot be written at an offset
+	 * is written after the copy: nothing then) */
+	ck_assert_int_gt(st.st_size, 4096);
+#endif
+	errno = 0;
+	img = rgn_image_open(fd, NULL);
+	ck_assert_ptr_null(img);
+	close(fd);
+	rgn_destroy(r);
+}
+END_TEST
+
+/* A file the writer cannot write (open for reading only): the call fails
+ * with the error a write there gets. */
+START_TEST(test_overlap_write_fails)
+{
+	rgn_region *r = rgn_new(NULL);
+	rgn_ref root = big_tree(r, 1u << 18);
+	int fd = tmpfd(), ro, want;
+	char path[64];
+
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	ro = open(path, O_RDONLY);
+	if (ro < 0) /* no /proc: a descriptor that is not open at all */
+		ro = fd + 1000;
+	errno = 0;
+	ck_assert_int_eq(write(ro, "x", 1), -1);
+	want = errno; /* EBADF */
+#ifdef _WIN32
+	/* (rgn writes with WriteFile, whose answer to a handle opened for
+	 * reading is access denied, where the CRT's write says EBADF) */
+	if (ro != fd + 1000)
+		want = EACCES;
+#endif
+	ck_assert_int_ne(want, 0);
+	for (int flag = 0; flag < 2; flag++) {
+		errno = 0;
+		ck_assert_int_eq(rgn_image_write_graph(r, ro, root, &node_layout,
+		                                       &(rgn_copy_options){
+		                                               .flags = flag ? RGN_COPY_OVERLAP : 0 }),
+		                 -1);
+		ck_assert_int_eq(errno, want);
+	}
+	if (ro != fd + 1000)
+		close(ro);
+	close(fd);
+	rgn_destroy(r);
+}
+END_TEST
+
 #if RGN_DEBUG >= 1
 /* Debug builds: a reference into a destroyed region's block aborts,
  * naming the call (in a forked child: libcheck expects the signal). */
@@ -1537,6 +1783,20 @@ Suite *suite_copy(void)
 	tc = tcase_create("image");
 	tcase_add_test(tc, test_image_graph);
 	tcase_add_test(tc, test_image_graph_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+/* A suite of its own, for the ThreadSanitizer build to run too. */
+Suite *suite_overlap(void)
+{
+	Suite *s = suite_create("overlap");
+	TCase *tc = tcase_create("overlap");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_overlap_same_bytes);
+	tcase_add_test(tc, test_overlap_copy_fails);
+	tcase_add_test(tc, test_overlap_write_fails);
 	suite_add_tcase(s, tc);
 	return s;
 }

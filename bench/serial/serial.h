@@ -31,6 +31,8 @@ struct serial_result {
 	                         timed call) made again into another file,
 	                         the message's pages read by the kernel once
 	                         by then (0: not measured) */
+	double again_cpu_ns;  /* rgn: the CPU time of again_ns, every thread
+	                         of the process (0: not measured) */
 	double trusted_open_ns, trusted_traverse_ns;
 	                      /* rgn: opened again without the body's
 	                         checksum, and walked (0: not measured) */

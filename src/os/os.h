@@ -93,6 +93,19 @@ int rgn_os_write_all(int fd, struct rgn_os_buf *b, int n);
  * moving its position; *got is what was read (0 only at the end). */
 int rgn_os_pread(int fd, void *p, size_t n, uint64_t off, size_t *got);
 
+/* Write all n bytes of p at offset off of the file on fd, without moving
+ * its position. */
+int rgn_os_write_at(int fd, const void *p, size_t n, uint64_t off);
+
+/* The position of fd if writes go where it says and rgn_os_write_at can
+ * go back before it: a regular file, not opened for appending.  ESPIPE
+ * for a pipe, a socket or a terminal, EINVAL for appending; ENOTSUP
+ * where that cannot be told (Windows: a CRT descriptor's append mode). */
+int rgn_os_file_offset(int fd, uint64_t *off);
+
+/* Move fd's position to off. */
+int rgn_os_file_seek(int fd, uint64_t off);
+
 /* The length of the regular file open on fd: EINVAL for any other kind. */
 int rgn_os_file_size(int fd, uint64_t *size);
 

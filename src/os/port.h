@@ -11,6 +11,9 @@
  *                   take every lock across it (pthread_atfork).  Windows
  *                   has no fork: a new process starts with no copy of
  *                   this one's memory, so there is nothing to protect.
+ *   RGN_HAVE_SIGNALS  POSIX signals: a thread the library starts blocks
+ *                   them all, so that the caller's handlers run on the
+ *                   caller's threads.  Windows has none to block.
  *   RGN_HAVE_MEMFD  images can be shared through a sealed memfd
  *                   (rgn_image_memfd, rgn_image_seal; rgn.h declares them
  *                   only where this is 1).
@@ -37,6 +40,7 @@
 #ifdef _WIN32
 #define RGN_OS_WINDOWS 1
 #define RGN_HAVE_FORK  0
+#define RGN_HAVE_SIGNALS 0
 #define RGN_HAVE_MEMFD 0
 #define RGN_TLS_KEYS_FIRST 1
 #define rgn_tls_keys_first __attribute__((constructor))
@@ -44,6 +48,7 @@
 #else
 #define RGN_OS_WINDOWS 0
 #define RGN_HAVE_FORK  1
+#define RGN_HAVE_SIGNALS 1
 #define RGN_HAVE_MEMFD 1
 #define RGN_TLS_KEYS_FIRST 0
 #define rgn_tls_keys_first

@@ -279,6 +279,57 @@ int rgn_os_pread(int fd, void *p, size_t n, uint64_t off, size_t *got)
 	return err;
 }
 
+int rgn_os_write_at(int fd, const void *p, size_t n, uint64_t off)
+{
+	int saved = errno, err = 0;
+	const char *c = p;
+
+	while (n > 0 && !err) {
+		ssize_t k = pwrite(fd, c, n > SSIZE_MAX ? SSIZE_MAX : n, (off_t)off);
+
+		if (k < 0) {
+			if (errno != EINTR)
+				err = errno;
+			continue;
+		}
+		c += k;
+		n -= (size_t)k;
+		off += (uint64_t)k;
+	}
+	errno = saved;
+	return err;
+}
+
+int rgn_os_file_offset(int fd, uint64_t *off)
+{
+	int saved = errno, err = 0, fl;
+	struct stat st;
+	off_t at;
+
+	if (fstat(fd, &st) != 0 || (fl = fcntl(fd, F_GETFL)) < 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = ESPIPE;
+	else if (fl & O_APPEND)
+		err = EINVAL;
+	else if ((at = lseek(fd, 0, SEEK_CUR)) < 0)
+		err = errno;
+	else
+		*off = (uint64_t)at;
+	errno = saved;
+	return err;
+}
+
+int rgn_os_file_seek(int fd, uint64_t off)
+{
+	int saved = errno, err = 0;
+
+	if (lseek(fd, (off_t)off, SEEK_SET) < 0)
+		err = errno;
+	errno = saved;
+	return err;
+}
+
 int rgn_os_file_size(int fd, uint64_t *size)
 {
 	int saved = errno, err = 0;

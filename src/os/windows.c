@@ -323,6 +323,47 @@ int rgn_os_write_all(int fd, struct rgn_os_buf *b, int n)
 /* ReadFile at an offset moves a synchronous handle's position: it is put
  * back, as pread leaves it (not atomic against another thread using the
  * same descriptor's position meanwhile). */
+int rgn_os_write_at(int fd, const void *p, size_t n, uint64_t off)
+{
+	HANDLE h = handle_of(fd);
+	LARGE_INTEGER zero = { 0 }, pos;
+	const char *c = p;
+	int err = 0;
+
+	if (h == INVALID_HANDLE_VALUE)
+		return EBADF;
+	if (!SetFilePointerEx(h, zero, &pos, FILE_CURRENT))
+		return rgn_os_win_last_errno();
+	while (n > 0 && !err) {
+		OVERLAPPED ov = { 0 };
+		DWORD want = n > (1u << 30) ? 1u << 30 : (DWORD)n, k = 0;
+
+		ov.Offset = (DWORD)off;
+		ov.OffsetHigh = (DWORD)(off >> 32);
+		if (!WriteFile(h, c, want, &k, &ov))
+			err = rgn_os_win_last_errno();
+		c += k;
+		n -= k;
+		off += k;
+	}
+	SetFilePointerEx(h, pos, NULL, FILE_BEGIN);
+	return err;
+}
+
+/* A CRT descriptor's append mode is the CRT's alone (WriteFile at an
+ * offset would not honour it), so the caller writes in order. */
+int rgn_os_file_offset(int fd, uint64_t *off)
+{
+	(void)fd;
+	(void)off;
+	return ENOTSUP;
+}
+
+int rgn_os_file_seek(int fd, uint64_t off)
+{
+	return _lseeki64(fd, (__int64)off, SEEK_SET) < 0 ? errno : 0;
+}
+
 int rgn_os_pread(int fd, void *p, size_t n, uint64_t off, size_t *got)
 {
 	HANDLE h = handle_of(fd);
