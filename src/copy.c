@@ -1038,7 +1038,9 @@ static void drain_breadth(rgn_tracer *t)
 	drain(t, true, false);
 }
 
-static void drain_watched(rgn_tracer *t)
+/* (out of line: two drains inlined where they are called, as before
+ * there was a third, keep their code as it was, 5 % fewer instructions) */
+static rgn_noinline void drain_watched(rgn_tracer *t)
 {
 	drain(t, true, true);
 }

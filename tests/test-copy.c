@@ -1492,7 +1492,7 @@ END_TEST
 
 /* A complete binary tree of n nodes in heap order (node i's children are
  * 2i+1 and 2i+2), each named by one of 997 strings of 1 to 40 bytes:
- * some 4 MiB of copies for n = 1 << 18, so that the writer starts and is
+ * some 2 MiB of copies for n = 1 << 17, so that the writer starts and is
  * told of many pieces.  Built in r, which must hold it; the root. */
 static rgn_ref big_tree(rgn_region *r, uint32_t n)
 {
@@ -1521,8 +1521,8 @@ static rgn_ref big_tree(rgn_region *r, uint32_t n)
 }
 
 /* A chain of links (left: the next link, name: a string) whose last
- * link's right is an array of references to 100,000 strings of their own
- * (some 4.6 MiB): the scan walks the chain (1.6 MiB of copies and more)
+ * link's right is an array of references to 40,000 strings of their own
+ * (some 1.8 MiB): the scan walks the chain (1.6 MiB of copies and more)
  * and then takes the array last, which copies every string and leaves
  * nothing after it to scan.  So the writer has started, and has taken
  * nothing past the array when the copy ends: the main thread always
@@ -1549,7 +1549,7 @@ static const rgn_layout link_layout = {
 
 static rgn_ref chain_then_burst(rgn_region *r)
 {
-	enum { LINKS = 100000, ITEMS = 100000 };
+	enum { LINKS = 100000, ITEMS = 40000 };
 	struct arr *a = rgn_alloc(r, sizeof(*a) + ITEMS * sizeof(rgn_ref));
 	rgn_ref next = 0, name = mkstr(r, "link");
 	char buf[48];
@@ -1595,7 +1595,7 @@ START_TEST(test_overlap_same_bytes)
 {
 	rgn_region *r = rgn_new(NULL), *small = rgn_new(NULL);
 	size_t unique, n0, n1;
-	rgn_ref root = big_tree(r, 1u << 18), sroot = graph(small, &unique), iroot;
+	rgn_ref root = big_tree(r, 1u << 17), sroot = graph(small, &unique), iroot;
 	rgn_ref chain = chain_then_burst(r);
 	static const char prefix[100] = "not an image";
 	const struct {
@@ -1666,7 +1666,7 @@ END_TEST
 START_TEST(test_overlap_copy_fails)
 {
 	rgn_region *r = rgn_new(NULL);
-	uint32_t n = 1u << 18;
+	uint32_t n = 1u << 17;
 	rgn_ref root = big_tree(r, n), bad = root;
 	int fd = tmpfd();
 	rgn_image *img;
@@ -1700,7 +1700,7 @@ END_TEST
 START_TEST(test_overlap_write_fails)
 {
 	rgn_region *r = rgn_new(NULL);
-	rgn_ref root = big_tree(r, 1u << 18);
+	rgn_ref root = big_tree(r, 1u << 17);
 	int fd = tmpfd(), ro, want;
 	char path[64];
 
