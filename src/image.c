@@ -202,43 +202,36 @@ static void head_fill(struct image_head *h, uint64_t used, rgn_ref root, uint64_
 /* ---- writing ---------------------------------------------------------------------- */
 
 /* The image holds the region's bytes as they are: each object's rounding
- * to 8 bytes, fields never written.  Memcheck would report the writev for
- * those undefined bytes, which is by design here; under valgrind the
- * objects (the last of the n buffers) are checked to be addressable (a
- * real fault of rgn's), and reports are off for this one system call. */
-static int image_write_all(int fd, struct rgn_os_buf *iov, int n)
+ * to 8 bytes, fields never written.  Memcheck would report the write for
+ * those undefined bytes (and a header whose checksum sums them), which is
+ * by design here; under valgrind the objects (the last of the n buffers)
+ * are checked to be addressable (a real fault of rgn's), and reports are
+ * off for this one system call.  at < 0: at fd's position; else the one
+ * buffer at file offset at, the position left as it is. */
+static int image_put(int fd, struct rgn_os_buf *iov, int n, int64_t at)
 {
+	int err;
+
 #ifdef RGN_VG_HOOKS
 	if (rgn_vg_running) {
-		int err;
-
 		(void)VALGRIND_CHECK_MEM_IS_ADDRESSABLE(iov[n - 1].p, iov[n - 1].n);
 		VALGRIND_DISABLE_ERROR_REPORTING;
-		err = rgn_os_write_all(fd, iov, n);
-		VALGRIND_ENABLE_ERROR_REPORTING;
-		return err;
 	}
 #endif
-	return rgn_os_write_all(fd, iov, n);
-}
-
-/* The same for n bytes at p (the last part of an image, or a header
- * summing such bytes), written at offset off. */
-static int image_write_at(int fd, const char *p, size_t n, uint64_t off)
-{
+	err = at < 0 ? rgn_os_write_all(fd, iov, n)
+	             : rgn_os_write_at(fd, iov->p, iov->n, (uint64_t)at);
 #ifdef RGN_VG_HOOKS
-	if (rgn_vg_running) {
-		int err;
-
-		(void)VALGRIND_CHECK_MEM_IS_ADDRESSABLE(p, n);
-		VALGRIND_DISABLE_ERROR_REPORTING;
-		err = rgn_os_write_at(fd, p, n, off);
+	if (rgn_vg_running)
 		VALGRIND_ENABLE_ERROR_REPORTING;
-		return err;
-	}
 #endif
-	return rgn_os_write_at(fd, p, n, off);
+	return err;
 }
+
+/* The header page: the header, then zeros. */
+union head_page {
+	struct image_head h;
+	char              page[RGN_CONTIG_GUARD];
+};
 
 /* What takes the header's place until it is written, and the region
  * header's bytes */
@@ -246,10 +239,7 @@ static const char zeros[RGN_CONTIG_GUARD];
 
 RGN_API int rgn_image_write(const rgn_region *r, int fd, rgn_ref root)
 {
-	union {
-		struct image_head h;
-		char page[RGN_CONTIG_GUARD];
-	} head;
+	union head_page head;
 	const size_t hdr = RGN_CONTIG_GUARD;
 	struct rgn_os_buf iov[3];
 	struct body body;
@@ -279,7 +269,7 @@ RGN_API int rgn_image_write(const rgn_region *r, int fd, rgn_ref root)
 	iov[0] = (struct rgn_os_buf){ head.page, sizeof(head.page) };
 	iov[1] = (struct rgn_os_buf){ zeros, skip };
 	iov[2] = (struct rgn_os_buf){ base + hdr + skip, used - hdr - skip };
-	err = image_write_all(fd, iov, 3);
+	err = image_put(fd, iov, 3, -1);
 	if (err) {
 		errno = err;
 		return -1;
@@ -352,7 +342,7 @@ static void *overlap_writer(void *arg)
 		mine = split && split < to ? split : to;
 		if (mine > w->from) {
 			iov[0] = (struct rgn_os_buf){ w->from, (size_t)(mine - w->from) };
-			err = image_write_all(w->fd, iov, 1);
+			err = image_put(w->fd, iov, 1, -1);
 		}
 		w->from = to;
 	}
@@ -422,9 +412,11 @@ static int overlap_end(struct overlap *w, const char *end)
 	w->end = true;
 	pthread_cond_signal(&w->more);
 	pthread_mutex_unlock(&w->lock);
-	if (split)
-		err = image_write_at(w->fd, split, (size_t)(end - split),
-		                     w->off0 + (uint64_t)(split - w->base));
+	if (split) {
+		struct rgn_os_buf b = { split, (size_t)(end - split) };
+
+		err = image_put(w->fd, &b, 1, (int64_t)(w->off0 + (uint64_t)(split - w->base)));
+	}
 	pthread_join(w->th, NULL);
 	w->started = false;
 	if (w->err)
@@ -486,19 +478,15 @@ RGN_API int rgn_image_write_graph(const rgn_region *src, int fd, rgn_ref root,
 	if (err) {
 		(void)overlap_end(&w, NULL);
 	} else if (w.started) {
-		union {
-			struct image_head h;
-			char page[RGN_CONTIG_GUARD];
-		} head;
+		union head_page head;
+		struct rgn_os_buf b = { head.page, sizeof(head.page) };
 
 		(void)rgn_contig_used_range(sink, &base, &objects, &used);
 		err = overlap_end(&w, base + used);
 		if (!err) {
 			memset(&head, 0, sizeof(head));
 			head_fill(&head.h, used, nroot, body_end(&w.body, used - RGN_CONTIG_GUARD));
-			/* (its checksum counts bytes never written: the
-			 * objects' rounding, for memcheck undefined too) */
-			err = image_write_at(fd, head.page, sizeof(head.page), off0);
+			err = image_put(fd, &b, 1, (int64_t)off0);
 		}
 	} else if (rgn_image_write(sink, fd, nroot) != 0) {
 		err = errno;
