@@ -102,6 +102,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "rgn/version.h"
 
@@ -140,6 +141,7 @@
 #define RGN_UNLIKELY(x)    __builtin_expect(!!(x), 0)
 #define RGN_ASSUME_(x)     ((x) ? (void)0 : __builtin_unreachable())
 #define RGN_CONSTANT_(x)   __builtin_constant_p(x)
+#define RGN_INLINE_        __attribute__((always_inline)) inline
 #else
 #define RGN_API
 #define RGN_HIDDEN_
@@ -152,6 +154,7 @@
 #define RGN_UNLIKELY(x)    (x)
 #define RGN_ASSUME_(x)     ((void)0)
 #define RGN_CONSTANT_(x)   0
+#define RGN_INLINE_        inline
 #endif
 
 #define RGN_CAT2_(a, b) a##b
@@ -1335,6 +1338,220 @@ typedef struct rgn_copy_options {
  */
 RGN_API int rgn_copy(rgn_region *dst, const rgn_region *src, rgn_ref *roots, size_t nroots,
                      const rgn_layout *root_layout, rgn_copy_options *opts);
+
+/*
+ * The compiled copy: rgn_copy's copy (breadth-first, sharing and cycles
+ * kept, the source only read, the same forwarding table), driven by the
+ * caller's own code instead of layout tables, for a program that knows
+ * its types where it is compiled: what a language runtime's collector
+ * emits per type.  Every size and field offset is then a constant in the
+ * caller's code, and the copy of an object is a few instructions inline.
+ * The destination is a region (for an image: a contiguous region, then
+ * rgn_image_write, which writes what rgn_image_write_graph writes).
+ *
+ *     rgn_copier c;
+ *     if (rgn_copier_begin(&c, dst, src, NULL) != 0) ...
+ *     root = rgn_copier_ref(&c, root, sizeof(struct node), NODE);
+ *     for (void *obj; (obj = rgn_copier_next(&c, &kind)) != NULL;) {
+ *         struct node *n = obj;                     (kind is NODE)
+ *         n->left = rgn_copier_ref(&c, n->left, sizeof *n, NODE);
+ *         n->name = rgn_copier_ref_tail(&c, n->name, 4, 0, 1, RGN_COPIER_NO_REFS);
+ *     }
+ *     if (rgn_copier_end(&c) != 0) ...              (root is dst's)
+ *
+ * rgn_copier_ref gives the reference in dst of the copy of the object ref
+ * names in src (0 for 0), copying it first if it has not been: size bytes
+ * (its fixed part; rgn_copier_ref_tail adds count * elem bytes, count
+ * being the uint32_t at count_at inside the fixed part).  An object of a
+ * kind other than RGN_COPIER_NO_REFS is queued, and rgn_copier_next hands
+ * its copy back later, in the order the copies were made, with the kind
+ * given for it: the caller rewrites every reference field of that copy
+ * with rgn_copier_ref.  The caller's code is trusted as a layout table is:
+ * its sizes and fields are what it says.  Sizes are rounded up to 8; the
+ * rounding bytes of a copy are zero.
+ *
+ * rgn_copier_begin: 0, or -1 with errno (EINVAL: c or dst NULL, a dead
+ * region, an order other than breadth-first, or rgn_copy's flag errors;
+ * ENOMEM).  opts: the flags (RGN_COPY_ONLY_SRC as for rgn_copy; OVERLAP is
+ * ignored) and, at the end, objects and bytes; layout_of is not used.
+ * Between begin and end, dst is the copier's (no other allocation in it,
+ * no cursor) and the forwarding table too (a second copy meanwhile maps
+ * a table of its own).  An error (EFAULT: a reference outside the source
+ * or an object running past it; EINVAL: size 0 or count_at outside the
+ * fixed part; ENOMEM) makes every later rgn_copier_ref return 0 and
+ * rgn_copier_next NULL.  rgn_copier_end must follow every successful
+ * begin: 0, or -1 with errno (the first error, or EINVAL when copies are
+ * still queued) and dst as it was before begin (a heap destination: every
+ * copy freed), the references the caller has rewritten meaning nothing.
+ * In debug builds every new object takes the out-of-line path, which
+ * checks it as rgn_copy does.
+ */
+#define RGN_COPIER_NO_REFS 0xffffffffu
+
+struct rgn_copier_todo_ {
+	uint32_t copy;                          /* its reference in dst */
+	uint32_t kind;
+};
+
+/* What the inline path changes: handed to the out-of-line one by value
+ * (through a copy of the caller's), so that the caller's copier never has
+ * its address taken and its fields can stay in registers. */
+struct rgn_copier_hot_ {
+	char                    *cur, *end;     /* the destination's bump */
+	struct rgn_copier_todo_ *rd, *wr, *wend; /* the queue [rd, wr) */
+	size_t                   objects;
+	uint32_t                 gtop;          /* a found reference is below it;
+	                                           0 after an error */
+};
+
+typedef struct rgn_copier {
+	/* internal: the copy's state, the library's between calls */
+	struct rgn_copier_hot_   h_;
+	const char              *sbase_, *hi_;  /* reference base; source end */
+	const uint32_t          *top_;
+	uint32_t                *leaf_at_;
+	uintptr_t                vbase_;        /* the destination's reference base */
+	uint32_t                 rlo_;          /* a new reference is at least this */
+	rgn_tracer              *t_;
+} rgn_copier;
+
+RGN_API int rgn_copier_begin_(rgn_copier *c, rgn_region *dst, const rgn_region *src,
+                              rgn_copy_options *opts);
+RGN_API int rgn_copier_end_(rgn_tracer *t, const struct rgn_copier_hot_ *h);
+RGN_API rgn_ref rgn_copier_slow_(rgn_tracer *t, struct rgn_copier_hot_ *h, rgn_ref ref,
+                                 uint32_t size, uint32_t count_at, uint32_t elem,
+                                 uint32_t kind);
+
+static inline int rgn_copier_begin(rgn_copier *c, rgn_region *dst, const rgn_region *src,
+                                   rgn_copy_options *opts)
+{
+	rgn_copier k;
+	int rc = rgn_copier_begin_(c ? &k : NULL, dst, src, opts);
+
+	if (c)
+		*c = k;
+	return rc;
+}
+
+static inline int rgn_copier_end(rgn_copier *c)
+{
+	struct rgn_copier_hot_ h;
+	rgn_tracer *t;
+
+	if (!c)
+		return rgn_copier_end_(NULL, NULL);
+	t = c->t_;
+	h = c->h_;
+	/* spent: every later call fails, nothing to scan */
+	c->h_.rd = c->h_.wr;
+	c->h_.gtop = 0;
+	c->t_ = NULL;
+	return rgn_copier_end_(t, &h);
+}
+
+/* n bytes (size rounded up to 8) from src to dst, the rounding zeroed
+ * (never older bytes of the source's memory; reading it is fine, every
+ * allocation is whole granules); up to 64 bytes as a head and a tail of
+ * fixed sizes that may overlap, no loop. */
+static RGN_INLINE_ void rgn_copy_bytes_(char *dst, const char *src, size_t size, size_t n)
+{
+	if (n <= 16) {
+		memcpy(dst, src, 8);
+		memcpy(dst + n - 8, src + n - 8, 8);
+	} else if (n <= 32) {
+		memcpy(dst, src, 16);
+		memcpy(dst + n - 16, src + n - 16, 16);
+	} else if (n <= 64) {
+		memcpy(dst, src, 32);
+		memcpy(dst + n - 32, src + n - 32, 32);
+	} else {
+		memcpy(dst, src, n);
+	}
+	if (size & 7) {
+		uint64_t w;
+		unsigned keep = (unsigned)(size & 7) * 8;
+
+		memcpy(&w, dst + n - 8, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		w &= ((uint64_t)1 << keep) - 1;
+#else
+		w &= ~(uint64_t)0 << (64 - keep);
+#endif
+		memcpy(dst + n - 8, &w, 8);
+	}
+}
+
+/* The inline path: a target copied already (a bound and two loads of the
+ * forwarding table), or a new one that fits the chunk and the queue. */
+static RGN_INLINE_ rgn_ref rgn_copier_ref_tail(rgn_copier *c, rgn_ref ref, uint32_t size,
+                                              uint32_t count_at, uint32_t elem, uint32_t kind)
+{
+	struct rgn_copier_hot_ h;
+	uint32_t top, *slot, count = 0;
+	const char *p;
+	size_t whole, n;
+	char *copy;
+	rgn_ref nref;
+
+	if (ref == 0)
+		return 0;
+	if (RGN_UNLIKELY(ref >= c->h_.gtop || size == 0 ||
+	                 (elem && (uint64_t)count_at + 4 > size)))
+		goto slow;
+	top = c->top_[ref >> 6];
+	if (RGN_UNLIKELY(top <= 1))
+		goto slow;
+	slot = c->leaf_at_ + top + (ref & 63);
+	if (*slot)
+		return *slot;
+	p = c->sbase_ + ((size_t)ref << 3);
+	if (RGN_UNLIKELY(ref < c->rlo_ || (size_t)(c->hi_ - p) < size))
+		goto slow;
+	whole = size;
+	if (elem) {
+		memcpy(&count, p + count_at, sizeof(count));
+		whole += (size_t)count * elem;
+		if (RGN_UNLIKELY((size_t)(c->hi_ - p) < whole))
+			goto slow;
+	}
+	n = (whole + 7) & ~(size_t)7;
+	copy = c->h_.cur;
+	if (RGN_UNLIKELY((size_t)(c->h_.end - copy) < n))
+		goto slow;
+	nref = (rgn_ref)(((uintptr_t)copy - c->vbase_) >> 3);
+	if (kind != RGN_COPIER_NO_REFS) {
+		if (RGN_UNLIKELY(c->h_.wr == c->h_.wend))
+			goto slow;
+		c->h_.wr->copy = nref;
+		c->h_.wr->kind = kind;
+		c->h_.wr++;
+	}
+	c->h_.cur = copy + n;
+	rgn_copy_bytes_(copy, p, whole, n);
+	*slot = nref;
+	c->h_.objects++;
+	return nref;
+slow:
+	h = c->h_;
+	nref = rgn_copier_slow_(c->t_, &h, ref, size, count_at, elem, kind);
+	c->h_ = h;
+	return nref;
+}
+
+static RGN_INLINE_ rgn_ref rgn_copier_ref(rgn_copier *c, rgn_ref ref, uint32_t size, uint32_t kind)
+{
+	return rgn_copier_ref_tail(c, ref, size, 0, 0, kind);
+}
+
+/* The oldest copy whose fields are still to rewrite, and its kind; NULL
+ * when none is left (or after an error). */
+static RGN_INLINE_ void *rgn_copier_next(rgn_copier *c, uint32_t *kind)
+{
+	if (c->h_.rd == c->h_.wr)
+		return NULL;
+	*kind = c->h_.rd->kind;
+	return (void *)(c->vbase_ + ((uintptr_t)(c->h_.rd++)->copy << 3));
+}
 
 /*
  * Compact r: copy the objects reachable from roots into fresh memory of

@@ -523,26 +523,38 @@ static rgn_noinline bool layout_seen(rgn_tracer *t, const rgn_layout *l)
 	return true;
 }
 
-/* Room for one more entry.  The queue's consumed front makes room first. */
-static rgn_noinline bool work_grow(rgn_tracer *t)
+/* Room for one more entry of size bytes in the array *v of *cap entries
+ * whose [*head, *n) are in use: the consumed front first, else twice the
+ * entries (first cap0); false with ENOMEM kept in t. */
+static rgn_noinline bool queue_grow(rgn_tracer *t, void **v, size_t *head, size_t *n,
+                                    size_t *cap, size_t size, size_t cap0)
 {
-	size_t cap = t->cap ? 2 * t->cap : 1024;
-	struct todo *v;
+	size_t want = *cap ? 2 * *cap : cap0;
+	void *p;
 
-	if (t->head > t->nwork / 2) {
-		memmove(t->work, t->work + t->head, (t->nwork - t->head) * sizeof(*v));
-		t->nwork -= t->head;
-		t->head = 0;
+	if (*head > *n / 2) {
+		memmove(*v, (char *)*v + *head * size, (*n - *head) * size);
+		*n -= *head;
+		*head = 0;
 		return true;
 	}
-	v = realloc(t->work, cap * sizeof(*v));
-	if (!v) {
+	if (!(p = realloc(*v, want * size))) {
 		fail(t, ENOMEM);
 		return false;
 	}
-	t->work = v;
-	t->cap = cap;
+	*v = p;
+	*cap = want;
 	return true;
+}
+
+/* Room for one more work entry. */
+static bool work_grow(rgn_tracer *t)
+{
+	void *v = t->work;
+	bool ok = queue_grow(t, &v, &t->head, &t->nwork, &t->cap, sizeof(*t->work), 1024);
+
+	t->work = v;
+	return ok;
 }
 
 static inline bool work_add(rgn_tracer *t, char *copy, const rgn_layout *l)
@@ -565,38 +577,6 @@ static size_t table_size(const rgn_layout *l, const char *p)
 	return l->size + (size_t)count * (l->tail == RGN_TAIL_REFS ? 4 : l->elem);
 }
 
-/* Copy an object of size bytes, n = size rounded up to 8 (the source's
- * rounding is readable: allocations are whole granules); up to 64 bytes
- * as a head and a tail of fixed sizes that may overlap (no loop); the
- * rounding is zeroed, never older bytes of the source's memory. */
-static inline void copy_bytes(char *dst, const char *src, size_t size, size_t n)
-{
-	if (n <= 16) {
-		memcpy(dst, src, 8);
-		memcpy(dst + n - 8, src + n - 8, 8);
-	} else if (n <= 32) {
-		memcpy(dst, src, 16);
-		memcpy(dst + n - 16, src + n - 16, 16);
-	} else if (n <= 64) {
-		memcpy(dst, src, 32);
-		memcpy(dst + n - 32, src + n - 32, 32);
-	} else {
-		memcpy(dst, src, n);
-	}
-	if (size & 7) {
-		uint64_t w;
-		unsigned keep = (unsigned)(size & 7) * 8;
-
-		memcpy(&w, dst + n - 8, 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		w &= ((uint64_t)1 << keep) - 1;
-#else
-		w &= ~(uint64_t)0 << (64 - keep);
-#endif
-		memcpy(dst + n - 8, &w, 8);
-	}
-}
-
 #if RGN_DEBUG >= 1
 static rgn_cold rgn_noreturn void dbg_free_ref(const rgn_tracer *t, const char *p)
 {
@@ -604,6 +584,73 @@ static rgn_cold rgn_noreturn void dbg_free_ref(const rgn_tracer *t, const char *
 	                     "(a destroyed region's, or never handed out)");
 }
 #endif
+
+/* The forwarding slot of ref, a source object, given (found empty) or
+ * NULL (not looked up, or no leaf yet): made if need be.  NULL when
+ * there is nothing to copy, with *nref the answer: its copy's reference
+ * (copied already), ref itself (out of scope: another region's), or 0
+ * on an error (kept in t). */
+static uint32_t *slot_get(rgn_tracer *t, rgn_ref ref, uint32_t *slot, rgn_ref *nref)
+{
+	struct fwd *f = &t->f;
+	size_t i = TOP_OF(ref);
+	uint32_t top;
+	int err = 0;
+
+	if (!slot) {
+		top = f->top[i];
+		if (top > TOP_SCOPE) {
+			slot = fwd_leaf(f, top) + SLOT_OF(ref);
+			if ((*nref = *slot) != 0)
+				return NULL;
+		} else if (top == 0 && f->scoped) {
+			*nref = ref;
+			return NULL;
+		} else if (!(slot = leaf_new(f, i, t->objects, &err))) {
+			fail(t, err);
+			*nref = 0;
+			return NULL;
+		} else {
+			slot += SLOT_OF(ref);
+		}
+	}
+#if RGN_DEBUG >= 1
+	/* a new object in a block of the space no region holds: a destroyed
+	 * region's (seen before anything is read there) */
+	if (t->space && rgn_dbg_block_free(t->sbase + ((size_t)ref << 3)))
+		dbg_free_ref(t, t->sbase + ((size_t)ref << 3));
+#endif
+	return slot;
+}
+
+/* The object at p, size bytes (its fixed part inside the source, checked
+ * by the caller), copied to a multiple of align in the destination and
+ * forwarded in *slot: its copy, or NULL on an error (kept in t). */
+static char *copy_place(rgn_tracer *t, const char *p, size_t size, size_t align,
+                        uint32_t *slot)
+{
+	size_t n = rgn_round8(size);
+	char *copy;
+
+	if (rgn_unlikely(n > (size_t)(t->f.hi - p))) {
+		fail(t, EFAULT);
+		return NULL;
+	}
+#if RGN_DEBUG >= 1
+	if (t->space && rgn_dbg_block_free(p + n - 1))
+		dbg_free_ref(t, p);
+#endif
+	copy = align > 8 ? dest_alloc_aligned(&t->d, n, align) : dest_alloc(&t->d, n);
+	if (rgn_unlikely(!copy)) {
+		fail(t, errno ? errno : ENOMEM);
+		return NULL;
+	}
+	rgn_copy_bytes_(copy, p, size, n);
+	*slot = (rgn_ref)(((uintptr_t)copy - t->d.vbase) >> 3);
+	t->objects++;
+	t->bytes += n;
+	return copy;
+}
 
 /* The object at p (source reference ref) of layout l, whose forwarding
  * slot is *slot or not made yet (NULL): copied unless it has been, or out
@@ -613,30 +660,12 @@ static rgn_noinline rgn_ref copy_one(rgn_tracer *t, rgn_ref ref, const char *p, 
                                      const rgn_layout *l)
 {
 	struct fwd *f = &t->f;
-	size_t size, n;
+	size_t size;
 	char *copy;
 	rgn_ref nref;
 
-	if (!slot) {
-		size_t i = TOP_OF(ref);
-		uint32_t *leaf;
-		int err = 0;
-
-		if (f->top[i] == 0 && f->scoped)
-			return ref; /* another region's: stays as it is */
-		leaf = leaf_new(f, i, t->objects, &err);
-		if (!leaf) {
-			fail(t, err);
-			return 0;
-		}
-		slot = &leaf[SLOT_OF(ref)];
-	}
-#if RGN_DEBUG >= 1
-	/* a block of the space no region holds: a destroyed region's (seen
-	 * before anything is read there) */
-	if (t->space && rgn_dbg_block_free(p))
-		dbg_free_ref(t, p);
-#endif
+	if (!(slot = slot_get(t, ref, slot, &nref)))
+		return nref;
 	/* its layout, its size, and room for it */
 	if (rgn_unlikely(!l)) {
 		l = NULL;
@@ -674,28 +703,11 @@ static rgn_noinline rgn_ref copy_one(rgn_tracer *t, rgn_ref ref, const char *p, 
 	}
 	/* (size >= l->size >= 1, and cannot wrap: 32-bit count times 32-bit
 	 * elem, plus a 32-bit size) */
-	n = rgn_round8(size);
-	if (rgn_unlikely(n > (size_t)(f->hi - p))) {
-		fail(t, EFAULT);
+	if (!(copy = copy_place(t, p, size, l->align > 8 ? l->align : 8, slot)))
 		return 0;
-	}
-#if RGN_DEBUG >= 1
-	if (t->space && rgn_dbg_block_free(p + n - 1))
-		dbg_free_ref(t, p);
-#endif
-	copy = l->align > 8 ? dest_alloc_aligned(&t->d, n, l->align) : dest_alloc(&t->d, n);
-	if (rgn_unlikely(!copy)) {
-		fail(t, errno ? errno : ENOMEM);
-		return 0;
-	}
-	copy_bytes(copy, p, size, n);
-	nref = (rgn_ref)(((uintptr_t)copy - t->d.vbase) >> 3);
-	*slot = nref;
-	t->objects++;
-	t->bytes += n;
 	if ((l->nrefs || l->tail == RGN_TAIL_REFS || l->trace) && !work_add(t, copy, l))
 		return 0;
-	return nref;
+	return *slot;
 }
 
 /* A reference field of a copy: rewritten to its target's copy.  The
@@ -948,7 +960,7 @@ static rgn_always_inline bool hot_visit(struct hot *h, rgn_ref *field, const rgn
 		h->wr++;
 	}
 	h->cur = copy + n;
-	copy_bytes(copy, p, size, n);
+	rgn_copy_bytes_(copy, p, size, n);
 	nref = (rgn_ref)(((uintptr_t)copy - h->vbase) >> 3);
 	*slot = nref;
 	*field = nref;
@@ -1145,6 +1157,23 @@ static int trace_roots(rgn_tracer *t, rgn_ref *out, const rgn_ref *roots, size_t
 	return t->err;
 }
 
+/* After an error: dst as it was at mark m (a heap destination, which has
+ * no marks: every copy made freed, found through the forwarding leaves). */
+static void dest_undo(rgn_tracer *t, rgn_region *dst, rgn_mark m)
+{
+	if (dst->backend != RGN_BACKEND_HEAP) {
+		(void)rgn_rewind(dst, m);
+		return;
+	}
+	for (uint32_t k = 0; k < t->f.nleaves; k++) {
+		const uint32_t *leaf = fwd_leaf(&t->f, k * LEAF_SLOTS + TOP_LEAF);
+
+		for (size_t g = 0; g < LEAF_SLOTS; g++)
+			if (leaf[g])
+				rgn_free(dst, rgn_ptr_in(dst, leaf[g]), 0);
+	}
+}
+
 int rgn_copy_as(const char *fn, rgn_region *dst, const rgn_region *src, rgn_ref *roots,
                 size_t nroots, const rgn_layout *l, rgn_copy_options *o,
                 const struct rgn_copy_watch *watch)
@@ -1172,8 +1201,7 @@ int rgn_copy_as(const char *fn, rgn_region *dst, const rgn_region *src, rgn_ref 
 		err = EINVAL;
 		goto done;
 	}
-	if (!heap)
-		m = rgn_save(dst);
+	m = heap ? (rgn_mark){ 0 } : rgn_save(dst);
 	dest_region(&t.d, dst);
 	/* a reservation's copies lie in the order breadth-first scans them */
 	if (watch && t.breadth && dst->backend == RGN_BACKEND_CONTIG) {
@@ -1185,18 +1213,7 @@ int rgn_copy_as(const char *fn, rgn_region *dst, const rgn_region *src, rgn_ref 
 	if (err) {
 		if (t.watch)
 			watch->stop(watch->arg);
-		if (heap) {
-			/* every copy made goes back */
-			for (uint32_t k = 0; k < t.f.nleaves; k++) {
-				const uint32_t *leaf = fwd_leaf(&t.f, k * LEAF_SLOTS + TOP_LEAF);
-
-				for (size_t g = 0; g < LEAF_SLOTS; g++)
-					if (leaf[g])
-						rgn_free(dst, rgn_ptr_in(dst, leaf[g]), 0);
-			}
-		} else {
-			(void)rgn_rewind(dst, m);
-		}
+		dest_undo(&t, dst, m);
 		goto done;
 	}
 	if (nroots)
@@ -1228,6 +1245,197 @@ RGN_API int rgn_copy(rgn_region *dst, const rgn_region *src, rgn_ref *roots, siz
 
 	if (!err)
 		err = rgn_copy_as("rgn_copy", dst, src, roots, nroots, root_layout, opts, NULL);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the compiled copy (rgn_copier, rgn.h) ------------------------------------------------ */
+
+/*
+ * The caller's code drives the drain: rgn_copier's fields are struct
+ * hot's, public so that its inline functions can bump, look up and queue
+ * with every size a constant of the caller's.  Between calls into the
+ * library the hot ones (rgn_copier_hot_) are the truth and t's copies of
+ * them stale: the out-of-line paths put them into t (copier_store), do
+ * the work as rgn_copy does, and give them back (copier_load).  The
+ * queue is the copier's own: 8 bytes an entry (a copy's reference and
+ * the caller's kind).
+ */
+struct copier {
+	rgn_tracer               t;       /* first: rgn_copier.t_ points at both */
+	rgn_region              *dst;
+	rgn_mark                 m;       /* dst before the copy (not a heap region) */
+	rgn_copy_options        *opts;
+	struct rgn_copier_todo_ *q;       /* the queue [head, n) of cap */
+	size_t                   head, n, cap;
+};
+
+static void copier_load(struct rgn_copier_hot_ *h, const rgn_tracer *t)
+{
+	const struct copier *k = (const struct copier *)(const void *)t;
+
+	h->cur = t->d.cur;
+	/* debug builds: every new object out of line, where it is checked */
+	h->end = RGN_DEBUG >= 1 ? t->d.cur : t->d.end;
+	h->rd = k->q + k->head;
+	h->wr = k->q + k->n;
+	h->wend = k->q + k->cap;
+	h->objects = t->objects;
+	h->gtop = (uint32_t)((size_t)(t->f.hi - t->sbase + 7) >> 3);
+	if (t->err) {
+		/* nothing more: every reference out of line, no copy to scan */
+		h->gtop = 0;
+		h->rd = h->wr;
+	}
+}
+
+static void copier_store(const struct rgn_copier_hot_ *h, rgn_tracer *t)
+{
+	struct copier *k = (struct copier *)(void *)t;
+
+	/* (the inline path bumps within the chunk copier_load gave) */
+	t->bytes += (size_t)(h->cur - t->d.cur);
+	t->d.cur = h->cur;
+	k->head = (size_t)(h->rd - k->q);
+	k->n = (size_t)(h->wr - k->q);
+	t->objects = h->objects;
+}
+
+/* Room for one more entry in the queue. */
+static bool copier_grow(struct copier *k)
+{
+	void *v = k->q;
+	bool ok = queue_grow(&k->t, &v, &k->head, &k->n, &k->cap, sizeof(*k->q), 4096);
+
+	k->q = v;
+	return ok;
+}
+
+RGN_API int rgn_copier_begin_(rgn_copier *c, rgn_region *dst, const rgn_region *src,
+                              rgn_copy_options *opts)
+{
+	struct copier *k = NULL;
+	int err;
+
+	if (!c) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(c, 0, sizeof(*c));
+	err = args_check(dst, NULL, 0, opts);
+	if (!err && opts && opts->order != RGN_COPY_BREADTH)
+		err = EINVAL;
+	if (!err && !(k = malloc(sizeof(*k))))
+		err = ENOMEM;
+	if (!err && (err = tracer_init(&k->t, "rgn_copier_ref", src, opts)) == 0) {
+		k->q = NULL;
+		k->head = k->n = k->cap = 0;
+		if (!copier_grow(k))
+			err = ENOMEM;
+		else if (k->t.f.scoped && dst->bump.base != k->t.sbase)
+			err = EINVAL; /* references left as they are: as rgn_copy */
+		if (err) {
+			free(k->q);
+			tracer_free(&k->t);
+		}
+	}
+	if (err) {
+		free(k);
+		errno = err;
+		return -1;
+	}
+	k->dst = dst;
+	k->m = dst->backend == RGN_BACKEND_HEAP ? (rgn_mark){ 0 } : rgn_save(dst);
+	k->opts = opts;
+	dest_region(&k->t.d, dst);
+	copier_load(&c->h_, &k->t);
+	c->sbase_ = k->t.sbase;
+	c->hi_ = (const char *)((uintptr_t)k->t.f.hi & ~(uintptr_t)7);
+	c->top_ = k->t.f.top;
+	c->leaf_at_ = k->t.f.leaf_at;
+	c->vbase_ = k->t.d.vbase;
+	c->rlo_ = (uint32_t)((size_t)(k->t.f.lo - k->t.sbase + 7) >> 3);
+	c->t_ = &k->t;
+	return 0;
+}
+
+/* rgn_copy's visit with the caller's sizes: the object copied (and
+ * queued with kind) unless it has been; its copy's reference, or 0. */
+static rgn_ref copier_one(rgn_tracer *t, rgn_ref ref, uint32_t size, uint32_t count_at,
+                          uint32_t elem, uint32_t kind)
+{
+	const char *p = t->sbase + ((size_t)ref << 3);
+	size_t whole = size;
+	uint32_t count, *slot;
+	rgn_ref nref;
+
+	if (size == 0 || (elem && (uint64_t)count_at + 4 > size)) {
+		fail(t, EINVAL);
+		return 0;
+	}
+	if (p < t->f.lo || p >= t->f.hi || (size_t)(t->f.hi - p) < size) {
+		fail(t, EFAULT);
+		return 0;
+	}
+	if (!(slot = slot_get(t, ref, NULL, &nref)))
+		return nref;
+	if (elem) {
+		memcpy(&count, p + count_at, sizeof(count));
+		whole += (size_t)count * elem;
+	}
+	if (!copy_place(t, p, whole, 8, slot))
+		return 0;
+	if (kind != RGN_COPIER_NO_REFS) {
+		struct copier *k = (struct copier *)(void *)t;
+
+		if (k->n == k->cap && !copier_grow(k))
+			return 0;
+		k->q[k->n++] = (struct rgn_copier_todo_){ *slot, kind };
+	}
+	return *slot;
+}
+
+RGN_API rgn_ref rgn_copier_slow_(rgn_tracer *t, struct rgn_copier_hot_ *h, rgn_ref ref,
+                                 uint32_t size, uint32_t count_at, uint32_t elem,
+                                 uint32_t kind)
+{
+	rgn_ref nref = 0;
+
+	if (!t)
+		return 0; /* a copier whose begin failed, or spent */
+	copier_store(h, t);
+	if (!t->err && ref)
+		nref = copier_one(t, ref, size, count_at, elem, kind);
+	copier_load(h, t);
+	return t->err ? 0 : nref;
+}
+
+RGN_API int rgn_copier_end_(rgn_tracer *t, const struct rgn_copier_hot_ *h)
+{
+	struct copier *k = (struct copier *)(void *)t;
+	int err;
+
+	if (!t) {
+		errno = EINVAL;
+		return -1;
+	}
+	copier_store(h, t);
+	if (k->head != k->n)
+		fail(t, EINVAL); /* copies left with the source's references */
+	dest_sync(&t->d);
+	err = t->err;
+	if (err) {
+		dest_undo(t, k->dst, k->m);
+	} else if (k->opts) {
+		k->opts->objects = t->objects;
+		k->opts->bytes = t->bytes;
+	}
+	free(k->q);
+	tracer_free(t);
+	free(k);
 	if (err) {
 		errno = err;
 		return -1;

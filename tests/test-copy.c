@@ -1,5 +1,5 @@
 /*
- * test-copy.c - the tracing copy: rgn_copy, rgn_trace, rgn_compact and
+ * test-copy.c - the tracing copy: rgn_copy, rgn_trace, rgn_copier, rgn_compact and
  * rgn_image_write_graph, from and into every backend.
  *
  * The graphs: nodes (two children, a name, a value) and strings (a byte
@@ -42,6 +42,13 @@ static const rgn_layout node_layout = {
 	.refs = node_refs,
 	.to = node_to,
 };
+
+/* The kinds of the graphs, for the compiled copy (rgn_copier): nodes,
+ * chain links (whose right is an array) and arrays of string references. */
+enum { K_NODE = 1, K_LINK, K_ARR };
+
+static int copier_copy(rgn_region *d, const rgn_region *s, rgn_ref *root, uint32_t kind,
+                       rgn_copy_options *o);
 
 /* A region's object at ref, decoded with its own base. */
 static void *at(const rgn_region *r, rgn_ref ref)
@@ -928,6 +935,12 @@ START_TEST(test_copy_enomem)
 		ck_assert_int_eq(errno, ENOMEM);
 		ck_assert_uint_eq(r2, root);
 		ck_assert_uint_eq(used_of(d), du);
+		/* the compiled copy too */
+		errno = 0;
+		ck_assert_int_eq(copier_copy(d, s, &r2, K_NODE, NULL), -1);
+		ck_assert_int_eq(errno, ENOMEM);
+		ck_assert_uint_eq(r2, root);
+		ck_assert_uint_eq(used_of(d), du);
 		rgn_destroy(d);
 	}
 	rgn_destroy(hog);
@@ -960,6 +973,14 @@ START_TEST(test_copy_only_src)
 	n = at(d, r2);
 	n = at(d, n->left);
 	ck_assert_uint_eq(n->name, pname);            /* not copied */
+	/* the compiled copy likewise */
+	r2 = root;
+	o.objects = 0;
+	ck_assert_int_eq(copier_copy(d, s, &r2, K_NODE, &o), 0);
+	ck_assert_uint_eq(o.objects, 3);
+	n = at(d, r2);
+	n = at(d, n->left);
+	ck_assert_uint_eq(n->name, pname);
 	/* a contiguous destination cannot keep space references */
 	{
 		rgn_region *c = region_of(RGN_BACKEND_CONTIG);
@@ -1556,6 +1577,7 @@ static rgn_ref chain_then_burst(rgn_region *r)
 
 	ck_assert_ptr_nonnull(a);
 	a->n = ITEMS;
+	a->pad = 0;
 	for (uint32_t i = 0; i < ITEMS; i++) {
 		snprintf(buf, sizeof buf, "item %u of the burst at the end", i);
 		a->item[i] = mkstr(r, buf);
@@ -1733,10 +1755,237 @@ START_TEST(test_overlap_write_fails)
 }
 END_TEST
 
+/* ---- the compiled copy (rgn_copier) ---------------------------------------------------- */
+
+static rgn_ref copier_str(rgn_copier *c, rgn_ref ref)
+{
+	return rgn_copier_ref_tail(c, ref, sizeof(struct str), offsetof(struct str, len), 1,
+	                           RGN_COPIER_NO_REFS);
+}
+
+/* The scan of one copy: its reference fields in the layouts' order, so
+ * that the copies come out where rgn_copy puts them. */
+static void copier_scan(rgn_copier *c, void *obj, uint32_t kind)
+{
+	struct node *n = obj;
+	struct arr *a = obj;
+
+	switch (kind) {
+	case K_NODE:
+	case K_LINK:
+		n->left = rgn_copier_ref(c, n->left, sizeof(*n), kind);
+		n->right = kind == K_NODE
+		                   ? rgn_copier_ref(c, n->right, sizeof(*n), K_NODE)
+		                   : rgn_copier_ref_tail(c, n->right, offsetof(struct arr, item),
+		                                         offsetof(struct arr, n), sizeof(rgn_ref),
+		                                         K_ARR);
+		n->name = copier_str(c, n->name);
+		break;
+	case K_ARR:
+		for (uint32_t i = 0; i < a->n; i++)
+			a->item[i] = copier_str(c, a->item[i]);
+		break;
+	default:
+		ck_abort_msg("kind %u handed back", kind);
+	}
+}
+
+/* The graph from *root (of kind) in s copied into d: rgn_copier_end's
+ * result; *root the copy's on success. */
+static int copier_copy(rgn_region *d, const rgn_region *s, rgn_ref *root, uint32_t kind,
+                       rgn_copy_options *o)
+{
+	rgn_copier c;
+	rgn_ref r;
+	uint32_t k;
+	void *obj;
+
+	if (rgn_copier_begin(&c, d, s, o) != 0)
+		return -1;
+	r = rgn_copier_ref(&c, *root, sizeof(struct node), kind);
+	while ((obj = rgn_copier_next(&c, &k)) != NULL)
+		copier_scan(&c, obj, k);
+	if (rgn_copier_end(&c) != 0)
+		return -1;
+	*root = r;
+	return 0;
+}
+
+/* The same graph through rgn_copy and through the copier, from and into
+ * every backend: the same objects and shape, and into a contiguous
+ * region the same bytes at the same offsets (both breadth-first, fields
+ * in the same order); big enough for the queue to grow and the
+ * destination to take new chunks. */
+static void copier_against_copy(rgn_backend sb, rgn_backend db, int which)
+{
+	rgn_region *s = region_of(sb), *d1 = region_of(db), *d2 = region_of(db);
+	rgn_copy_options o1 = { 0 }, o2 = { 0 };
+	size_t unique = 0, su, du = used_of(d2);
+	rgn_ref root = which == 0 ? graph(s, &unique)
+	               : which == 1 ? big_tree(s, 1u << 15) : chain_then_burst(s);
+	rgn_ref r1 = root, r2 = root;
+	uint64_t before = which == 0 ? graph_hash(s, root) : 0;
+
+	su = used_of(s);
+	ck_assert_int_eq(rgn_copy(d1, s, &r1, 1, which == 2 ? &link_layout : &node_layout, &o1), 0);
+	ck_assert_int_eq(copier_copy(d2, s, &r2, which == 2 ? K_LINK : K_NODE, &o2), 0);
+	ck_assert_uint_eq(o2.objects, o1.objects);
+	ck_assert_uint_eq(o2.bytes, o1.bytes);
+	ck_assert_uint_ge(used_of(d2) - du, o2.bytes);
+	ck_assert_uint_eq(used_of(s), su);
+	if (which == 0) {
+		ck_assert_uint_eq(o2.objects, unique);
+		ck_assert(graph_hash(s, root) == before);
+		ck_assert_uint_eq(same_graph(s, root, d2, r2), unique);
+	}
+	if (db == RGN_BACKEND_CONTIG) {
+		ck_assert_uint_eq(r2, r1);
+		ck_assert(memcmp(at(d1, r1), at(d2, r2), o1.bytes) == 0);
+	}
+	rgn_destroy(s);
+	rgn_destroy(d1);
+	rgn_destroy(d2);
+}
+
+START_TEST(test_copier_same_as_copy)
+{
+	static const rgn_backend b[] = { RGN_BACKEND_BLOCKS, RGN_BACKEND_CONTIG, RGN_BACKEND_HEAP };
+
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			copier_against_copy(b[i], b[j], 0);
+	copier_against_copy(RGN_BACKEND_BLOCKS, RGN_BACKEND_CONTIG, 1);
+	copier_against_copy(RGN_BACKEND_HEAP, RGN_BACKEND_BLOCKS, 1);
+	copier_against_copy(RGN_BACKEND_BLOCKS, RGN_BACKEND_CONTIG, 2);
+}
+END_TEST
+
+/* Copied into a contiguous region and written with rgn_image_write, the
+ * graph is the file rgn_image_write_graph writes. */
+START_TEST(test_copier_image)
+{
+	rgn_region *s = rgn_new(NULL), *sink = region_of(RGN_BACKEND_CONTIG);
+	rgn_ref root = big_tree(s, 1u << 12), r2 = root, iroot;
+	int f1 = tmpfd(), f2 = tmpfd();
+	size_t n1, n2;
+	char *b1, *b2;
+	rgn_image *img;
+
+	ck_assert_int_eq(rgn_image_write_graph(s, f1, root, &node_layout, NULL), 0);
+	ck_assert_int_eq(copier_copy(sink, s, &r2, K_NODE, NULL), 0);
+	ck_assert_int_eq(rgn_image_write(sink, f2, r2), 0);
+	b1 = file_bytes(f1, 0, &n1);
+	b2 = file_bytes(f2, 0, &n2);
+	ck_assert_uint_eq(n1, n2);
+	ck_assert(memcmp(b1, b2, n1) == 0);
+	img = rgn_image_open(f2, &iroot);
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(iroot, r2);
+	rgn_image_close(img);
+	free(b1);
+	free(b2);
+	close(f1);
+	close(f2);
+	rgn_destroy(sink);
+	rgn_destroy(s);
+}
+END_TEST
+
+/* Errors: at begin, EINVAL and no copier; during the copy, the first
+ * error is kept (every later reference 0, nothing more to scan) and end
+ * gives it, dst as it was before begin; copies left queued at the end
+ * are EINVAL; a spent copier fails. */
+static void copier_fails(rgn_backend db, int how, int want)
+{
+	rgn_region *s = rgn_new(NULL), *d = region_of(db);
+	size_t unique, du;
+	rgn_ref root = graph(s, &unique), r;
+	struct node *n = at(s, root);
+	rgn_copier c;
+	uint32_t k;
+	void *obj;
+	int got = 0;
+
+	ck_assert_ptr_nonnull(rgn_alloc(d, 24)); /* something to keep */
+	du = used_of(d);
+	if (how == 0)
+		((struct node *)at(s, n->left))->name = 0xfffffff0u; /* past the space */
+	ck_assert_int_eq(rgn_copier_begin(&c, d, s, NULL), 0);
+	r = rgn_copier_ref(&c, root, sizeof(struct node), K_NODE);
+	ck_assert_uint_ne(r, 0);
+	while (how != 2 && (obj = rgn_copier_next(&c, &k)) != NULL) {
+		struct node *x = obj;
+
+		x->left = rgn_copier_ref(&c, x->left, sizeof(*x), K_NODE);
+		x->right = rgn_copier_ref(&c, x->right, sizeof(*x), K_NODE);
+		if (how == 1) /* size 0, or the count past the fixed part */
+			x->name = rgn_copier_ref_tail(&c, x->name, got++ % 2 ? 4 : 0, 4, 1,
+			                              RGN_COPIER_NO_REFS);
+		else
+			x->name = copier_str(&c, x->name);
+	}
+	if (how != 2) {
+		/* after the error: nothing more */
+		ck_assert_uint_eq(rgn_copier_ref(&c, root, sizeof(struct node), K_NODE), 0);
+		ck_assert_ptr_null(rgn_copier_next(&c, &k));
+	}
+	errno = 0;
+	ck_assert_int_eq(rgn_copier_end(&c), -1);
+	ck_assert_int_eq(errno, want);
+	ck_assert_uint_eq(used_of(d), du);
+	/* spent */
+	errno = 0;
+	ck_assert_int_eq(rgn_copier_end(&c), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_uint_eq(rgn_copier_ref(&c, root, sizeof(struct node), K_NODE), 0);
+	rgn_destroy(d);
+	rgn_destroy(s);
+}
+
+START_TEST(test_copier_errors)
+{
+	static const rgn_backend b[] = { RGN_BACKEND_BLOCKS, RGN_BACKEND_CONTIG, RGN_BACKEND_HEAP };
+	rgn_region *s = rgn_new(NULL), *d = rgn_new(NULL), *cd = region_of(RGN_BACKEND_CONTIG);
+	rgn_copier c;
+
+	errno = 0;
+	ck_assert_int_eq(rgn_copier_begin(NULL, d, s, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(rgn_copier_begin(&c, NULL, s, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_ptr_null(rgn_copier_next(&c, &(uint32_t){ 0 }));
+	errno = 0;
+	ck_assert_int_eq(rgn_copier_end(&c), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(rgn_copier_begin(&c, d, s, &(rgn_copy_options){ .order = RGN_COPY_DEPTH }),
+	                 -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(rgn_copier_begin(&c, d, s, &(rgn_copy_options){ .flags = 64 }), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(rgn_copier_begin(&c, cd, s,
+	                                  &(rgn_copy_options){ .flags = RGN_COPY_ONLY_SRC }),
+	                 -1);
+	ck_assert_int_eq(errno, EINVAL);
+	rgn_destroy(cd);
+	rgn_destroy(d);
+	rgn_destroy(s);
+	for (int i = 0; i < 3; i++) {
+		copier_fails(b[i], 0, EFAULT);
+		copier_fails(b[i], 1, EINVAL);
+		copier_fails(b[i], 2, EINVAL); /* copies left queued */
+	}
+}
+END_TEST
+
 #if RGN_DEBUG >= 1
 /* Debug builds: a reference into a destroyed region's block aborts,
- * naming the call (in a forked child: libcheck expects the signal). */
-START_TEST(test_copy_debug_destroyed)
+ * naming the call (in a forked child: libcheck expects the signal); the
+ * copier's new objects go out of line there, where they are checked. */
+static void copy_destroyed(bool copier)
 {
 	rgn_region *s = rgn_new(NULL), *gone = rgn_new(NULL), *d = rgn_new(NULL);
 	rgn_ref root;
@@ -1744,7 +1993,21 @@ START_TEST(test_copy_debug_destroyed)
 	ck_assert_ptr_nonnull(rgn_alloc(gone, 3 * 4096)); /* more than one block */
 	root = mknode(s, 0, 0, mkstr(gone, "soon gone"), 1);
 	rgn_destroy(gone);
-	(void)rgn_copy(d, s, &root, 1, &node_layout, NULL);
+	if (copier)
+		(void)copier_copy(d, s, &root, K_NODE, NULL);
+	else
+		(void)rgn_copy(d, s, &root, 1, &node_layout, NULL);
+}
+
+START_TEST(test_copy_debug_destroyed)
+{
+	copy_destroyed(false);
+}
+END_TEST
+
+START_TEST(test_copier_debug_destroyed)
+{
+	copy_destroyed(true);
 }
 END_TEST
 #endif
@@ -1783,6 +2046,14 @@ Suite *suite_copy(void)
 	tc = tcase_create("image");
 	tcase_add_test(tc, test_image_graph);
 	tcase_add_test(tc, test_image_graph_errors);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("copier");
+	tcase_add_test(tc, test_copier_same_as_copy);
+	tcase_add_test(tc, test_copier_image);
+	tcase_add_test(tc, test_copier_errors);
+#if RGN_DEBUG >= 1
+	tcase_add_test_raise_signal(tc, test_copier_debug_destroyed, SIGABRT);
+#endif
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -194,7 +194,9 @@ static const rgn_layout node_layout = {
 /* The tracing copy alone, without the file: the graph copied into a
  * contiguous region once to make its pages resident, the region reset
  * keeping them, and copied again, timed (res->copy_ns).  0 or -1. */
-static int rgn_copy_alone(const rgn_region *src, rgn_ref root, unsigned order,
+static rgn_ref copy_compiled(rgn_region *dst, const rgn_region *src, rgn_ref root);
+
+static int rgn_copy_alone(const rgn_region *src, rgn_ref root, unsigned order, bool compiled,
                           struct serial_result *res)
 {
 	rgn_options o = { .backend = RGN_BACKEND_CONTIG, .retain = (size_t)1 << 30 };
@@ -204,11 +206,15 @@ static int rgn_copy_alone(const rgn_region *src, rgn_ref root, unsigned order,
 	uint64_t t0;
 	int rc = -1;
 
-	if (d && rgn_copy(d, src, &copy, 1, &node_layout, &co) == 0) {
+	for (int k = 0; d && k < 2; k++) {
+		/* k = 0 makes the pages resident; k = 1 is timed */
 		rgn_reset(d);
 		copy = root;
 		t0 = now_ns();
-		if (rgn_copy(d, src, &copy, 1, &node_layout, &co) == 0) {
+		if (compiled ? !(copy = copy_compiled(d, src, root))
+		             : rgn_copy(d, src, &copy, 1, &node_layout, &co) != 0)
+			break;
+		if (k) {
 			res->copy_ns = (double)(now_ns() - t0);
 			rc = 0;
 		}
@@ -218,6 +224,45 @@ static int rgn_copy_alone(const rgn_region *src, rgn_ref root, unsigned order,
 	rgn_destroy(d);
 	return rc;
 }
+
+/* The same copy compiled for the graph's two types (rgn_copier): what a
+ * program that knows its types where it is compiled writes instead of
+ * layouts.  Nodes are queued and scanned; strings have no references.
+ * The copy's root, or RGN_NULL_REF (errno). */
+#define SERIAL_NODE 0u
+static rgn_ref copy_compiled(rgn_region *dst, const rgn_region *src, rgn_ref root)
+{
+	rgn_copier c;
+	uint32_t kind;
+	void *obj;
+
+	if (rgn_copier_begin(&c, dst, src, NULL) != 0)
+		return RGN_NULL_REF;
+	root = rgn_copier_ref(&c, root, sizeof(struct serial_rgn_node), SERIAL_NODE);
+	while ((obj = rgn_copier_next(&c, &kind)) != NULL) {
+		struct serial_rgn_node *n = obj;
+
+		n->left = rgn_copier_ref(&c, n->left, sizeof(*n), SERIAL_NODE);
+		n->right = rgn_copier_ref(&c, n->right, sizeof(*n), SERIAL_NODE);
+		n->name = rgn_copier_ref_tail(&c, n->name, sizeof(struct serial_rgn_str),
+		                              offsetof(struct serial_rgn_str, len), 1,
+		                              RGN_COPIER_NO_REFS);
+	}
+	return rgn_copier_end(&c) == 0 ? root : RGN_NULL_REF;
+}
+
+/* The compiled copy as an image: into sink (a contiguous region kept from
+ * one call to the next, reset with its pages kept, as
+ * rgn_image_write_graph's sink is), then written as it is.  0 or -1. */
+static int image_compiled(rgn_region *sink, const rgn_region *src, rgn_ref root, int fd)
+{
+	rgn_reset(sink);
+	root = copy_compiled(sink, src, root);
+	return root ? rgn_image_write(sink, fd, root) : -1;
+}
+
+/* rgn_row's flag for the compiled copy (above rgn_copy's flags). */
+#define SERIAL_COMPILED (1u << 16)
 
 /* The rgn rows: the graph built untimed (res->untimed_ns: the program's
  * own in-memory data) in a region made with o, then written, timed: a
@@ -230,14 +275,18 @@ static int rgn_row(const struct graph *g, int fd, int check, const rgn_options *
                    unsigned order, unsigned flags, struct serial_result *res)
 {
 	rgn_region *r = rgn_new_with(NULL, o);
-	rgn_copy_options co = { .order = order, .flags = flags };
-	bool raw = o->backend == RGN_BACKEND_CONTIG;
+	rgn_copy_options co = { .order = order, .flags = flags & ~SERIAL_COMPILED };
+	bool raw = o->backend == RGN_BACKEND_CONTIG, compiled = flags & SERIAL_COMPILED;
+	rgn_options so = { .backend = RGN_BACKEND_CONTIG, .retain = (size_t)1 << 30 };
+	rgn_region *sink = compiled ? rgn_new_with(NULL, &so) : NULL;
 	uint64_t t0, t1;
 	rgn_ref root;
 	int rc = 0;
 
-	if (!r) {
+	if (!r || (compiled && !sink)) {
 		perror("bench-serial: rgn_new_with");
+		rgn_destroy(r);
+		rgn_destroy(sink);
 		return -1;
 	}
 	t0 = now_ns();
@@ -252,8 +301,9 @@ static int rgn_row(const struct graph *g, int fd, int check, const rgn_options *
 
 		t0 = now_ns();
 		rc = !root || out < 0 ? -1
-		     : raw ? rgn_image_write(r, out, root)
-		           : rgn_image_write_graph(r, out, root, &node_layout, &co);
+		     : raw      ? rgn_image_write(r, out, root)
+		     : compiled ? image_compiled(sink, r, root, out)
+		                : rgn_image_write_graph(r, out, root, &node_layout, &co);
 		t1 = now_ns();
 		if (rc)
 			perror(raw ? "bench-serial: build or rgn_image_write"
@@ -267,7 +317,8 @@ static int rgn_row(const struct graph *g, int fd, int check, const rgn_options *
 	if (rc == 0)
 		rc = rgn_open_walk(g, fd, check, res);
 	if (rc == 0 && !raw)
-		rc = rgn_copy_alone(r, root, order, res);
+		rc = rgn_copy_alone(r, root, order, compiled, res);
+	rgn_destroy(sink);
 	rgn_destroy(r);
 	return rc;
 }
@@ -293,6 +344,13 @@ static int serial_rgn_trace_overlap(const struct graph *g, int fd, int check,
 {
 	return rgn_row(g, fd, check, &(rgn_options){ 0 }, RGN_COPY_BREADTH, RGN_COPY_OVERLAP,
 	               res);
+}
+
+/* The same graph through the compiled copy (rgn_copier), one thread. */
+static int serial_rgn_trace_compiled(const struct graph *g, int fd, int check,
+                                     struct serial_result *res)
+{
+	return rgn_row(g, fd, check, &(rgn_options){ 0 }, RGN_COPY_BREADTH, SERIAL_COMPILED, res);
 }
 
 static int serial_rgn_trace_dfs(const struct graph *g, int fd, int check,
@@ -322,6 +380,7 @@ static const struct format {
 	{ "rgn-trace", serial_rgn_trace, 1, "" },
 	{ "rgn-trace-dfs", serial_rgn_trace_dfs, 1, "" },
 	{ "rgn-trace-overlap", serial_rgn_trace_overlap, 1, "" },
+	{ "rgn-trace-compiled", serial_rgn_trace_compiled, 1, "" },
 	{ "capnp", serial_capnp, 0, "libcapnp-dev and capnp (capnproto)" },
 	{ "flatbuffers", serial_flatbuffers, 1, "libflatbuffers-dev and flatc (flatbuffers-compiler)" },
 	{ "msgpack-unpack", serial_msgpack_unpack, 0, "libmsgpack-dev" },
