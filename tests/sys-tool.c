@@ -2,7 +2,10 @@
  * sys-tool - the wrappers of rgn_sys.h from the command line, for
  * sys-oracle.sh to compare with programs rgn did not write:
  *
- *   sys-tool ls DIR         rgn_list_dir: one name per line (ls -A)
+ *   sys-tool ls DIR...      rgn_list_dir: one name per line, in the C
+ *                           locale's order (ls -A; for more than one
+ *                           DIR, each as "DIR:" and a blank line between,
+ *                           as ls -A prints them)
  *   sys-tool cat FILE...    rgn_read_file: the bytes, to stdout (cmp)
  *   sys-tool readlink PATH  rgn_readlink: the target and a newline
  *   sys-tool lines FILE     rgn_read_lines: the line count (wc -l)
@@ -15,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,17 +28,29 @@ static int fail(const char *what, const char *arg)
 	return 1;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const rgn_dirent *)a)->name, ((const rgn_dirent *)b)->name);
+}
+
 static int run(rgn_region *r, int argc, char **argv)
 {
 	const char *cmd = argv[1];
 	size_t n;
 
-	if (!strcmp(cmd, "ls") && argc == 3) {
-		rgn_dirent *v = rgn_list_dir(r, argv[2], &n);
-		if (!v)
-			return fail("ls", argv[2]);
-		for (size_t i = 0; i < n; i++)
-			printf("%s\n", v[i].name);
+	if (!strcmp(cmd, "ls") && argc >= 3) {
+		/* one process for hundreds of directories: a process per
+		 * directory was most of the oracle's time */
+		for (int i = 2; i < argc; i++) {
+			rgn_dirent *v = rgn_list_dir(r, argv[i], &n);
+			if (!v)
+				return fail("ls", argv[i]);
+			qsort(v, n, sizeof(*v), by_name);
+			if (argc > 3)
+				printf("%s%s:\n", i > 2 ? "\n" : "", argv[i]);
+			for (size_t j = 0; j < n; j++)
+				printf("%s\n", v[j].name);
+		}
 		return 0;
 	}
 	if (!strcmp(cmd, "cat") && argc >= 3) {
@@ -61,7 +77,7 @@ static int run(rgn_region *r, int argc, char **argv)
 		printf("%zu\n", n);
 		return 0;
 	}
-	fprintf(stderr, "usage: sys-tool ls DIR | cat FILE... | readlink PATH | lines FILE\n");
+	fprintf(stderr, "usage: sys-tool ls DIR... | cat FILE... | readlink PATH | lines FILE\n");
 	return 2;
 }
 
