@@ -1,5 +1,5 @@
 /*
- * fuzz-copy.c - the tracing copy (rgn_copy, rgn_compact,
+ * fuzz-copy.c - the tracing copy (rgn_copy, rgn_copier, rgn_compact,
  * rgn_image_write_graph) against a model of what it must read and make.
  *
  * The input is read as a program that builds a graph and copies it (the
@@ -63,6 +63,13 @@
  *     region grows by the copies and their padding alone (before the
  *     first: less than its alignment, zero), and an image ends where its
  *     last copy does;
+ *   - rgn_copier, where rgn_copy succeeded breadth-first with no aligned
+ *     object in the graph: driven by a scan written for these kinds (a
+ *     target of no declared type read for its tag, a sized one for its
+ *     size, as a runtime's compiled code would), into a fresh region of
+ *     the destination's backend, the copy is the walk's graph with the
+ *     same counts, and in a contiguous region in the same order; it may
+ *     fail with ENOMEM alone, leaving that region as it was;
  *   - always: every object's bytes are unchanged, and on failure the roots
  *     and the destination's used bytes are as they were;
  *   - rgn_image_write_graph: the same through an image, opened and walked;
@@ -577,16 +584,18 @@ static MODEL bool settle(bool scoped)
 
 /* ---- checking a copy against the walk --------------------------------------------------- */
 
-/* FUZZ_COPY_STATS set: how the calls ended, and how many aligned and
- * sized copies were checked (and of the sized, how many took bytes past
- * their object), printed at exit (to see that a corpus reaches successes,
- * each error, the aligned layouts and size_of). */
-static unsigned long nstat[8];
+/* FUZZ_COPY_STATS set: how the calls ended, how many aligned and sized
+ * copies were checked (and of the sized, how many took bytes past their
+ * object), and how many graphs the copier made and had checked, printed
+ * at exit (to see that a corpus reaches successes, each error, the
+ * aligned layouts, size_of and the copier). */
+static unsigned long nstat[9];
 static void print_stats(void)
 {
 	fprintf(stderr, "ok-checked %lu ok-ambiguous %lu fault %lu inval %lu nomem %lu "
-	        "aligned-copies %lu sized-copies %lu sized-past-end %lu\n", nstat[0], nstat[1],
-	        nstat[2], nstat[3], nstat[4], nstat[5], nstat[6], nstat[7]);
+	        "aligned-copies %lu sized-copies %lu sized-past-end %lu copier-checked %lu\n",
+	        nstat[0], nstat[1], nstat[2], nstat[3], nstat[4], nstat[5], nstat[6], nstat[7],
+	        nstat[8]);
 }
 
 struct chk {
@@ -1116,6 +1125,8 @@ static int memfd(void)
 
 /* rgn_copy from the roots into dst; opts NULL when bare (the defaults:
  * no layout_of, the whole graph). */
+static void do_copier(const rgn_copy_options *given);
+
 static void do_copy(unsigned order, bool only, bool bare)
 {
 	rgn_copy_options o = { .order = order, .flags = only ? RGN_COPY_ONLY_SRC : 0,
@@ -1169,6 +1180,141 @@ static void do_copy(unsigned order, bool only, bool bare)
 		if (first)
 			check_zero("rgn_copy", first - (grew - span), grew - span);
 	}
+	if (bare || order == RGN_COPY_BREADTH)
+		do_copier(bare ? NULL : &o);
+}
+
+/* ---- the compiled copy (rgn_copier) ---------------------------------------------------- */
+
+/* The kinds a caller's own scan knows: every layout here but the aligned
+ * ones (the copier places each copy at a granule). */
+static const rgn_layout *const copier_kinds[] = { &node_l, &str_l, &vec_l, &tvec_l,
+	                                          &union_l, &box_l, &sz_l, &szt_l };
+#define NCOPIER_KINDS (sizeof copier_kinds / sizeof copier_kinds[0])
+
+/* l's kind; RGN_COPIER_NO_REFS for one the scan does not know (an
+ * aligned or bad object out of RGN_COPY_ONLY_SRC's scope, left where it
+ * is: rgn_copy took this graph, so no such object is copied) */
+static uint32_t copier_kind(const rgn_layout *l)
+{
+	for (uint32_t k = 0; k < NCOPIER_KINDS; k++)
+		if (copier_kinds[k] == l)
+			return k;
+	return RGN_COPIER_NO_REFS;
+}
+
+/* What a runtime's compiled scan does with one reference field whose
+ * declared target is to: a target of no declared type is read for its tag
+ * (as layout_of does; only inside the source's memory: outside it the
+ * copier answers EFAULT), then copied with the sizes its type has. */
+static rgn_ref copier_field(rgn_copier *c, rgn_ref ref, const rgn_layout *to)
+{
+	const char *p = S.sbase + ((size_t)ref << 3);
+	uint32_t kind;
+
+	if (!ref)
+		return 0;
+	if (!to && p >= S.lo && p < S.hi && (size_t)(S.hi - p) >= 4)
+		to = layout_of(p, NULL);
+	if (!to)
+		to = &node_l;
+	kind = to->nrefs || to->tail == RGN_TAIL_REFS || to->trace ? copier_kind(to)
+	                                                            : RGN_COPIER_NO_REFS;
+	if (to->nrefs && kind == RGN_COPIER_NO_REFS)
+		return rgn_copier_ref(c, ref, 8, kind);
+	if (to->size_of) {
+		/* its whole size is a field: no smaller than the fields it
+		 * holds where the object is copied (rgn_copy took this graph),
+		 * anything out of RGN_COPY_ONLY_SRC's scope, which is left
+		 * where it is whatever its size */
+		size_t whole = sized_size(p);
+
+		return rgn_copier_ref(c, ref, (uint32_t)(whole < to->size ? to->size : whole), kind);
+	}
+	if (to->tail != RGN_TAIL_NONE)
+		return rgn_copier_ref_tail(c, ref, to->size, to->count_at,
+		                           to->tail == RGN_TAIL_REFS ? 4 : to->elem, kind);
+	return rgn_copier_ref(c, ref, to->size, kind);
+}
+
+/* After rgn_copy succeeded: the same graph through rgn_copier, driven by
+ * a scan written for these kinds, into a fresh region of dst's backend;
+ * the result must be the walk's graph too, and into a contiguous region
+ * in rgn_copy's breadth-first order.  Roots one after the other, each
+ * drained before the next, as rgn_copy takes them. */
+static void do_copier(const rgn_copy_options *given)
+{
+	rgn_copy_options o = given ? *given : (rgn_copy_options){ 0 }, *opts = given ? &o : NULL;
+	rgn_region *d;
+	rgn_ref r[MAX_ROOT];
+	rgn_copier c;
+	size_t du;
+	uint32_t kind;
+	void *obj;
+	int rc, err;
+
+	for (int i = 0; i < W.nv; i++)
+		if (W.v[i].l && W.v[i].l->align > 8)
+			return; /* what the copier cannot place */
+	if (!(d = region(S.db, (size_t)16 << 20))) {
+		CHECK(errno == ENOMEM, "region: %s", strerror(errno));
+		return;
+	}
+	du = used_of(d);
+	o.objects = o.bytes = 0;
+	errno = 0;
+	rc = rgn_copier_begin(&c, d, S.src, opts);
+	if (rc != 0) {
+		CHECK(errno == ENOMEM, "rgn_copier_begin: %s", strerror(errno));
+		rgn_destroy(d);
+		return;
+	}
+	for (int i = 0; i < S.nroots; i++) {
+		r[i] = copier_field(&c, S.roots[i], S.root_l);
+		while ((obj = rgn_copier_next(&c, &kind)) != NULL) {
+			const rgn_layout *l = copier_kinds[kind];
+			char *ob = obj;
+			uint32_t count = 0;
+			rgn_ref f;
+
+			for (uint32_t k = 0; k < l->nrefs; k++) {
+				memcpy(&f, ob + l->refs[k], 4);
+				f = copier_field(&c, f, l->to ? l->to[k] : NULL);
+				memcpy(ob + l->refs[k], &f, 4);
+			}
+			if (l->tail == RGN_TAIL_REFS)
+				memcpy(&count, ob + l->count_at, 4);
+			for (uint32_t k = 0; k < count; k++) {
+				memcpy(&f, ob + l->size + 4 * k, 4);
+				f = copier_field(&c, f, l->tail_to);
+				memcpy(ob + l->size + 4 * k, &f, 4);
+			}
+			if (l == &union_l && get32(ob + offsetof(struct onion, is_ref)) == 1) {
+				memcpy(&f, ob + offsetof(struct onion, u), 4);
+				f = copier_field(&c, f, &node_l);
+				memcpy(ob + offsetof(struct onion, u), &f, 4);
+			}
+		}
+	}
+	errno = 0;
+	rc = rgn_copier_end(&c);
+	err = errno;
+	check_source("rgn_copier", false);
+	if (rc != 0) {
+		/* rgn_copy took this graph: only memory may run out */
+		CHECK(rc == -1 && err == ENOMEM, "rgn_copier failed where rgn_copy did not: %d %s",
+		      rc, strerror(err));
+		CHECK(used_of(d) == du, "rgn_copier failed and left %zu bytes in dst",
+		      used_of(d) - du);
+		rgn_destroy(d);
+		return;
+	}
+	/* (and its counts in opts, as rgn_copy's) */
+	check_graph("rgn_copier", d, NULL, 0, S.roots, r, S.nroots, opts);
+	nstat[8]++;
+	if (S.db == RGN_BACKEND_CONTIG)
+		check_order("rgn_copier", S.roots, S.nroots, true);
+	rgn_destroy(d);
 }
 
 static void do_image(unsigned order)
