@@ -1205,8 +1205,10 @@ static uint32_t copier_kind(const rgn_layout *l)
 
 /* What a runtime's compiled scan does with one reference field whose
  * declared target is to: a target of no declared type is read for its tag
- * (as layout_of does; only inside the source's memory: outside it the
- * copier answers EFAULT), then copied with the sizes its type has. */
+ * (as layout_of does), then copied with the sizes its type has.  A tag is
+ * read only inside an object built here: a reference anywhere else is
+ * one rgn_copy refused (EFAULT, or the walk set it to 0) or left alone
+ * out of RGN_COPY_ONLY_SRC's scope, where no memory need be readable. */
 static rgn_ref copier_field(rgn_copier *c, rgn_ref ref, const rgn_layout *to)
 {
 	const char *p = S.sbase + ((size_t)ref << 3);
@@ -1214,7 +1216,7 @@ static rgn_ref copier_field(rgn_copier *c, rgn_ref ref, const rgn_layout *to)
 
 	if (!ref)
 		return 0;
-	if (!to && p >= S.lo && p < S.hi && (size_t)(S.hi - p) >= 4)
+	if (!to && find(p) >= 0)
 		to = layout_of(p, NULL);
 	if (!to)
 		to = &node_l;
