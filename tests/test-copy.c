@@ -15,6 +15,10 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/stat.h>
+#if TST_POSIX
+#include <pthread.h>
+#include <sys/resource.h>
+#endif
 
 struct node {
 	rgn_ref  left, right, name;
@@ -1755,6 +1759,93 @@ START_TEST(test_overlap_write_fails)
 }
 END_TEST
 
+/* The writer cannot start (no address space left for a thread's stack):
+ * the image is written after the copy, the same file as without the
+ * flag.  A first call without it leaves what the copy keeps (the sink's
+ * reservation in the reuse cache, the forwarding table, the work array),
+ * so that under the limit only a new thread lacks room. */
+#if defined(__SANITIZE_THREAD__)
+#define TST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TST_TSAN 1
+#endif
+#endif
+
+#if TST_POSIX && !defined(TST_ASAN) && !defined(TST_TSAN) && !defined(TST_EMULATED)
+static void *idle(void *arg)
+{
+	return arg;
+}
+#endif
+
+START_TEST(test_overlap_no_thread)
+{
+#if defined(TST_ASAN) || defined(TST_TSAN)
+	printf("test_overlap_no_thread: skipped: the sanitizer maps its own memory "
+	       "beyond any address-space limit a test can set\n");
+#elif defined(TST_EMULATED)
+	printf("test_overlap_no_thread: skipped: user-mode emulation does not apply "
+	       "the guest's address-space limit to its own mappings\n");
+#elif !TST_POSIX
+	printf("test_overlap_no_thread: skipped: no address-space limit for a test to "
+	       "set on Windows\n");
+#else
+	rgn_region *r = rgn_new(NULL);
+	rgn_ref root = big_tree(r, 1u << 17);
+	int plain = tmpfd(), fd = tmpfd(), rc;
+	struct rlimit was, lim;
+	unsigned long vm = 0;
+	pthread_t th;
+	size_t n0, n1;
+	char *a, *b;
+	FILE *f;
+
+	if (tst_vg()) {
+		printf("test_overlap_no_thread: skipped: valgrind makes its threads' "
+		       "stacks its own way\n");
+		rgn_destroy(r);
+		return;
+	}
+	ck_assert_int_eq(rgn_image_write_graph(r, plain, root, &node_layout, NULL), 0);
+	f = fopen("/proc/self/statm", "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%lu", &vm), 1);
+	fclose(f);
+	/* 2 MiB more address space: no room for a thread's 8 MiB stack */
+	ck_assert_int_eq(getrlimit(RLIMIT_AS, &was), 0);
+	lim = was;
+	lim.rlim_cur = vm * (rlim_t)sysconf(_SC_PAGESIZE) + 2 * MiB;
+	ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
+	if (pthread_create(&th, NULL, idle, NULL) == 0) {
+		/* a stack cached from an earlier thread (tests not forked) */
+		pthread_join(th, NULL);
+		ck_assert_int_eq(setrlimit(RLIMIT_AS, &was), 0);
+		printf("test_overlap_no_thread: skipped: a thread starts without new "
+		       "address space here\n");
+		rgn_destroy(r);
+		close(plain);
+		close(fd);
+		return;
+	}
+	rc = rgn_image_write_graph(r, fd, root, &node_layout,
+	                           &(rgn_copy_options){ .flags = RGN_COPY_OVERLAP });
+	ck_assert_int_eq(setrlimit(RLIMIT_AS, &was), 0);
+	ck_assert_int_eq(rc, 0);
+	a = file_bytes(plain, 0, &n0);
+	b = file_bytes(fd, 0, &n1);
+	ck_assert_uint_gt(n0, 1u << 20); /* large enough to start a writer */
+	ck_assert_uint_eq(n1, n0);
+	ck_assert_int_eq(memcmp(a, b, n0), 0);
+	free(a);
+	free(b);
+	close(plain);
+	close(fd);
+	rgn_destroy(r);
+#endif
+}
+END_TEST
+
 /* ---- the compiled copy (rgn_copier) ---------------------------------------------------- */
 
 static rgn_ref copier_str(rgn_copier *c, rgn_ref ref)
@@ -2068,6 +2159,7 @@ Suite *suite_overlap(void)
 	tcase_add_test(tc, test_overlap_same_bytes);
 	tcase_add_test(tc, test_overlap_copy_fails);
 	tcase_add_test(tc, test_overlap_write_fails);
+	tcase_add_test(tc, test_overlap_no_thread);
 	suite_add_tcase(s, tc);
 	return s;
 }
