@@ -202,6 +202,15 @@ Suite *suite_share(void);
 #endif
 #endif
 
+/* TST_TSAN: built with ThreadSanitizer. */
+#if defined(__SANITIZE_THREAD__)
+#define TST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TST_TSAN 1
+#endif
+#endif
+
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
 #define GiB ((size_t)1 << 30)
@@ -367,16 +376,27 @@ static inline size_t tst_maps_lines(void)
 	return n;
 }
 #else
-/* Resident bytes of this process (/proc/self/statm, field 2). */
-static inline size_t tst_rss(void)
+/* Bytes of this process's address space (/proc/self/statm, field 1:
+ * mapped) or of them resident (field 2). */
+static inline size_t tst_statm(int field)
 {
 	FILE *f = fopen("/proc/self/statm", "r");
-	unsigned long size = 0, resident = 0;
+	unsigned long v[2] = { 0, 0 };
 
 	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fscanf(f, "%lu %lu", &size, &resident), 2);
+	ck_assert_int_eq(fscanf(f, "%lu %lu", &v[0], &v[1]), 2);
 	fclose(f);
-	return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+	return (size_t)v[field - 1] * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static inline size_t tst_rss(void)
+{
+	return tst_statm(2);
+}
+
+static inline size_t tst_mapped(void)
+{
+	return tst_statm(1);
 }
 
 /* Lines of /proc/self/maps: the number of mappings. */

@@ -228,18 +228,12 @@ START_TEST(test_contig_os_refuses)
 	       "test to set on Windows\n");
 #else
 	struct rlimit lim;
-	FILE *f;
-	unsigned long vm = 0;
 	rgn_region *r, *keep;
 
 	tst_init(16 * MiB, 0);
 	keep = contig_new(NULL, 1 * MiB);
-	f = fopen("/proc/self/statm", "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fscanf(f, "%lu", &vm), 1);
-	fclose(f);
 	/* room for 64 MiB more address space, not for 1 GiB */
-	lim.rlim_cur = lim.rlim_max = vm * (rlim_t)sysconf(_SC_PAGESIZE) + 64 * MiB;
+	lim.rlim_cur = lim.rlim_max = (rlim_t)tst_mapped() + 64 * MiB;
 	ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
 	rgn_set_oom_handler(note_oom, NULL);
 	tst_null_with(rgn_new_with(NULL, &(rgn_options){

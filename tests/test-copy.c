@@ -1764,14 +1764,6 @@ END_TEST
  * flag.  A first call without it leaves what the copy keeps (the sink's
  * reservation in the reuse cache, the forwarding table, the work array),
  * so that under the limit only a new thread lacks room. */
-#if defined(__SANITIZE_THREAD__)
-#define TST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TST_TSAN 1
-#endif
-#endif
-
 #if TST_POSIX && !defined(TST_ASAN) && !defined(TST_TSAN) && !defined(TST_EMULATED)
 static void *idle(void *arg)
 {
@@ -1795,11 +1787,9 @@ START_TEST(test_overlap_no_thread)
 	rgn_ref root = big_tree(r, 1u << 17);
 	int plain = tmpfd(), fd = tmpfd(), rc;
 	struct rlimit was, lim;
-	unsigned long vm = 0;
 	pthread_t th;
 	size_t n0, n1;
 	char *a, *b;
-	FILE *f;
 
 	if (tst_vg()) {
 		printf("test_overlap_no_thread: skipped: valgrind makes its threads' "
@@ -1808,14 +1798,10 @@ START_TEST(test_overlap_no_thread)
 		return;
 	}
 	ck_assert_int_eq(rgn_image_write_graph(r, plain, root, &node_layout, NULL), 0);
-	f = fopen("/proc/self/statm", "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fscanf(f, "%lu", &vm), 1);
-	fclose(f);
 	/* 2 MiB more address space: no room for a thread's 8 MiB stack */
 	ck_assert_int_eq(getrlimit(RLIMIT_AS, &was), 0);
 	lim = was;
-	lim.rlim_cur = vm * (rlim_t)sysconf(_SC_PAGESIZE) + 2 * MiB;
+	lim.rlim_cur = (rlim_t)tst_mapped() + 2 * MiB;
 	ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
 	if (pthread_create(&th, NULL, idle, NULL) == 0) {
 		/* a stack cached from an earlier thread (tests not forked) */
