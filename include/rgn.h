@@ -1281,9 +1281,10 @@ typedef struct rgn_copy_options {
 	/* RGN_COPY_ONLY_SRC: copy only objects of the source region itself;
 	 * references to objects outside it stay as they are (they must then
 	 * mean the same in the destination: both regions of the shared space).
-	 * RGN_COPY_OVERLAP (rgn_image_write_graph, breadth-first; ignored
-	 * elsewhere): write the image on a second thread while the copy goes
-	 * on, each part as soon as the copy is done with it (DESIGN.md 16). */
+	 * RGN_COPY_OVERLAP (rgn_image_write_graph breadth-first, and
+	 * rgn_copier_begin_image; ignored elsewhere): write the image on a
+	 * second thread while the copy goes on, each part as soon as the copy
+	 * is done with it (DESIGN.md 16). */
 	unsigned flags;
 	/* The layout of an object a table leaves open (a NULL in to or
 	 * tail_to, or a NULL root layout): read from its bytes (a tag), in
@@ -1346,8 +1347,8 @@ RGN_API int rgn_copy(rgn_region *dst, const rgn_region *src, rgn_ref *roots, siz
  * its types where it is compiled: what a language runtime's collector
  * emits per type.  Every size and field offset is then a constant in the
  * caller's code, and the copy of an object is a few instructions inline.
- * The destination is a region (for an image: a contiguous region, then
- * rgn_image_write, which writes what rgn_image_write_graph writes).
+ * The destination is a region, or an image file (rgn_copier_begin_image,
+ * below).
  *
  *     rgn_copier c;
  *     if (rgn_copier_begin(&c, dst, src, NULL) != 0) ...
@@ -1385,6 +1386,22 @@ RGN_API int rgn_copy(rgn_region *dst, const rgn_region *src, rgn_ref *roots, siz
  * copy freed), the references the caller has rewritten meaning nothing.
  * In debug builds every new object takes the out-of-line path, which
  * checks it as rgn_copy does.
+ *
+ * rgn_copier_begin_image starts the same copy into an image file: the
+ * copies go into a contiguous region of the library's, laid out as the
+ * image is, and rgn_copier_end_image(&c, root) writes it to fd as
+ * rgn_image_write would (root: the copy's reference of the image's
+ * root, as rgn_copier_ref gave it, or 0), the file byte for byte
+ * rgn_image_write_graph's.  With RGN_COPY_OVERLAP in opts->flags a
+ * second thread writes each part of the image while the copy goes on,
+ * as soon as the scan has passed it: a copy's fields may then be
+ * rewritten only until the next rgn_copier_next.  EINVAL at begin: fd
+ * negative, RGN_COPY_ONLY_SRC (an image holds all it refers to), or
+ * begin's own; at end: root outside the copy, rgn_copier_end on an image
+ * copier or rgn_copier_end_image on another (the copy is then dropped),
+ * or the copy's error, or the write's; on any error the file holds no
+ * image rgn_image_open takes (with the flag, bytes may have been
+ * written: the header, written last, is not).
  */
 #define RGN_COPIER_NO_REFS 0xffffffffu
 
@@ -1411,13 +1428,19 @@ typedef struct rgn_copier {
 	const uint32_t          *top_;
 	uint32_t                *leaf_at_;
 	uintptr_t                vbase_;        /* the destination's reference base */
+	uintptr_t                watch_;        /* a writer is told when the scan
+	                                           reaches it (UINTPTR_MAX: none) */
 	uint32_t                 rlo_;          /* a new reference is at least this */
 	rgn_tracer              *t_;
 } rgn_copier;
 
 RGN_API int rgn_copier_begin_(rgn_copier *c, rgn_region *dst, const rgn_region *src,
                               rgn_copy_options *opts);
-RGN_API int rgn_copier_end_(rgn_tracer *t, const struct rgn_copier_hot_ *h);
+RGN_API int rgn_copier_begin_image_(rgn_copier *c, const rgn_region *src, int fd,
+                                    rgn_copy_options *opts);
+RGN_API int rgn_copier_end_(rgn_tracer *t, const struct rgn_copier_hot_ *h, rgn_ref root,
+                            int image);
+RGN_API uintptr_t rgn_copier_pass_(rgn_tracer *t, const void *done);
 RGN_API rgn_ref rgn_copier_slow_(rgn_tracer *t, struct rgn_copier_hot_ *h, rgn_ref ref,
                                  uint32_t size, uint32_t count_at, uint32_t elem,
                                  uint32_t kind);
@@ -1433,20 +1456,41 @@ static inline int rgn_copier_begin(rgn_copier *c, rgn_region *dst, const rgn_reg
 	return rc;
 }
 
-static inline int rgn_copier_end(rgn_copier *c)
+static inline int rgn_copier_begin_image(rgn_copier *c, const rgn_region *src, int fd,
+                                         rgn_copy_options *opts)
+{
+	rgn_copier k;
+	int rc = rgn_copier_begin_image_(c ? &k : NULL, src, fd, opts);
+
+	if (c)
+		*c = k;
+	return rc;
+}
+
+static inline int rgn_copier_finish_(rgn_copier *c, rgn_ref root, int image)
 {
 	struct rgn_copier_hot_ h;
 	rgn_tracer *t;
 
 	if (!c)
-		return rgn_copier_end_(NULL, NULL);
+		return rgn_copier_end_(NULL, NULL, 0, 0);
 	t = c->t_;
 	h = c->h_;
 	/* spent: every later call fails, nothing to scan */
 	c->h_.rd = c->h_.wr;
 	c->h_.gtop = 0;
 	c->t_ = NULL;
-	return rgn_copier_end_(t, &h);
+	return rgn_copier_end_(t, &h, root, image);
+}
+
+static inline int rgn_copier_end(rgn_copier *c)
+{
+	return rgn_copier_finish_(c, 0, 0);
+}
+
+static inline int rgn_copier_end_image(rgn_copier *c, rgn_ref root)
+{
+	return rgn_copier_finish_(c, root, 1);
 }
 
 /* n bytes (size rounded up to 8) from src to dst, the rounding zeroed
@@ -1544,13 +1588,19 @@ static RGN_INLINE_ rgn_ref rgn_copier_ref(rgn_copier *c, rgn_ref ref, uint32_t s
 }
 
 /* The oldest copy whose fields are still to rewrite, and its kind; NULL
- * when none is left (or after an error). */
+ * when none is left (or after an error).  Every copy below it is final:
+ * an image's writer is told so now and then. */
 static RGN_INLINE_ void *rgn_copier_next(rgn_copier *c, uint32_t *kind)
 {
+	uintptr_t copy;
+
 	if (c->h_.rd == c->h_.wr)
 		return NULL;
 	*kind = c->h_.rd->kind;
-	return (void *)(c->vbase_ + ((uintptr_t)(c->h_.rd++)->copy << 3));
+	copy = c->vbase_ + ((uintptr_t)(c->h_.rd++)->copy << 3);
+	if (RGN_UNLIKELY(copy >= c->watch_))
+		c->watch_ = rgn_copier_pass_(c->t_, (const void *)copy);
+	return (void *)copy;
 }
 
 /*

@@ -1271,6 +1271,7 @@ struct copier {
 	rgn_copy_options        *opts;
 	struct rgn_copier_todo_ *q;       /* the queue [head, n) of cap */
 	size_t                   head, n, cap;
+	const struct rgn_copy_watch *img; /* an image copier's writer, or NULL */
 };
 
 static void copier_load(struct rgn_copier_hot_ *h, const rgn_tracer *t)
@@ -1314,17 +1315,16 @@ static bool copier_grow(struct copier *k)
 	return ok;
 }
 
-RGN_API int rgn_copier_begin_(rgn_copier *c, rgn_region *dst, const rgn_region *src,
-                              rgn_copy_options *opts)
+int rgn_copier_start(rgn_copier *c, rgn_region *dst, const rgn_region *src,
+                     rgn_copy_options *opts, const struct rgn_copy_watch *img)
 {
 	struct copier *k = NULL;
 	int err;
 
-	if (!c) {
-		errno = EINVAL;
-		return -1;
-	}
+	if (!c)
+		return EINVAL;
 	memset(c, 0, sizeof(*c));
+	c->watch_ = UINTPTR_MAX;
 	err = args_check(dst, NULL, 0, opts);
 	if (!err && opts && opts->order != RGN_COPY_BREADTH)
 		err = EINVAL;
@@ -1344,10 +1344,10 @@ RGN_API int rgn_copier_begin_(rgn_copier *c, rgn_region *dst, const rgn_region *
 	}
 	if (err) {
 		free(k);
-		errno = err;
-		return -1;
+		return err;
 	}
 	k->dst = dst;
+	k->img = img;
 	k->m = dst->backend == RGN_BACKEND_HEAP ? (rgn_mark){ 0 } : rgn_save(dst);
 	k->opts = opts;
 	dest_region(&k->t.d, dst);
@@ -1359,7 +1359,34 @@ RGN_API int rgn_copier_begin_(rgn_copier *c, rgn_region *dst, const rgn_region *
 	c->vbase_ = k->t.d.vbase;
 	c->rlo_ = (uint32_t)((size_t)(k->t.f.lo - k->t.sbase + 7) >> 3);
 	c->t_ = &k->t;
+	/* copies lie in the order the scan meets them (a reservation) */
+	if (img && img->step && dst->backend == RGN_BACKEND_CONTIG)
+		c->watch_ = (uintptr_t)k->t.d.cur + img->step;
 	return 0;
+}
+
+RGN_API int rgn_copier_begin_(rgn_copier *c, rgn_region *dst, const rgn_region *src,
+                              rgn_copy_options *opts)
+{
+	int err = rgn_copier_start(c, dst, src, opts, NULL);
+
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* The scan has reached done: everything below it is final.  The next
+ * place to say so. */
+RGN_API uintptr_t rgn_copier_pass_(rgn_tracer *t, const void *done)
+{
+	const struct copier *k = (const struct copier *)(const void *)t;
+
+	if (!t || !k->img || !k->img->step)
+		return UINTPTR_MAX;
+	k->img->pass(k->img->arg, done);
+	return (uintptr_t)done + k->img->step;
 }
 
 /* rgn_copy's visit with the caller's sizes: the object copied (and
@@ -1413,9 +1440,11 @@ RGN_API rgn_ref rgn_copier_slow_(rgn_tracer *t, struct rgn_copier_hot_ *h, rgn_r
 	return t->err ? 0 : nref;
 }
 
-RGN_API int rgn_copier_end_(rgn_tracer *t, const struct rgn_copier_hot_ *h)
+RGN_API int rgn_copier_end_(rgn_tracer *t, const struct rgn_copier_hot_ *h, rgn_ref root,
+                            int image)
 {
 	struct copier *k = (struct copier *)(void *)t;
+	const struct rgn_copy_watch *img;
 	int err;
 
 	if (!t) {
@@ -1423,17 +1452,26 @@ RGN_API int rgn_copier_end_(rgn_tracer *t, const struct rgn_copier_hot_ *h)
 		return -1;
 	}
 	copier_store(h, t);
+	img = k->img;
 	if (k->head != k->n)
 		fail(t, EINVAL); /* copies left with the source's references */
+	if (!image != !img)
+		fail(t, EINVAL); /* the end of the other kind of copier */
 	dest_sync(&t->d);
 	err = t->err;
 	if (err) {
+		if (img)
+			img->stop(img->arg); /* nothing more read from dst */
 		dest_undo(t, k->dst, k->m);
-	} else if (k->opts) {
+	}
+	free(k->q);
+	/* the image written, or dropped, and dst with it */
+	if (img)
+		err = img->end(img->arg, root, err);
+	if (!err && k->opts) {
 		k->opts->objects = t->objects;
 		k->opts->bytes = t->bytes;
 	}
-	free(k->q);
 	tracer_free(t);
 	free(k);
 	if (err) {

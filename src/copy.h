@@ -21,8 +21,13 @@
 struct rgn_copy_watch {
 	void  (*pass)(void *arg, const char *done);
 	void  (*stop)(void *arg);
+	/* the compiled copy's (rgn_copier_start): its end hands over the
+	 * image's root and the copy's error (0, or an errno value with dst
+	 * rewound and stop called); end writes or drops the image and gives
+	 * the call's result */
+	int   (*end)(void *arg, rgn_ref root, int err);
 	void   *arg;
-	size_t  step;
+	size_t  step;       /* 0: pass is never called */
 };
 
 /* rgn_copy, its arguments checked but dst's liveness, with fn naming the
@@ -31,5 +36,13 @@ struct rgn_copy_watch {
 rgn_hidden int rgn_copy_as(const char *fn, rgn_region *dst, const rgn_region *src,
                            rgn_ref *roots, size_t nroots, const rgn_layout *layout,
                            rgn_copy_options *opts, const struct rgn_copy_watch *watch);
+
+/* rgn_copier_begin into dst with watch (as above, its end required): the
+ * copier's scan calls pass as it reaches every step bytes more, and its
+ * end calls end (rgn_copier_end_image; rgn_copier_end fails it with
+ * EINVAL).  0 or an errno value (then c holds a spent copier and end is
+ * not called). */
+rgn_hidden int rgn_copier_start(rgn_copier *c, rgn_region *dst, const rgn_region *src,
+                                rgn_copy_options *opts, const struct rgn_copy_watch *watch);
 
 #endif /* RGN_COPY_H */

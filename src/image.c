@@ -440,19 +440,90 @@ static void overlap_stop(void *arg)
  * after another copies into warm pages. */
 #define IMAGE_SINK_RETAIN ((size_t)32 << 20)
 
-RGN_API int rgn_image_write_graph(const rgn_region *src, int fd, rgn_ref root,
-                                  const rgn_layout *root_layout, rgn_copy_options *opts)
+/* A copy into an image: the sink, and the writer's state when the image
+ * is written beside the copy (w first: the watch's arg is both). */
+struct image_copy {
+	struct overlap        w;
+	struct rgn_copy_watch watch;
+	rgn_region           *sink;
+	bool                  overlap;
+};
+
+static int image_copy_end(void *arg, rgn_ref root, int err);
+
+/* The sink made, and the writer's state if overlap is asked for and the
+ * file can be written at an offset: 0 or an errno value. */
+static int image_copy_open(struct image_copy *ic, int fd, bool overlap)
 {
 	rgn_options ro = { .backend = RGN_BACKEND_CONTIG, .reserve = RGN_CONTIG_MAX,
 	                   .retain = IMAGE_SINK_RETAIN };
-	struct overlap w = { .lock = PTHREAD_MUTEX_INITIALIZER,
-	                     .more = PTHREAD_COND_INITIALIZER, .fd = fd };
-	struct rgn_copy_watch watch = { overlap_pass, overlap_stop, &w, OVERLAP_STEP };
-	bool overlap = opts && (opts->flags & RGN_COPY_OVERLAP);
 	const char *base;
 	size_t objects, used;
 	uint64_t off0 = 0;
-	rgn_region *sink;
+
+	ic->sink = rgn_new_with(NULL, &ro);
+	if (!ic->sink)
+		return errno ? errno : ENOMEM;
+	ic->w = (struct overlap){ .fd = fd };
+	pthread_mutex_init(&ic->w.lock, NULL);
+	pthread_cond_init(&ic->w.more, NULL);
+	if (overlap && rgn_os_file_offset(fd, &off0) != 0)
+		overlap = false;
+	ic->overlap = overlap;
+	ic->watch = (struct rgn_copy_watch){ overlap_pass, overlap_stop, image_copy_end, &ic->w,
+	                                     overlap ? OVERLAP_STEP : 0 };
+	if (overlap) {
+		(void)rgn_contig_used_range(ic->sink, &base, &objects, &used);
+		ic->w.from = ic->w.done = ic->w.taken = base + objects;
+		ic->w.base = base;
+		ic->w.off0 = off0;
+		ic->w.skip = objects - RGN_CONTIG_GUARD;
+	}
+	return 0;
+}
+
+/* The copy's end: err 0, the image of the sink with root written (the
+ * rest of it, the writer's if it started); else nothing more.  The sink
+ * and the writer's state gone either way: 0 or the error. */
+static int image_copy_close(struct image_copy *ic, rgn_ref root, int err)
+{
+	const char *base;
+	size_t objects, used;
+
+	if (err) {
+		(void)overlap_end(&ic->w, NULL);
+	} else if (ic->w.started) {
+		union head_page head;
+		struct rgn_os_buf b = { head.page, sizeof(head.page) };
+
+		(void)rgn_contig_used_range(ic->sink, &base, &objects, &used);
+		if (root && (((size_t)root << 3) >= used || ((size_t)root << 3) < RGN_CONTIG_GUARD)) {
+			(void)overlap_end(&ic->w, NULL);
+			err = EINVAL; /* as rgn_image_write's */
+		} else {
+			err = overlap_end(&ic->w, base + used);
+		}
+		if (!err) {
+			memset(&head, 0, sizeof(head));
+			head_fill(&head.h, used, root,
+			          body_end(&ic->w.body, used - RGN_CONTIG_GUARD));
+			err = image_put(ic->w.fd, &b, 1, (int64_t)ic->w.off0);
+		}
+	} else if (rgn_image_write(ic->sink, ic->w.fd, root) != 0) {
+		err = errno;
+	}
+	pthread_cond_destroy(&ic->w.more);
+	pthread_mutex_destroy(&ic->w.lock);
+	rgn_destroy(ic->sink);
+	return err;
+}
+
+RGN_API int rgn_image_write_graph(const rgn_region *src, int fd, rgn_ref root,
+                                  const rgn_layout *root_layout, rgn_copy_options *opts)
+{
+	struct image_copy ic;
+	bool overlap = opts && (opts->flags & RGN_COPY_OVERLAP) &&
+	               opts->order == RGN_COPY_BREADTH;
 	rgn_ref nroot = root;
 	int err;
 
@@ -461,39 +532,53 @@ RGN_API int rgn_image_write_graph(const rgn_region *src, int fd, rgn_ref root,
 		errno = EINVAL;
 		return -1;
 	}
-	sink = rgn_new_with(NULL, &ro);
-	if (!sink)
-		return -1;
-	if (overlap && (opts->order != RGN_COPY_BREADTH || rgn_os_file_offset(fd, &off0) != 0))
-		overlap = false;
-	if (overlap) {
-		(void)rgn_contig_used_range(sink, &base, &objects, &used);
-		w.from = w.done = w.taken = base + objects;
-		w.base = base;
-		w.off0 = off0;
-		w.skip = objects - RGN_CONTIG_GUARD;
-	}
-	err = rgn_copy_as("rgn_image_write_graph", sink, src, &nroot, 1, root_layout, opts,
-	                  overlap ? &watch : NULL);
+	err = image_copy_open(&ic, fd, overlap);
 	if (err) {
-		(void)overlap_end(&w, NULL);
-	} else if (w.started) {
-		union head_page head;
-		struct rgn_os_buf b = { head.page, sizeof(head.page) };
-
-		(void)rgn_contig_used_range(sink, &base, &objects, &used);
-		err = overlap_end(&w, base + used);
-		if (!err) {
-			memset(&head, 0, sizeof(head));
-			head_fill(&head.h, used, nroot, body_end(&w.body, used - RGN_CONTIG_GUARD));
-			err = image_put(fd, &b, 1, (int64_t)off0);
-		}
-	} else if (rgn_image_write(sink, fd, nroot) != 0) {
-		err = errno;
+		errno = err;
+		return -1;
 	}
-	pthread_cond_destroy(&w.more);
-	pthread_mutex_destroy(&w.lock);
-	rgn_destroy(sink);
+	err = rgn_copy_as("rgn_image_write_graph", ic.sink, src, &nroot, 1, root_layout, opts,
+	                  ic.overlap ? &ic.watch : NULL);
+	err = image_copy_close(&ic, nroot, err);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* The compiled copy into an image (rgn_copier_begin_image, rgn.h): the
+ * copier's scan tells the writer what is final, its end hands the root
+ * here. */
+static int image_copy_end(void *arg, rgn_ref root, int err)
+{
+	struct image_copy *ic = arg;
+
+	err = image_copy_close(ic, root, err);
+	free(ic);
+	return err;
+}
+
+RGN_API int rgn_copier_begin_image_(rgn_copier *c, const rgn_region *src, int fd,
+                                    rgn_copy_options *opts)
+{
+	struct image_copy *ic = NULL;
+	int err = 0;
+
+	if (!c) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(c, 0, sizeof(*c));
+	c->watch_ = UINTPTR_MAX;
+	if (fd < 0 || (opts && (opts->flags & RGN_COPY_ONLY_SRC)))
+		err = EINVAL;
+	else if (!(ic = malloc(sizeof(*ic))))
+		err = ENOMEM;
+	else if ((err = image_copy_open(ic, fd, opts && (opts->flags & RGN_COPY_OVERLAP))) != 0)
+		free(ic);
+	else if ((err = rgn_copier_start(c, ic->sink, src, opts, &ic->watch)) != 0)
+		(void)image_copy_end(ic, 0, err);
 	if (err) {
 		errno = err;
 		return -1;

@@ -1612,6 +1612,42 @@ static char *file_bytes(int fd, off_t off, size_t *n)
 	return p;
 }
 
+/* fd holds, from at0 on, the file plain holds (the position after it),
+ * and before at0 the prefix, or else an image that opens. */
+static void same_file(int plain, int fd, off_t at0, const char *prefix, const char *what)
+{
+	size_t n0, n1;
+	char *a = file_bytes(plain, 0, &n0), *b = file_bytes(fd, at0, &n1);
+	rgn_image *img;
+
+	ck_assert_uint_eq(n1, n0);
+	ck_assert_msg(memcmp(a, b, n0) == 0, "%s: the files differ", what);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_CUR), at0 + (off_t)n0);
+	if (at0) {
+		char *p = file_bytes(fd, 0, &n1);
+
+		ck_assert_int_eq(memcmp(p, prefix, (size_t)at0), 0);
+		free(p);
+	} else {
+		img = rgn_image_open(fd, NULL);
+		ck_assert_ptr_nonnull(img);
+		rgn_image_close(img);
+	}
+	free(a);
+	free(b);
+}
+
+/* big_tree's last node breadth-first (the rightmost of the deepest
+ * level) made to name a string past the space: the copy fails there. */
+static void break_last(rgn_region *r, rgn_ref root, uint32_t n)
+{
+	rgn_ref bad = root;
+
+	for (uint32_t i = 0; 2 * (uint64_t)i + 2 < n; i = 2 * i + 2)
+		bad = ((struct node *)at(r, bad))->right;
+	((struct node *)at(r, bad))->name = 0xfffffff0u;
+}
+
 /* An image written with the flag is the same file as one written
  * without it: breadth-first into a file at offset 0 and after a prefix
  * (which stays, and the position ends after the image), the tree and the
@@ -1620,8 +1656,8 @@ static char *file_bytes(int fd, off_t off, size_t *n)
 START_TEST(test_overlap_same_bytes)
 {
 	rgn_region *r = rgn_new(NULL), *small = rgn_new(NULL);
-	size_t unique, n0, n1;
-	rgn_ref root = big_tree(r, 1u << 17), sroot = graph(small, &unique), iroot;
+	size_t unique;
+	rgn_ref root = big_tree(r, 1u << 17), sroot = graph(small, &unique);
 	rgn_ref chain = chain_then_burst(r);
 	static const char prefix[100] = "not an image";
 	const struct {
@@ -1644,8 +1680,7 @@ START_TEST(test_overlap_same_bytes)
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
 		int plain = tmpfd(), fd = tmpfd();
 		off_t at0 = cases[k].pre ? (off_t)sizeof(prefix) : 0;
-		char *a, *b;
-		rgn_image *img;
+		char what[32];
 
 		ck_assert_int_eq(rgn_image_write_graph(cases[k].r, plain, cases[k].root, cases[k].l,
 		                                       &(rgn_copy_options){ .order = cases[k].order }),
@@ -1661,23 +1696,8 @@ START_TEST(test_overlap_same_bytes)
 		                                               .order = cases[k].order,
 		                                               .flags = RGN_COPY_OVERLAP }),
 		                 0);
-		a = file_bytes(plain, 0, &n0);
-		b = file_bytes(fd, at0, &n1);
-		ck_assert_uint_eq(n1, n0);
-		ck_assert_msg(memcmp(a, b, n0) == 0, "case %zu: the files differ", k);
-		ck_assert_int_eq(lseek(fd, 0, SEEK_CUR), at0 + (off_t)n0);
-		if (cases[k].pre) {
-			char *p = file_bytes(fd, 0, &n1);
-
-			ck_assert_int_eq(memcmp(p, prefix, sizeof(prefix)), 0);
-			free(p);
-		} else {
-			img = rgn_image_open(fd, &iroot);
-			ck_assert_ptr_nonnull(img);
-			rgn_image_close(img);
-		}
-		free(a);
-		free(b);
+		snprintf(what, sizeof what, "case %zu", k);
+		same_file(plain, fd, at0, prefix, what);
 		close(plain);
 		close(fd);
 	}
@@ -1693,15 +1713,12 @@ START_TEST(test_overlap_copy_fails)
 {
 	rgn_region *r = rgn_new(NULL);
 	uint32_t n = 1u << 17;
-	rgn_ref root = big_tree(r, n), bad = root;
+	rgn_ref root = big_tree(r, n);
 	int fd = tmpfd();
 	rgn_image *img;
 	struct stat st;
 
-	/* the last node breadth-first: the rightmost of the deepest level */
-	for (uint32_t i = 0; 2 * (uint64_t)i + 2 < n; i = 2 * i + 2)
-		bad = ((struct node *)at(r, bad))->right;
-	((struct node *)at(r, bad))->name = 0xfffffff0u;
+	break_last(r, root, n);
 	errno = 0;
 	ck_assert_int_eq(rgn_image_write_graph(r, fd, root, &node_layout,
 	                                       &(rgn_copy_options){ .flags = RGN_COPY_OVERLAP }),
@@ -1834,6 +1851,83 @@ END_TEST
 
 /* ---- the compiled copy (rgn_copier) ---------------------------------------------------- */
 
+static void copier_scan(rgn_copier *c, void *obj, uint32_t kind);
+static int copier_write(const rgn_region *s, int fd, rgn_ref root, uint32_t kind,
+                        unsigned flags, rgn_ref bad_root);
+
+/* The compiled copy written beside its image: the file rgn_copier_begin_image
+ * writes without the flag (and rgn_image_write_graph), for the tree and
+ * the chain whose end the main thread writes, after a prefix, and a graph
+ * too small for a thread; a copy that fails after the writer started
+ * leaves no image. */
+START_TEST(test_overlap_copier)
+{
+	rgn_region *r = rgn_new(NULL), *small = rgn_new(NULL);
+	size_t unique;
+	uint32_t n = 1u << 17;
+	rgn_ref root = big_tree(r, n), chain = chain_then_burst(r), sroot = graph(small, &unique);
+	static const char prefix[100] = "not an image";
+	const struct {
+		rgn_region *r;
+		rgn_ref root;
+		uint32_t kind;
+		unsigned pre;
+	} cases[] = {
+		{ r, root, K_NODE, 0 },  { r, root, K_NODE, 1 }, { r, chain, K_LINK, 0 },
+		{ r, chain, K_LINK, 1 }, { small, sroot, K_NODE, 0 },
+	};
+	int fd;
+	struct stat st;
+
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		int plain = tmpfd(), graph_fd = tmpfd();
+		off_t at0 = cases[k].pre ? (off_t)sizeof(prefix) : 0;
+		char what[48];
+
+		fd = tmpfd();
+		ck_assert_int_eq(copier_write(cases[k].r, plain, cases[k].root, cases[k].kind, 0, 0), 0);
+		ck_assert_int_eq(rgn_image_write_graph(cases[k].r, graph_fd, cases[k].root,
+		                                       cases[k].kind == K_LINK ? &link_layout
+		                                                               : &node_layout,
+		                                       NULL),
+		                 0);
+		if (cases[k].pre)
+			ck_assert_int_eq(write(fd, prefix, sizeof(prefix)), (ssize_t)sizeof(prefix));
+		ck_assert_int_eq(copier_write(cases[k].r, fd, cases[k].root, cases[k].kind,
+		                              RGN_COPY_OVERLAP, 0),
+		                 0);
+		snprintf(what, sizeof what, "case %zu, the tables' image", k);
+		same_file(plain, graph_fd, 0, NULL, what);
+		snprintf(what, sizeof what, "case %zu, written beside", k);
+		same_file(plain, fd, at0, prefix, what);
+		close(plain);
+		close(graph_fd);
+		close(fd);
+	}
+	/* a root outside the copy, found once the writer has begun */
+	fd = tmpfd();
+	errno = 0;
+	ck_assert_int_eq(copier_write(r, fd, root, K_NODE, RGN_COPY_OVERLAP, 0x7fffffffu), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_ptr_null(rgn_image_open(fd, NULL));
+	close(fd);
+	/* a copy failing at its last node: EFAULT, after the writer began */
+	break_last(r, root, n);
+	fd = tmpfd();
+	errno = 0;
+	ck_assert_int_eq(copier_write(r, fd, root, K_NODE, RGN_COPY_OVERLAP, 0), -1);
+	ck_assert_int_eq(errno, EFAULT);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+#ifndef _WIN32
+	ck_assert_int_gt(st.st_size, 4096); /* the writer had begun */
+#endif
+	ck_assert_ptr_null(rgn_image_open(fd, NULL));
+	close(fd);
+	rgn_destroy(small);
+	rgn_destroy(r);
+}
+END_TEST
+
 static rgn_ref copier_str(rgn_copier *c, rgn_ref ref)
 {
 	return rgn_copier_ref_tail(c, ref, sizeof(struct str), offsetof(struct str, len), 1,
@@ -1886,6 +1980,25 @@ static int copier_copy(rgn_region *d, const rgn_region *s, rgn_ref *root, uint32
 		return -1;
 	*root = r;
 	return 0;
+}
+
+/* The graph from root (of kind) in s written to fd by the copier
+ * (rgn_copier_begin_image with flags, then rgn_copier_end_image with the
+ * copy's root, or with bad_root if it is not 0): end's result. */
+static int copier_write(const rgn_region *s, int fd, rgn_ref root, uint32_t kind,
+                        unsigned flags, rgn_ref bad_root)
+{
+	rgn_copier c;
+	rgn_ref r;
+	uint32_t k;
+	void *obj;
+
+	if (rgn_copier_begin_image(&c, s, fd, &(rgn_copy_options){ .flags = flags }) != 0)
+		return -1;
+	r = rgn_copier_ref(&c, root, sizeof(struct node), kind);
+	while ((obj = rgn_copier_next(&c, &k)) != NULL)
+		copier_scan(&c, obj, k);
+	return rgn_copier_end_image(&c, bad_root ? bad_root : r);
 }
 
 /* The same graph through rgn_copy and through the copier, from and into
@@ -1959,6 +2072,14 @@ START_TEST(test_copier_image)
 	ck_assert_ptr_nonnull(img);
 	ck_assert_uint_eq(iroot, r2);
 	rgn_image_close(img);
+	free(b2);
+	close(f2);
+	/* the same file from rgn_copier_begin_image */
+	f2 = tmpfd();
+	ck_assert_int_eq(copier_write(s, f2, root, K_NODE, 0, 0), 0);
+	b2 = file_bytes(f2, 0, &n2);
+	ck_assert_uint_eq(n1, n2);
+	ck_assert(memcmp(b1, b2, n1) == 0);
 	free(b1);
 	free(b2);
 	close(f1);
@@ -2058,6 +2179,77 @@ START_TEST(test_copier_errors)
 }
 END_TEST
 
+/* An image copier's errors: EINVAL at begin (no copier, a bad fd, a
+ * scoped copy); at the end, a root outside the copy, or the end of the
+ * other kind of copier (the copy dropped: no image in the file, a plain
+ * destination as it was). */
+START_TEST(test_copier_image_errors)
+{
+	rgn_region *s = rgn_new(NULL), *d = rgn_new(NULL);
+	size_t unique, du;
+	rgn_ref root = graph(s, &unique);
+	rgn_copier c;
+	int fd = tmpfd();
+	struct stat st;
+
+	errno = 0;
+	ck_assert_int_eq(rgn_copier_begin_image(NULL, s, fd, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(rgn_copier_begin_image(&c, s, -1, NULL), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_ptr_null(rgn_copier_next(&c, &(uint32_t){ 0 }));
+	errno = 0;
+	ck_assert_int_eq(rgn_copier_end_image(&c, 0), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(rgn_copier_begin_image(&c, s, fd,
+	                                        &(rgn_copy_options){ .flags = RGN_COPY_ONLY_SRC }),
+	                 -1);
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_int_eq(rgn_copier_begin_image(&c, s, fd,
+	                                        &(rgn_copy_options){ .order = RGN_COPY_DEPTH }),
+	                 -1);
+	ck_assert_int_eq(errno, EINVAL);
+	/* a root past the copy's end, or in the header's page */
+	for (unsigned flags = 0; flags <= RGN_COPY_OVERLAP; flags += RGN_COPY_OVERLAP) {
+		errno = 0;
+		ck_assert_int_eq(copier_write(s, fd, root, K_NODE, flags, 0x7fffffffu), -1);
+		ck_assert_int_eq(errno, EINVAL);
+		errno = 0;
+		ck_assert_int_eq(copier_write(s, fd, root, K_NODE, flags, 1), -1);
+		ck_assert_int_eq(errno, EINVAL);
+	}
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
+	/* plain end of an image copier: dropped */
+	ck_assert_int_eq(rgn_copier_begin_image(&c, s, fd, NULL), 0);
+	ck_assert_uint_ne(rgn_copier_ref(&c, root, sizeof(struct node), K_NODE), 0);
+	for (void *obj; (obj = rgn_copier_next(&c, &(uint32_t){ 0 })) != NULL;)
+		copier_scan(&c, obj, K_NODE);
+	errno = 0;
+	ck_assert_int_eq(rgn_copier_end(&c), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_int_eq(st.st_size, 0);
+	/* the image end of a plain copier: dst as it was */
+	ck_assert_ptr_nonnull(rgn_alloc(d, 24));
+	du = used_of(d);
+	ck_assert_int_eq(rgn_copier_begin(&c, d, s, NULL), 0);
+	ck_assert_uint_ne(rgn_copier_ref(&c, root, sizeof(struct node), K_NODE), 0);
+	for (void *obj; (obj = rgn_copier_next(&c, &(uint32_t){ 0 })) != NULL;)
+		copier_scan(&c, obj, K_NODE);
+	errno = 0;
+	ck_assert_int_eq(rgn_copier_end_image(&c, 0), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_uint_eq(used_of(d), du);
+	close(fd);
+	rgn_destroy(d);
+	rgn_destroy(s);
+}
+END_TEST
+
 #if RGN_DEBUG >= 1
 /* Debug builds: a reference into a destroyed region's block aborts,
  * naming the call (in a forked child: libcheck expects the signal); the
@@ -2128,6 +2320,7 @@ Suite *suite_copy(void)
 	tcase_add_test(tc, test_copier_same_as_copy);
 	tcase_add_test(tc, test_copier_image);
 	tcase_add_test(tc, test_copier_errors);
+	tcase_add_test(tc, test_copier_image_errors);
 #if RGN_DEBUG >= 1
 	tcase_add_test_raise_signal(tc, test_copier_debug_destroyed, SIGABRT);
 #endif
@@ -2146,6 +2339,7 @@ Suite *suite_overlap(void)
 	tcase_add_test(tc, test_overlap_copy_fails);
 	tcase_add_test(tc, test_overlap_write_fails);
 	tcase_add_test(tc, test_overlap_no_thread);
+	tcase_add_test(tc, test_overlap_copier);
 	suite_add_tcase(s, tc);
 	return s;
 }

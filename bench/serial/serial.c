@@ -230,25 +230,47 @@ static int rgn_copy_alone(const rgn_region *src, rgn_ref root, unsigned order, b
  * layouts.  Nodes are queued and scanned; strings have no references.
  * The copy's root, or RGN_NULL_REF (errno). */
 #define SERIAL_NODE 0u
-static rgn_ref copy_compiled(rgn_region *dst, const rgn_region *src, rgn_ref root)
+/* (always inlined: the copier stays in registers, its address never taken) */
+static inline __attribute__((always_inline)) rgn_ref scan_compiled(rgn_copier *c, rgn_ref root)
 {
-	rgn_copier c;
 	uint32_t kind;
 	void *obj;
 
-	if (rgn_copier_begin(&c, dst, src, NULL) != 0)
-		return RGN_NULL_REF;
-	root = rgn_copier_ref(&c, root, sizeof(struct serial_rgn_node), SERIAL_NODE);
-	while ((obj = rgn_copier_next(&c, &kind)) != NULL) {
+	root = rgn_copier_ref(c, root, sizeof(struct serial_rgn_node), SERIAL_NODE);
+	while ((obj = rgn_copier_next(c, &kind)) != NULL) {
 		struct serial_rgn_node *n = obj;
 
-		n->left = rgn_copier_ref(&c, n->left, sizeof(*n), SERIAL_NODE);
-		n->right = rgn_copier_ref(&c, n->right, sizeof(*n), SERIAL_NODE);
-		n->name = rgn_copier_ref_tail(&c, n->name, sizeof(struct serial_rgn_str),
+		n->left = rgn_copier_ref(c, n->left, sizeof(*n), SERIAL_NODE);
+		n->right = rgn_copier_ref(c, n->right, sizeof(*n), SERIAL_NODE);
+		n->name = rgn_copier_ref_tail(c, n->name, sizeof(struct serial_rgn_str),
 		                              offsetof(struct serial_rgn_str, len), 1,
 		                              RGN_COPIER_NO_REFS);
 	}
+	return root;
+}
+
+static rgn_ref copy_compiled(rgn_region *dst, const rgn_region *src, rgn_ref root)
+{
+	rgn_copier c;
+
+	if (rgn_copier_begin(&c, dst, src, NULL) != 0)
+		return RGN_NULL_REF;
+	root = scan_compiled(&c, root);
 	return rgn_copier_end(&c) == 0 ? root : RGN_NULL_REF;
+}
+
+/* The compiled copy written beside its image (rgn_copier_begin_image,
+ * RGN_COPY_OVERLAP): a second thread writes what the scan has passed.
+ * 0 or -1. */
+static int image_compiled_overlap(const rgn_region *src, rgn_ref root, int fd)
+{
+	rgn_copier c;
+
+	if (rgn_copier_begin_image(&c, src, fd,
+	                           &(rgn_copy_options){ .flags = RGN_COPY_OVERLAP }) != 0)
+		return -1;
+	root = scan_compiled(&c, root);
+	return rgn_copier_end_image(&c, root);
 }
 
 /* The compiled copy as an image: into sink (a contiguous region kept from
@@ -277,13 +299,14 @@ static int rgn_row(const struct graph *g, int fd, int check, const rgn_options *
 	rgn_region *r = rgn_new_with(NULL, o);
 	rgn_copy_options co = { .order = order, .flags = flags & ~SERIAL_COMPILED };
 	bool raw = o->backend == RGN_BACKEND_CONTIG, compiled = flags & SERIAL_COMPILED;
+	bool beside = compiled && (flags & RGN_COPY_OVERLAP);
 	rgn_options so = { .backend = RGN_BACKEND_CONTIG, .retain = (size_t)1 << 30 };
-	rgn_region *sink = compiled ? rgn_new_with(NULL, &so) : NULL;
+	rgn_region *sink = compiled && !beside ? rgn_new_with(NULL, &so) : NULL;
 	uint64_t t0, t1;
 	rgn_ref root;
 	int rc = 0;
 
-	if (!r || (compiled && !sink)) {
+	if (!r || (compiled && !beside && !sink)) {
 		perror("bench-serial: rgn_new_with");
 		rgn_destroy(r);
 		rgn_destroy(sink);
@@ -302,6 +325,7 @@ static int rgn_row(const struct graph *g, int fd, int check, const rgn_options *
 		t0 = now_ns();
 		rc = !root || out < 0 ? -1
 		     : raw      ? rgn_image_write(r, out, root)
+		     : beside   ? image_compiled_overlap(r, root, out)
 		     : compiled ? image_compiled(sink, r, root, out)
 		                : rgn_image_write_graph(r, out, root, &node_layout, &co);
 		t1 = now_ns();
@@ -353,6 +377,14 @@ static int serial_rgn_trace_compiled(const struct graph *g, int fd, int check,
 	return rgn_row(g, fd, check, &(rgn_options){ 0 }, RGN_COPY_BREADTH, SERIAL_COMPILED, res);
 }
 
+/* The compiled copy written on a second thread beside it. */
+static int serial_rgn_trace_compiled_overlap(const struct graph *g, int fd, int check,
+                                             struct serial_result *res)
+{
+	return rgn_row(g, fd, check, &(rgn_options){ 0 }, RGN_COPY_BREADTH,
+	               SERIAL_COMPILED | RGN_COPY_OVERLAP, res);
+}
+
 static int serial_rgn_trace_dfs(const struct graph *g, int fd, int check,
                                 struct serial_result *res)
 {
@@ -381,6 +413,7 @@ static const struct format {
 	{ "rgn-trace-dfs", serial_rgn_trace_dfs, 1, "" },
 	{ "rgn-trace-overlap", serial_rgn_trace_overlap, 1, "" },
 	{ "rgn-trace-compiled", serial_rgn_trace_compiled, 1, "" },
+	{ "rgn-trace-compiled-overlap", serial_rgn_trace_compiled_overlap, 1, "" },
 	{ "capnp", serial_capnp, 0, "libcapnp-dev and capnp (capnproto)" },
 	{ "flatbuffers", serial_flatbuffers, 1, "libflatbuffers-dev and flatc (flatbuffers-compiler)" },
 	{ "msgpack-unpack", serial_msgpack_unpack, 0, "libmsgpack-dev" },
