@@ -73,7 +73,9 @@
  *   - always: every object's bytes are unchanged, and on failure the roots
  *     and the destination's used bytes are as they were;
  *   - rgn_image_write_graph: the same through an image, opened and walked;
- *     on failure the file is empty;
+ *     on failure the file is empty; breadth-first with no aligned object,
+ *     the image copier (rgn_copier_begin_image, with the writer thread
+ *     for odd roots) writes the same bytes, or fails with ENOMEM;
  *   - rgn_compact (every backend): on success the roots' graph
  *     is the walk's (against a snapshot of the bytes taken before); on
  *     failure the region, its bytes and the roots as they were.
@@ -589,13 +591,14 @@ static MODEL bool settle(bool scoped)
  * object), and how many graphs the copier made and had checked, printed
  * at exit (to see that a corpus reaches successes, each error, the
  * aligned layouts, size_of and the copier). */
-static unsigned long nstat[9];
+static unsigned long nstat[10];
 static void print_stats(void)
 {
 	fprintf(stderr, "ok-checked %lu ok-ambiguous %lu fault %lu inval %lu nomem %lu "
-	        "aligned-copies %lu sized-copies %lu sized-past-end %lu copier-checked %lu\n",
+	        "aligned-copies %lu sized-copies %lu sized-past-end %lu copier-checked %lu "
+	        "copier-images-compared %lu\n",
 	        nstat[0], nstat[1], nstat[2], nstat[3], nstat[4], nstat[5], nstat[6], nstat[7],
-	        nstat[8]);
+	        nstat[8], nstat[9]);
 }
 
 struct chk {
@@ -1244,6 +1247,100 @@ static rgn_ref copier_field(rgn_copier *c, rgn_ref ref, const rgn_layout *to)
  * the result must be the walk's graph too, and into a contiguous region
  * in rgn_copy's breadth-first order.  Roots one after the other, each
  * drained before the next, as rgn_copy takes them. */
+/* The fields of one copy the copier handed back, rewritten as its
+ * kind's layout (and the union's flag) says. */
+static void copier_scan(rgn_copier *c, void *obj, uint32_t kind)
+{
+	const rgn_layout *l = copier_kinds[kind];
+	char *ob = obj;
+	uint32_t count = 0;
+	rgn_ref f;
+
+	for (uint32_t k = 0; k < l->nrefs; k++) {
+		memcpy(&f, ob + l->refs[k], 4);
+		f = copier_field(c, f, l->to ? l->to[k] : NULL);
+		memcpy(ob + l->refs[k], &f, 4);
+	}
+	if (l->tail == RGN_TAIL_REFS)
+		memcpy(&count, ob + l->count_at, 4);
+	for (uint32_t k = 0; k < count; k++) {
+		memcpy(&f, ob + l->size + 4 * k, 4);
+		f = copier_field(c, f, l->tail_to);
+		memcpy(ob + l->size + 4 * k, &f, 4);
+	}
+	if (l == &union_l && get32(ob + offsetof(struct onion, is_ref)) == 1) {
+		memcpy(&f, ob + offsetof(struct onion, u), 4);
+		f = copier_field(c, f, &node_l);
+		memcpy(ob + offsetof(struct onion, u), &f, 4);
+	}
+}
+
+/* No layout the copier cannot place (an alignment above 8). */
+static bool copier_fits(void)
+{
+	for (int i = 0; i < W.nv; i++)
+		if (W.v[i].l && W.v[i].l->align > 8)
+			return false;
+	return true;
+}
+
+/* fd's bytes, malloc'ed; *n their count. */
+static char *fd_bytes(int fd, size_t *n)
+{
+	struct stat st;
+	char *p;
+
+	CHECK(fstat(fd, &st) == 0, "fstat");
+	*n = (size_t)st.st_size;
+	p = malloc(*n + 1);
+	CHECK(p != NULL, "malloc");
+	CHECK(pread(fd, p, *n, 0) == (ssize_t)*n, "pread");
+	return p;
+}
+
+/* The image rgn_image_write_graph wrote to gfd (breadth-first, from
+ * root) written again by the compiled copy (rgn_copier_begin_image, with
+ * the writer thread when overlap): the same bytes, or ENOMEM. */
+static void do_image_copier(int gfd, rgn_ref root, bool overlap)
+{
+	int fd = memfd(), rc, err;
+	rgn_copier c;
+	uint32_t kind;
+	void *obj;
+	rgn_ref r;
+
+	errno = 0;
+	if (rgn_copier_begin_image(&c, S.src, fd,
+	                           &(rgn_copy_options){ .flags = overlap ? RGN_COPY_OVERLAP : 0 }) !=
+	    0) {
+		CHECK(errno == ENOMEM, "rgn_copier_begin_image: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	r = copier_field(&c, root, S.root_l);
+	while ((obj = rgn_copier_next(&c, &kind)) != NULL)
+		copier_scan(&c, obj, kind);
+	errno = 0;
+	rc = rgn_copier_end_image(&c, r);
+	err = errno;
+	check_source("rgn_copier_begin_image", false);
+	if (rc != 0) {
+		CHECK(rc == -1 && err == ENOMEM, "the image copier failed where "
+		      "rgn_image_write_graph did not: %d %s", rc, strerror(err));
+	} else {
+		size_t n0, n1;
+		char *a = fd_bytes(gfd, &n0), *b = fd_bytes(fd, &n1);
+
+		CHECK(n0 == n1 && memcmp(a, b, n0) == 0,
+		      "the image copier's file (%zu bytes) is not rgn_image_write_graph's (%zu)",
+		      n1, n0);
+		free(a);
+		free(b);
+		nstat[9]++;
+	}
+	close(fd);
+}
+
 static void do_copier(const rgn_copy_options *given)
 {
 	rgn_copy_options o = given ? *given : (rgn_copy_options){ 0 }, *opts = given ? &o : NULL;
@@ -1255,9 +1352,8 @@ static void do_copier(const rgn_copy_options *given)
 	void *obj;
 	int rc, err;
 
-	for (int i = 0; i < W.nv; i++)
-		if (W.v[i].l && W.v[i].l->align > 8)
-			return; /* what the copier cannot place */
+	if (!copier_fits())
+		return;
 	if (!(d = region(S.db, (size_t)16 << 20))) {
 		CHECK(errno == ENOMEM, "region: %s", strerror(errno));
 		return;
@@ -1273,30 +1369,8 @@ static void do_copier(const rgn_copy_options *given)
 	}
 	for (int i = 0; i < S.nroots; i++) {
 		r[i] = copier_field(&c, S.roots[i], S.root_l);
-		while ((obj = rgn_copier_next(&c, &kind)) != NULL) {
-			const rgn_layout *l = copier_kinds[kind];
-			char *ob = obj;
-			uint32_t count = 0;
-			rgn_ref f;
-
-			for (uint32_t k = 0; k < l->nrefs; k++) {
-				memcpy(&f, ob + l->refs[k], 4);
-				f = copier_field(&c, f, l->to ? l->to[k] : NULL);
-				memcpy(ob + l->refs[k], &f, 4);
-			}
-			if (l->tail == RGN_TAIL_REFS)
-				memcpy(&count, ob + l->count_at, 4);
-			for (uint32_t k = 0; k < count; k++) {
-				memcpy(&f, ob + l->size + 4 * k, 4);
-				f = copier_field(&c, f, l->tail_to);
-				memcpy(ob + l->size + 4 * k, &f, 4);
-			}
-			if (l == &union_l && get32(ob + offsetof(struct onion, is_ref)) == 1) {
-				memcpy(&f, ob + offsetof(struct onion, u), 4);
-				f = copier_field(&c, f, &node_l);
-				memcpy(ob + offsetof(struct onion, u), &f, 4);
-			}
-		}
+		while ((obj = rgn_copier_next(&c, &kind)) != NULL)
+			copier_scan(&c, obj, kind);
 	}
 	errno = 0;
 	rc = rgn_copier_end(&c);
@@ -1356,6 +1430,8 @@ static void do_image(unsigned order)
 		close(fd);
 		return;
 	}
+	if (order == RGN_COPY_BREADTH && copier_fits())
+		do_image_copier(fd, root, (root & 1) != 0);
 	img = rgn_image_open(fd, &iroot);
 	close(fd);
 	if (!img) {
