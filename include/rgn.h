@@ -1374,7 +1374,9 @@ RGN_API int rgn_copy(rgn_region *dst, const rgn_region *src, rgn_ref *roots, siz
  * rgn_copier_begin: 0, or -1 with errno (EINVAL: c or dst NULL, a dead
  * region, an order other than breadth-first, or rgn_copy's flag errors;
  * ENOMEM).  opts: the flags (RGN_COPY_ONLY_SRC as for rgn_copy; OVERLAP is
- * ignored) and, at the end, objects and bytes; layout_of is not used.
+ * ignored) and, at the end, objects and bytes, so it must live until the
+ * end (not a compound literal of a block left before); layout_of is not
+ * used.
  * Between begin and end, dst is the copier's (no other allocation in it,
  * no cursor) and the forwarding table too (a second copy meanwhile maps
  * a table of its own).  An error (EFAULT: a reference outside the source

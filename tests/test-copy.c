@@ -1988,12 +1988,14 @@ static int copier_copy(rgn_region *d, const rgn_region *s, rgn_ref *root, uint32
 static int copier_write(const rgn_region *s, int fd, rgn_ref root, uint32_t kind,
                         unsigned flags, rgn_ref bad_root)
 {
+	/* (kept by the copier until its end, which sets its counts) */
+	rgn_copy_options o = { .flags = flags };
 	rgn_copier c;
 	rgn_ref r;
 	uint32_t k;
 	void *obj;
 
-	if (rgn_copier_begin_image(&c, s, fd, &(rgn_copy_options){ .flags = flags }) != 0)
+	if (rgn_copier_begin_image(&c, s, fd, &o) != 0)
 		return -1;
 	r = rgn_copier_ref(&c, root, sizeof(struct node), kind);
 	while ((obj = rgn_copier_next(&c, &k)) != NULL)

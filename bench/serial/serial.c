@@ -264,10 +264,10 @@ static rgn_ref copy_compiled(rgn_region *dst, const rgn_region *src, rgn_ref roo
  * 0 or -1. */
 static int image_compiled_overlap(const rgn_region *src, rgn_ref root, int fd)
 {
+	rgn_copy_options o = { .flags = RGN_COPY_OVERLAP }; /* (the copier's until its end) */
 	rgn_copier c;
 
-	if (rgn_copier_begin_image(&c, src, fd,
-	                           &(rgn_copy_options){ .flags = RGN_COPY_OVERLAP }) != 0)
+	if (rgn_copier_begin_image(&c, src, fd, &o) != 0)
 		return -1;
 	root = scan_compiled(&c, root);
 	return rgn_copier_end_image(&c, root);

@@ -1303,6 +1303,8 @@ static char *fd_bytes(int fd, size_t *n)
  * the writer thread when overlap): the same bytes, or ENOMEM. */
 static void do_image_copier(int gfd, rgn_ref root, bool overlap)
 {
+	/* (kept by the copier until its end, which sets its counts) */
+	rgn_copy_options o = { .flags = overlap ? RGN_COPY_OVERLAP : 0 };
 	int fd = memfd(), rc, err;
 	rgn_copier c;
 	uint32_t kind;
@@ -1310,9 +1312,7 @@ static void do_image_copier(int gfd, rgn_ref root, bool overlap)
 	rgn_ref r;
 
 	errno = 0;
-	if (rgn_copier_begin_image(&c, S.src, fd,
-	                           &(rgn_copy_options){ .flags = overlap ? RGN_COPY_OVERLAP : 0 }) !=
-	    0) {
+	if (rgn_copier_begin_image(&c, S.src, fd, &o) != 0) {
 		CHECK(errno == ENOMEM, "rgn_copier_begin_image: %s", strerror(errno));
 		close(fd);
 		return;
