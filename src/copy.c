@@ -1383,8 +1383,8 @@ RGN_API uintptr_t rgn_copier_pass_(rgn_tracer *t, const void *done)
 {
 	const struct copier *k = (const struct copier *)(const void *)t;
 
-	if (!t || !k->img || !k->img->step)
-		return UINTPTR_MAX;
+	if (!t)
+		return UINTPTR_MAX; /* (watch_ is finite only with a writer) */
 	k->img->pass(k->img->arg, done);
 	return (uintptr_t)done + k->img->step;
 }

@@ -237,6 +237,13 @@ union head_page {
  * header's bytes */
 static const char zeros[RGN_CONTIG_GUARD];
 
+/* A root the reader would refuse: past the image's used bytes, or in
+ * the header's page (0 is no root). */
+static bool root_bad(rgn_ref root, size_t used)
+{
+	return root && (((size_t)root << 3) >= used || ((size_t)root << 3) < RGN_CONTIG_GUARD);
+}
+
 RGN_API int rgn_image_write(const rgn_region *r, int fd, rgn_ref root)
 {
 	union head_page head;
@@ -250,9 +257,7 @@ RGN_API int rgn_image_write(const rgn_region *r, int fd, rgn_ref root)
 	if (r)
 		(void)rgn_live(r); /* a dead handle aborts */
 	err = rgn_contig_used_range(r, &base, &objects, &used);
-	/* a root the reader would refuse: past the end, or in the guard */
-	if (!err && (fd < 0 || (root && (((size_t)root << 3) >= used ||
-	                                 ((size_t)root << 3) < RGN_CONTIG_GUARD))))
+	if (!err && (fd < 0 || root_bad(root, used)))
 		err = EINVAL;
 	if (err) {
 		errno = err;
@@ -441,12 +446,12 @@ static void overlap_stop(void *arg)
 #define IMAGE_SINK_RETAIN ((size_t)32 << 20)
 
 /* A copy into an image: the sink, and the writer's state when the image
- * is written beside the copy (w first: the watch's arg is both). */
+ * is written beside the copy (w first: the watch's arg is both; the
+ * watch's step is 0 when it is not). */
 struct image_copy {
 	struct overlap        w;
 	struct rgn_copy_watch watch;
 	rgn_region           *sink;
-	bool                  overlap;
 };
 
 static int image_copy_end(void *arg, rgn_ref root, int err);
@@ -469,7 +474,6 @@ static int image_copy_open(struct image_copy *ic, int fd, bool overlap)
 	pthread_cond_init(&ic->w.more, NULL);
 	if (overlap && rgn_os_file_offset(fd, &off0) != 0)
 		overlap = false;
-	ic->overlap = overlap;
 	ic->watch = (struct rgn_copy_watch){ overlap_pass, overlap_stop, image_copy_end, &ic->w,
 	                                     overlap ? OVERLAP_STEP : 0 };
 	if (overlap) {
@@ -497,9 +501,9 @@ static int image_copy_close(struct image_copy *ic, rgn_ref root, int err)
 		struct rgn_os_buf b = { head.page, sizeof(head.page) };
 
 		(void)rgn_contig_used_range(ic->sink, &base, &objects, &used);
-		if (root && (((size_t)root << 3) >= used || ((size_t)root << 3) < RGN_CONTIG_GUARD)) {
+		if (root_bad(root, used)) {
 			(void)overlap_end(&ic->w, NULL);
-			err = EINVAL; /* as rgn_image_write's */
+			err = EINVAL;
 		} else {
 			err = overlap_end(&ic->w, base + used);
 		}
@@ -538,7 +542,7 @@ RGN_API int rgn_image_write_graph(const rgn_region *src, int fd, rgn_ref root,
 		return -1;
 	}
 	err = rgn_copy_as("rgn_image_write_graph", ic.sink, src, &nroot, 1, root_layout, opts,
-	                  ic.overlap ? &ic.watch : NULL);
+	                  ic.watch.step ? &ic.watch : NULL);
 	err = image_copy_close(&ic, nroot, err);
 	if (err) {
 		errno = err;
