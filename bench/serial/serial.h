@@ -33,6 +33,10 @@ struct serial_result {
 	                         by then (0: not measured) */
 	double again_cpu_ns;  /* rgn: the CPU time of again_ns, every thread
 	                         of the process (0: not measured) */
+	double pair_ns;       /* rgn's traced rows: the raw write of the same
+	                         graph from a contiguous region, just before
+	                         and just after again_ns (the mean; 0: not
+	                         measured) */
 	double trusted_open_ns, trusted_traverse_ns;
 	                      /* rgn: opened again without the body's
 	                         checksum, and walked (0: not measured) */
