@@ -353,8 +353,12 @@ static int rgn_row(const struct graph *g, int fd, int check, const rgn_options *
 		int out = k ? serial_memfd() : fd;
 		uint64_t c0;
 
-		if (k && pair && !(before = raw_write_ns(pair, proot)))
+		if (k && pair && !(before = raw_write_ns(pair, proot))) {
+			if (out >= 0)
+				close(out);
 			rc = -1;
+			break;
+		}
 		c0 = cpu_ns();
 
 		t0 = now_ns();
