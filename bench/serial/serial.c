@@ -285,6 +285,14 @@ static int image_compiled(rgn_region *sink, const rgn_region *src, rgn_ref root,
 	return root ? rgn_image_write(sink, fd, root) : -1;
 }
 
+/* A contiguous region's options for g: room for the graph (the raw
+ * row's region, and the traced rows' paired raw write). */
+static rgn_options contig_options(const struct graph *g)
+{
+	return (rgn_options){ .backend = RGN_BACKEND_CONTIG,
+	                      .reserve = (size_t)graph_objects(g) * 64 + ((size_t)1 << 20) };
+}
+
 /* The raw write of pair's image into a memfd of its own, timed: ns, or 0
  * after a message.  The traced rows' reference, taken beside their call
  * (rgn_row says why). */
@@ -326,12 +334,10 @@ static int rgn_row(const struct graph *g, int fd, int check, const rgn_options *
 	bool beside = compiled && (flags & RGN_COPY_OVERLAP);
 	rgn_options so = { .backend = RGN_BACKEND_CONTIG, .retain = (size_t)1 << 30 };
 	rgn_region *sink = compiled && !beside ? rgn_new_with(NULL, &so) : NULL;
-	rgn_options po = { .backend = RGN_BACKEND_CONTIG,
-	                   .reserve = (size_t)graph_objects(g) * 64 + ((size_t)1 << 20) };
+	rgn_options po = contig_options(g);
 	rgn_region *pair = raw ? NULL : rgn_new_with(NULL, &po);
 	uint64_t t0, t1;
 	rgn_ref root, proot = RGN_NULL_REF;
-	double before = 0;
 	int rc = 0;
 
 	if (!r || (compiled && !beside && !sink) || (!raw && !pair)) {
@@ -352,6 +358,7 @@ static int rgn_row(const struct graph *g, int fd, int check, const rgn_options *
 		 * serial_write_again does for the other formats */
 		int out = k ? serial_memfd() : fd;
 		uint64_t c0;
+		double before = 0;
 
 		if (k && pair && !(before = raw_write_ns(pair, proot))) {
 			if (out >= 0)
@@ -397,8 +404,7 @@ static int rgn_row(const struct graph *g, int fd, int check, const rgn_options *
 static int serial_rgn_contig(const struct graph *g, int fd, int check,
                              struct serial_result *res)
 {
-	rgn_options o = { .backend = RGN_BACKEND_CONTIG,
-	                  .reserve = (size_t)graph_objects(g) * 64 + ((size_t)1 << 20) };
+	rgn_options o = contig_options(g);
 
 	return rgn_row(g, fd, check, &o, 0, 0, res);
 }
